@@ -1,0 +1,33 @@
+"""A fully connected (dense) layer, forward pass only (backward comes in chapter 04)."""
+
+import numpy as np
+
+
+class Dense:
+    """A layer of ``n_neurons`` neurons, each connected to all ``n_inputs`` inputs.
+
+    Attributes after ``__init__``:
+        weights: (n_inputs, n_neurons) float array, ``weight_scale`` times standard
+                 normal samples drawn from ``rng``
+        biases:  (1, n_neurons) float array of zeros
+    """
+
+    def __init__(self, n_inputs, n_neurons, rng, weight_scale=0.01):
+        """n_inputs, n_neurons: ints; rng: np.random.Generator (the only source of
+        randomness; never numpy's global state); weight_scale: float."""
+        ### BEGIN SOLUTION
+        self.weights = weight_scale * rng.standard_normal((n_inputs, n_neurons))
+        self.biases = np.zeros((1, n_neurons))
+        ### END SOLUTION
+
+    def forward(self, inputs):
+        """inputs: (N, n_inputs) batch of N samples.
+
+        Stores ``self.inputs`` (backward needs them) and ``self.output``, and returns
+        the output, shape (N, n_neurons): ``inputs @ weights + biases``.
+        """
+        ### BEGIN SOLUTION
+        self.inputs = inputs
+        self.output = inputs @ self.weights + self.biases
+        return self.output
+        ### END SOLUTION
