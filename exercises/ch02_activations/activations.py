@@ -1,0 +1,155 @@
+# Generated from solutions/ch02_activations/activations.py by `nox -s stubs`: fill in the TODOs below.
+"""Activation functions: the non-linear (and one linear) layers between dense layers.
+
+Every activation here acts on a batch ``inputs`` of shape (N, D): N samples, each a
+row of D values. ``forward`` keeps what ``backward`` needs; ``backward`` receives the
+gradient of the loss with respect to this layer's output, ``dvalues`` (N, D), and
+returns the gradient with respect to its input, ``dinputs`` (N, D).
+
+All activations except ``Softmax`` work element by element, so their backward pass
+is an element-wise product of ``dvalues`` with the local derivative. ``Softmax``
+mixes the values of a row, so its backward pass applies a (D, D) Jacobian per sample.
+"""
+
+import numpy as np
+
+
+class ReLU:
+    """Rectified linear unit: ``max(0, x)`` element-wise."""
+
+    def forward(self, inputs):
+        """inputs: (N, D) array.
+
+        Stores ``self.inputs`` and ``self.output`` and returns the output, shape
+        (N, D): ``inputs`` with every negative entry replaced by 0.
+        """
+        # TODO(ch02): implement ReLU.forward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement ReLU.forward")
+
+    def backward(self, dvalues):
+        """dvalues: (N, D) gradient of the loss with respect to ``self.output``.
+
+        Sets and returns ``self.dinputs``, shape (N, D): ``dvalues`` where the stored
+        inputs are > 0, and 0 where they are <= 0 (the derivative at exactly 0 is
+        taken to be 0). ``dvalues`` itself is left unchanged.
+        """
+        # TODO(ch02): implement ReLU.backward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement ReLU.backward")
+
+
+class LeakyReLU:
+    """Leaky ReLU: ``x`` where ``x > 0``, ``alpha * x`` elsewhere, element-wise."""
+
+    def __init__(self, alpha=0.01):
+        """alpha: float, the slope used for inputs <= 0."""
+        self.alpha = alpha
+
+    def forward(self, inputs):
+        """inputs: (N, D) array.
+
+        Stores ``self.inputs`` and ``self.output`` and returns the output, shape
+        (N, D): ``x`` where ``x > 0``, ``alpha * x`` elsewhere.
+        """
+        # TODO(ch02): implement LeakyReLU.forward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement LeakyReLU.forward")
+
+    def backward(self, dvalues):
+        """dvalues: (N, D) gradient of the loss with respect to ``self.output``.
+
+        Sets and returns ``self.dinputs``, shape (N, D): ``dvalues`` where the stored
+        inputs are > 0, ``alpha * dvalues`` where they are <= 0.
+        """
+        # TODO(ch02): implement LeakyReLU.backward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement LeakyReLU.backward")
+
+
+class Sigmoid:
+    """Logistic sigmoid: ``1 / (1 + exp(-x))`` element-wise, values in [0, 1]."""
+
+    def forward(self, inputs):
+        """inputs: (N, D) array.
+
+        Stores ``self.inputs`` and ``self.output`` and returns the output, shape
+        (N, D). Computed without overflow: ``exp`` only ever sees ``-|x|``, so even
+        ``x = +-1000`` gives exactly 1 or 0, with no warning and no NaN.
+        """
+        # TODO(ch02): implement Sigmoid.forward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement Sigmoid.forward")
+
+    def backward(self, dvalues):
+        """dvalues: (N, D) gradient of the loss with respect to ``self.output``.
+
+        Sets and returns ``self.dinputs``, shape (N, D):
+        ``dvalues * s * (1 - s)``, where ``s`` is the stored output.
+        """
+        # TODO(ch02): implement Sigmoid.backward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement Sigmoid.backward")
+
+
+class Tanh:
+    """Hyperbolic tangent element-wise, values in [-1, 1]."""
+
+    def forward(self, inputs):
+        """inputs: (N, D) array.
+
+        Stores ``self.inputs`` and ``self.output`` and returns the output, shape
+        (N, D): ``np.tanh(inputs)``.
+        """
+        # TODO(ch02): implement Tanh.forward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement Tanh.forward")
+
+    def backward(self, dvalues):
+        """dvalues: (N, D) gradient of the loss with respect to ``self.output``.
+
+        Sets and returns ``self.dinputs``, shape (N, D):
+        ``dvalues * (1 - t**2)``, where ``t`` is the stored output.
+        """
+        # TODO(ch02): implement Tanh.backward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement Tanh.backward")
+
+
+class Softmax:
+    """Softmax over each row: turns a row of D scores into D probabilities."""
+
+    def forward(self, inputs):
+        """inputs: (N, D) array, one row of D scores (logits) per sample.
+
+        Stores ``self.inputs`` and ``self.output`` and returns the output, shape
+        (N, D): row i is ``exp(x_i) / sum(exp(x_i))``. Each row's maximum is
+        subtracted before ``exp`` so that large scores cannot overflow; every row
+        of the output is non-negative and sums to 1.
+        """
+        # TODO(ch02): implement Softmax.forward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement Softmax.forward")
+
+    def backward(self, dvalues):
+        """dvalues: (N, D) gradient of the loss with respect to ``self.output``.
+
+        Sets and returns ``self.dinputs``, shape (N, D). For sample i with output
+        row ``s`` and gradient row ``g``, the Jacobian is ``diag(s) - s s^T`` and the
+        result row is ``s * (g - sum(g * s))``; all rows are done at once.
+        """
+        # TODO(ch02): implement Softmax.backward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement Softmax.backward")
+
+
+class Linear:
+    """The identity activation: output equals input (for regression outputs)."""
+
+    def forward(self, inputs):
+        """inputs: (N, D) array.
+
+        Stores ``self.inputs`` and ``self.output`` and returns the output, shape
+        (N, D): a copy of ``inputs``.
+        """
+        # TODO(ch02): implement Linear.forward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement Linear.forward")
+
+    def backward(self, dvalues):
+        """dvalues: (N, D) gradient of the loss with respect to ``self.output``.
+
+        Sets and returns ``self.dinputs``, shape (N, D): a copy of ``dvalues``
+        (the derivative of the identity is 1).
+        """
+        # TODO(ch02): implement Linear.backward (the docstring gives the shapes).
+        raise NotImplementedError("ch02: implement Linear.backward")

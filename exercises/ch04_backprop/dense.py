@@ -1,0 +1,26 @@
+# Generated from solutions/ch04_backprop/dense.py by `nox -s stubs`: fill in the TODOs below.
+"""The dense layer of chapter 01, now with its backward pass."""
+
+from ..ch01_neurons import Dense as _DenseForward
+
+
+class Dense(_DenseForward):
+    """A fully connected layer: chapter 01's ``Dense`` (same ``__init__`` and
+    ``forward``) plus ``backward``.
+
+    Attributes set by ``backward``:
+        dweights: (n_inputs, n_neurons), gradient of the loss with respect to ``weights``
+        dbiases:  (1, n_neurons), gradient of the loss with respect to ``biases``
+        dinputs:  (N, n_inputs), gradient of the loss with respect to the layer's inputs
+    """
+
+    def backward(self, dvalues):
+        """dvalues: (N, n_neurons), the gradient of the loss with respect to this
+        layer's output (what the next layer's backward returned).
+
+        Uses ``self.inputs`` (N, n_inputs) stored by ``forward``. Sets
+        ``self.dweights`` (n_inputs, n_neurons), ``self.dbiases`` (1, n_neurons) and
+        ``self.dinputs`` (N, n_inputs), and returns ``self.dinputs``.
+        """
+        # TODO(ch04): implement Dense.backward (the docstring gives the shapes).
+        raise NotImplementedError("ch04: implement Dense.backward")

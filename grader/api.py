@@ -1,0 +1,67 @@
+"""What a grader suite uses: points, the oracle, the student's chapter, and checks.
+
+A suite test looks like this::
+
+    @points(2)
+    def test_relu_forward_matches_reference(student, oracle):
+        x = oracle.random("x", lambda rng: rng.normal(size=(4, 5)))
+        want = oracle.compute("want", lambda: ref.relu_forward(x))
+        got = student.ReLU().forward(x)
+        check_array(got, want, call="ReLU.forward(inputs)", inputs={"inputs": x})
+
+``student`` is the submission's chapter package living in the worker process;
+``ref`` is the reference, imported lazily and only inside ``oracle`` calls, so that a
+suite also runs where the reference is absent (public mode, values from fixtures).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+from .check import (GradeFailure, check_array, check_gradient, check_scalar, check_true,
+                    describe_inputs, fail, rel_error)
+from .sandbox import Fn, Remote, Rng, StudentError
+
+__all__ = [
+    "Fn", "GradeFailure", "Remote", "Rng", "StudentError", "check_array", "check_gradient",
+    "check_scalar", "check_true", "describe_inputs", "fail", "hidden", "numeric_gradient",
+    "points", "reference", "rel_error", "np", "pytest",
+]
+
+
+def points(n):
+    """How many points a test is worth (default 1)."""
+    return pytest.mark.points(n)
+
+
+hidden = pytest.mark.hidden
+
+
+class _LazyReference:
+    def __init__(self, package):
+        self._package = package
+        self._module = None
+
+    def __getattr__(self, name):
+        if self._module is None:
+            self._module = importlib.import_module(f"reference.{self._package}")
+        return getattr(self._module, name)
+
+
+def reference(package):
+    """The reference module for a chapter, imported on first use."""
+    return _LazyReference(package)
+
+
+def numeric_gradient(method, *args, wrt=0, dout, h=1e-6, timeout=None):
+    """Central differences, computed in the worker, of ``sum(method(*args) * dout)``
+    with respect to ``args[wrt]``: the gradient a correct ``backward(dout)`` returns."""
+    if not isinstance(method, Remote):
+        fail("expected a method of your class, got a plain value")
+    return method._w.request(
+        {"op": "numgrad", "target": method, "args": list(args), "wrt": wrt, "dout": np.asarray(dout), "h": h},
+        timeout=timeout, label=f"{method._label} (numerical gradient)",
+    )

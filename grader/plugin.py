@@ -1,0 +1,223 @@
+"""The pytest plugin that turns the chapter suites into a grader.
+
+It provides the fixtures the suites use (``student``: the submission's chapter package
+in the worker; ``oracle``: inputs and expected values), gives each test its points, and
+turns every outcome into a record (chapter, test, points, status, one-line reason,
+details) that ``python -m grader grade`` prints and writes as results.json. A failure
+inside the grader's own code is reported as an internal error, without its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from pathlib import Path
+
+import pytest
+
+from .chapters import SUITES, chapter_id
+from .check import GradeFailure
+from .oracle import FixtureMissing, Oracle, Store
+from .sandbox import Limits, StudentError, WorkerClient
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("grader")
+    group.addoption("--submission", default="exercises", help="submission root (holds chNN_* packages)")
+    group.addoption("--grade-records", default=None, help="write the per-test records (JSON) here")
+    group.addoption("--grade-mode", default="hidden", choices=["hidden", "public", "record"])
+    group.addoption("--grade-seed", default=None, type=int, help="seed for the tests' random inputs")
+    group.addoption("--call-timeout", default=10.0, type=float, help="seconds allowed per call into student code")
+    group.addoption("--overlays", default="{}", help="JSON {chapter: root} taken from another root")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "points(n): points for a test")
+    config.addinivalue_line("markers", "hidden: hidden-mode only test")
+    config.addinivalue_line("markers", "call_timeout(seconds): time allowed per call into student code")
+    if config.getoption("--submission", default=None) is None:
+        return
+    from hypothesis import HealthCheck, settings
+
+    # Same submission, same score: hypothesis examples are derived from the test, not random.
+    settings.register_profile(
+        "grader", deadline=None, derandomize=True, database=None, max_examples=25,
+        suppress_health_check=list(HealthCheck), print_blob=False,
+    )
+    settings.load_profile("grader")
+    config._grader = GraderState(config)
+    config.pluginmanager.register(config._grader, "grader-state")
+
+
+def _chapter_of(item):
+    try:
+        rel = Path(item.path).resolve().relative_to(SUITES)
+    except ValueError:
+        return None
+    return rel.parts[0] if rel.parts else None
+
+
+# Attribute names that test tooling (hypothesis) probes on fixture values.
+_PROBED = frozenset({"execute_example", "setup_example", "teardown_example"})
+
+
+class ChapterHandle:
+    """The submission's chapter package, as seen from the grader."""
+
+    def __init__(self, pool, package):
+        self._pool, self._package = pool, package
+
+    def __getattr__(self, name):
+        if name.startswith(("_", "hypothesis")) or name in _PROBED:
+            raise AttributeError(name)
+        module = self._pool.module(self._package)
+        return getattr(module, name)
+
+
+class Pool:
+    """One worker per chapter, created on first use; the previous chapter's is closed."""
+
+    def __init__(self, root, limits, overlays):
+        self.root, self.limits, self.overlays = root, limits, overlays
+        self.current = None
+        self.worker = None
+        self.modules = {}
+        self.import_failures = {}
+
+    def for_chapter(self, package):
+        if package != self.current:
+            self.close()
+            self.worker = WorkerClient(self.root, self.limits, overlays=self.overlays)
+            self.current = package
+        return self.worker
+
+    def module(self, package):
+        if package in self.import_failures:
+            raise self.import_failures[package]
+        worker = self.for_chapter(package)
+        cached = self.modules.get(package)
+        if cached is not None and cached[0] == worker.generation and worker.alive():
+            return cached[1]
+        try:
+            module = worker.request({"op": "import", "module": package}, label=f"importing {package}")
+        except StudentError as exc:
+            if exc.kind == "not_implemented":
+                raise
+            err = StudentError("import", f"could not import your {package}: {exc.summary}", exc.details)
+            if exc.kind == "crash" and not (Path(self.root) / package).exists():
+                err = StudentError("import", f"your submission has no {package} package")
+            self.import_failures[package] = err
+            raise err from None
+        self.modules[package] = (worker.generation, module)
+        return module
+
+    def close(self):
+        if self.worker is not None:
+            self.worker.close()
+        self.worker = None
+        self.current = None
+
+
+class GraderState:
+    def __init__(self, config):
+        self.config = config
+        self.mode = config.getoption("--grade-mode")
+        seed = config.getoption("--grade-seed")
+        from .oracle import PUBLIC_SEED
+
+        self.seed = PUBLIC_SEED if seed is None else seed
+        self.store = Store(self.mode)
+        root = Path(config.getoption("--submission")).resolve()
+        overlays = json.loads(config.getoption("--overlays"))
+        self.limits = Limits(call_timeout=config.getoption("--call-timeout"))
+        self.pool = Pool(root, self.limits, overlays)
+        self.records = []
+        self.internal = []
+
+    # -- fixtures
+    @pytest.fixture
+    def student(self, request):
+        package = _chapter_of(request.node)
+        marker = request.node.get_closest_marker("call_timeout")
+        self.pool.limits.call_timeout = float(marker.args[0]) if marker else self.config.getoption("--call-timeout")
+        if not (self.pool.root / package).is_dir() and package not in self.pool.overlays:
+            raise StudentError("import", f"your submission has no {package} package",
+                               f"Expected a folder {package}/ in {self.pool.root.name}/.")
+        return ChapterHandle(self.pool, package)
+
+    @pytest.fixture
+    def oracle(self, request):
+        package = _chapter_of(request.node)
+        rel = Path(request.node.path).resolve().relative_to(SUITES).as_posix()
+        return Oracle(package, f"{rel}::{request.node.name}", self.seed, self.store)
+
+    # -- hooks
+    def pytest_collection_modifyitems(self, config, items):
+        if self.mode == "public":
+            skip = pytest.mark.skip(reason="hidden test")
+            for item in items:
+                if item.get_closest_marker("hidden"):
+                    item.add_marker(skip)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._record(item, report, call)
+
+    def _record(self, item, report, call):
+        if report.skipped:
+            return
+        marker = item.get_closest_marker("points")
+        max_points = float(marker.args[0]) if marker else 1.0
+        package = _chapter_of(item)
+        rec = {
+            "chapter": chapter_id(package) if package else "?",
+            "package": package,
+            "test": item.name,
+            "file": Path(item.path).name,
+            "max_score": max_points,
+            "score": max_points if report.passed else 0.0,
+            "status": "passed" if report.passed else "failed",
+            "hidden": item.get_closest_marker("hidden") is not None,
+            "summary": "",
+            "details": "",
+        }
+        if not report.passed and call.excinfo is not None:
+            exc = call.excinfo.value
+            notes = "\n".join(getattr(exc, "__notes__", []) or [])
+            if isinstance(exc, GradeFailure):
+                rec["summary"], rec["details"] = exc.summary, exc.details
+            elif isinstance(exc, StudentError):
+                rec["summary"] = exc.summary if exc.kind in ("not_implemented", "import") else f"your code failed: {exc.summary}"
+                rec["details"] = "" if exc.kind == "not_implemented" else exc.details
+                if exc.details and exc.kind not in ("timeout", "crash", "import", "not_implemented"):
+                    rec["details"] = "Traceback (your code only):\n" + exc.details
+            elif isinstance(exc, FixtureMissing):
+                rec["summary"] = f"grader fixture missing: {exc} (regenerate with `python -m grader fixtures`)"
+            elif type(exc) is AssertionError:
+                rec["summary"] = (str(exc).strip().splitlines() or ["assertion failed"])[0]
+                rec["details"] = str(exc)
+            else:
+                rec["summary"] = f"internal grader error ({type(exc).__name__}); please report it"
+                self.internal.append(
+                    {"test": item.nodeid, "traceback": "".join(traceback.format_exception(exc))}
+                )
+            if notes and "Falsifying example" in notes:
+                rec["details"] = (rec["details"] + "\n" + _clean_notes(notes)).strip()
+        self.records.append(rec)
+
+    def pytest_sessionfinish(self, session):
+        self.pool.close()
+        if self.mode == "record":
+            self.store.write()
+        path = self.config.getoption("--grade-records")
+        if path:
+            Path(path).write_text(json.dumps({"records": self.records, "internal": self.internal,
+                                              "mode": self.mode, "seed": self.seed}))
+
+
+def _clean_notes(notes):
+    keep = [ln for ln in notes.splitlines() if not ln.startswith(("You can reproduce", "@reproduce", "@seed"))]
+    return "\n".join(keep)

@@ -1,0 +1,146 @@
+"""Generate ``exercises/`` from ``solutions/``: every marked block becomes a TODO.
+
+In a solution file, the code a student writes sits between two marker lines::
+
+    def forward(self, inputs):
+        ### BEGIN SOLUTION
+        self.output = np.maximum(0, inputs)
+        return self.output
+        ### END SOLUTION
+
+and the stub gets, at the same indentation::
+
+        # TODO(ch02): implement ReLU.forward (see the docstring for the shapes).
+        raise NotImplementedError("ch02: implement ReLU.forward")
+
+Files without markers (the chapter text, labs) are copied as they are. ``--check``
+reports any difference between ``exercises/`` and what this would generate.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+HEADER = "# Generated from solutions/{path} by `nox -s stubs`: fill in the TODOs below.\n"
+SKIP_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
+MARKER = re.compile(r"^(\s*)### (BEGIN|END) SOLUTION\s*$")
+
+
+class StubError(ValueError):
+    pass
+
+
+def has_markers(text):
+    """True when a line of ``text`` is a solution marker."""
+    return any(MARKER.match(line) for line in text.splitlines())
+
+
+def _enclosing_functions(source, filename):
+    """Map each line number to the qualified name of the innermost def around it."""
+    tree = ast.parse(source, filename=filename)
+    spans = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    spans.append((child.lineno, child.end_lineno, name))
+                visit(child, name + ".")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return spans
+
+
+def stub_source(source, chapter, rel_path):
+    """The stub text for one solution file."""
+    lines = source.splitlines(keepends=True)
+    spans = _enclosing_functions(source, rel_path)
+    out = [HEADER.format(path=rel_path)]
+    i = 0
+    while i < len(lines):
+        m = MARKER.match(lines[i])
+        if not m:
+            out.append(lines[i])
+            i += 1
+            continue
+        if m.group(2) != "BEGIN":
+            raise StubError(f"{rel_path}:{i + 1}: END SOLUTION without BEGIN")
+        indent = m.group(1)
+        lineno = i + 1
+        inside = [s for s in spans if s[0] < lineno <= s[1]]
+        if not inside:
+            raise StubError(f"{rel_path}:{lineno}: a solution block must sit inside a function")
+        name = min(inside, key=lambda s: s[1] - s[0])[2]
+        j = i + 1
+        while j < len(lines) and not MARKER.match(lines[j]):
+            j += 1
+        if j == len(lines) or MARKER.match(lines[j]).group(2) != "END":
+            raise StubError(f"{rel_path}:{lineno}: BEGIN SOLUTION without a matching END")
+        task = f"{chapter}: implement {name}"
+        out.append(f"{indent}# TODO({chapter}): implement {name} (the docstring gives the shapes).\n")
+        out.append(f'{indent}raise NotImplementedError("{task}")\n')
+        i = j + 1
+    text = "".join(out)
+    if has_markers(text):
+        raise StubError(f"{rel_path}: a solution marker is left in the stub")
+    compile(text, rel_path, "exec")
+    return text
+
+
+def _files(root):
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not SKIP_PARTS.intersection(path.parts) and path.suffix != ".pyc":
+            yield path
+
+
+def generate(solutions: Path, exercises: Path):
+    """{relative path: bytes} of the exercises tree that ``solutions`` generates."""
+    result = {}
+    for path in _files(solutions):
+        rel = path.relative_to(solutions).as_posix()
+        data = path.read_bytes()
+        text = data.decode("utf-8", "replace")
+        if path.suffix == ".py" and has_markers(text):
+            chapter = rel.split("/")[0][:4] if rel.startswith("ch") else "course"
+            data = stub_source(text, chapter, rel).encode()
+        elif has_markers(text):
+            raise StubError(f"{rel}: solution markers are only allowed in .py files")
+        result[rel] = data
+    return result
+
+
+def write(solutions: Path, exercises: Path):
+    wanted = generate(solutions, exercises)
+    exercises.mkdir(exist_ok=True)
+    for rel, data in wanted.items():
+        target = exercises / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or target.read_bytes() != data:
+            target.write_bytes(data)
+    for path in _files(exercises):
+        if path.relative_to(exercises).as_posix() not in wanted:
+            path.unlink()
+    return sorted(wanted)
+
+
+def check(solutions: Path, exercises: Path):
+    """A list of problems (empty when exercises/ is what the generator makes)."""
+    wanted = generate(solutions, exercises)
+    problems = []
+    have = {p.relative_to(exercises).as_posix() for p in _files(exercises)} if exercises.exists() else set()
+    for rel, data in wanted.items():
+        target = exercises / rel
+        if rel not in have:
+            problems.append(f"missing: exercises/{rel}")
+        elif target.read_bytes() != data:
+            problems.append(f"out of date: exercises/{rel}")
+    for rel in sorted(have - set(wanted)):
+        problems.append(f"not generated from solutions/: exercises/{rel}")
+    return problems

@@ -1,0 +1,364 @@
+"""The worker: the only process that runs student code.
+
+The grading process starts this file as a script (``python -I worker.py ROOT``), never
+imports student code itself, and talks to the worker over two pipes with one JSON
+message per line. Values cross the pipe as JSON: numbers, strings, lists, and numpy
+arrays as ``{"$nd": ...}`` (dtype from a short allow-list, shape, base64 bytes), so the
+grader decodes them without pickle and a submission cannot make the grader run code.
+Anything that is not plain data (a layer object, a module, a function) stays in the
+worker and crosses as a reference ``{"$ref": id}``.
+
+This file is also imported by the grader for the codec (``encode``/``decode``), so it
+uses only the standard library and numpy, and it must stay self-contained: the worker
+runs with ``-I`` and the grader package is not importable in it.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import json
+import math
+import os
+import sys
+import traceback
+
+import numpy as np
+
+PACKAGE = "submission"
+ALLOWED_DTYPES = frozenset(
+    "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64".split()
+)
+MAX_DEPTH = 32
+MAX_ELEMENTS = 50_000_000
+# Top-level packages student code must not import in the worker.
+BLOCKED = frozenset({"grader", "reference", "solutions", "pytest", "_pytest", "hypothesis"})
+
+
+class CodecError(ValueError):
+    """A value that cannot cross between grader and worker."""
+
+
+# ---------------------------------------------------------------------------- codec
+
+
+def encode(obj, make_ref=None, depth=0):
+    """Turn ``obj`` into JSON-ready data. Objects that are not data go through
+    ``make_ref`` (worker side) or raise CodecError when it is None (grader side)."""
+    if depth > MAX_DEPTH:
+        raise CodecError("value nested too deeply")
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else {"$float": repr(obj)}
+    if isinstance(obj, (np.ndarray, np.generic)) and not isinstance(obj, np.void):
+        arr = np.asarray(obj)
+        if arr.dtype.name in ALLOWED_DTYPES:
+            arr = np.ascontiguousarray(arr)
+            data = {
+                "dtype": arr.dtype.name,
+                "shape": list(arr.shape),
+                "b64": base64.b64encode(arr.astype(arr.dtype.newbyteorder("<")).tobytes()).decode(),
+            }
+            return {"$nd": data, "scalar": isinstance(obj, np.generic)}
+    if isinstance(obj, list):
+        return [encode(x, make_ref, depth + 1) for x in obj]
+    if isinstance(obj, tuple) and type(obj) is tuple:
+        return {"$tuple": [encode(x, make_ref, depth + 1) for x in obj]}
+    if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
+        return {"$dict": {k: encode(v, make_ref, depth + 1) for k, v in obj.items()}}
+    if make_ref is not None:
+        return make_ref(obj)
+    special = getattr(obj, "__wire__", None)
+    if special is not None:
+        return special()
+    raise CodecError(f"cannot send a {type(obj).__name__} to the worker")
+
+
+def decode(data, resolve=None, depth=0):
+    """Inverse of ``encode``. Strict: anything unexpected raises CodecError.
+    ``resolve(tag, payload)`` turns ``$ref``/``$rng``/``$fn`` objects into values."""
+    if depth > MAX_DEPTH:
+        raise CodecError("value nested too deeply")
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        return [decode(x, resolve, depth + 1) for x in data]
+    if not isinstance(data, dict) or not data:
+        raise CodecError(f"unexpected {type(data).__name__} in message")
+    if "$nd" in data:
+        nd = data["$nd"]
+        try:
+            dtype, shape, raw = nd["dtype"], nd["shape"], nd["b64"]
+        except (KeyError, TypeError) as exc:
+            raise CodecError("malformed array") from exc
+        if dtype not in ALLOWED_DTYPES or not isinstance(shape, list):
+            raise CodecError(f"array of dtype {dtype!r} is not allowed")
+        if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
+            raise CodecError("malformed array shape")
+        size = math.prod(shape)
+        if size > MAX_ELEMENTS:
+            raise CodecError(f"array of {size} elements is too large")
+        buf = base64.b64decode(raw, validate=True)
+        dt = np.dtype(dtype).newbyteorder("<")
+        if len(buf) != size * dt.itemsize:
+            raise CodecError("array data does not match its shape")
+        arr = np.frombuffer(buf, dtype=dt).astype(np.dtype(dtype)).reshape(shape)
+        return arr[()] if data.get("scalar") else arr
+    if "$float" in data:
+        text = data["$float"]
+        if text not in ("nan", "inf", "-inf"):
+            raise CodecError("malformed float")
+        return float(text)
+    if "$tuple" in data:
+        if not isinstance(data["$tuple"], list):
+            raise CodecError("malformed tuple")
+        return tuple(decode(x, resolve, depth + 1) for x in data["$tuple"])
+    if "$dict" in data:
+        items = data["$dict"]
+        if not isinstance(items, dict):
+            raise CodecError("malformed dict")
+        return {str(k): decode(v, resolve, depth + 1) for k, v in items.items()}
+    for tag in ("$ref", "$rng", "$fn"):
+        if tag in data:
+            if resolve is None:
+                raise CodecError(f"unexpected {tag}")
+            return resolve(tag, data)
+    raise CodecError("unknown value in message")
+
+
+# ------------------------------------------------------- functions for gradient checks
+# Named scalar functions f(x) -> float that the grader can ask the worker to build, so
+# that student functions taking a callable (numerical gradients) can be graded.
+
+
+def _make_function(spec):
+    name = spec.get("$fn")
+    kw = spec.get("kw") or {}
+    w = np.asarray(kw.get("w", 1.0), dtype=np.float64)
+    if name == "weighted_tanh":
+        return lambda x: float(np.sum(w * np.tanh(x)))
+    if name == "weighted_cube":
+        return lambda x: float(np.sum(w * x**3))
+    if name == "exp_sin":
+        return lambda x: float(np.sum(w * np.exp(np.sin(x))))
+    if name == "quadratic":
+        return lambda x: float(np.sum(w * x * x))
+    raise CodecError(f"unknown function {name!r}")
+
+
+# ----------------------------------------------------------------------- the worker
+
+
+class _Blocker(importlib.abc.MetaPathFinder):
+    """Refuses imports of the grader, the reference and the solutions from student code."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.split(".")[0] in BLOCKED:
+            raise ImportError(f"{fullname!r} is not available to submissions")
+        return None
+
+
+class Worker:
+    def __init__(self, root, overlays):
+        self.root = os.path.realpath(root)
+        self.refs = {}
+        self.next_id = 1
+        pkg_spec = importlib.machinery.ModuleSpec(PACKAGE, None, is_package=True)
+        pkg_spec.submodule_search_locations = [self.root]
+        pkg = importlib.util.module_from_spec(pkg_spec)
+        sys.modules[PACKAGE] = pkg
+        # Chapters taken from another root (chapter independence): their own paths.
+        self.overlays = {name: os.path.realpath(path) for name, path in overlays.items()}
+        self.source_roots = [self.root, *self.overlays.values()]
+        if self.overlays:
+            sys.meta_path.insert(0, _Overlay(self.overlays))
+
+    # -- references
+    def make_ref(self, obj):
+        ref = self.next_id
+        self.next_id += 1
+        self.refs[ref] = obj
+        return {"$ref": ref, "type": _describe(obj)}
+
+    def resolve(self, tag, data):
+        if tag == "$ref":
+            try:
+                return self.refs[data["$ref"]]
+            except (KeyError, TypeError):
+                raise CodecError("unknown reference") from None
+        if tag == "$rng":
+            return np.random.default_rng(int(data["$rng"]))
+        return _make_function(data)
+
+    # -- operations
+    def op_import(self, msg):
+        name = str(msg["module"])
+        if not name.replace("_", "").isalnum():
+            raise CodecError("bad module name")
+        return importlib.import_module(f"{PACKAGE}.{name}")
+
+    def op_getattr(self, msg):
+        return getattr(self.arg(msg, "target"), str(msg["name"]))
+
+    def op_setattr(self, msg):
+        setattr(self.arg(msg, "target"), str(msg["name"]), self.arg(msg, "value"))
+
+    def op_call(self, msg):
+        fn = self.arg(msg, "target")
+        args = self.arg(msg, "args")
+        kwargs = self.arg(msg, "kwargs")
+        return fn(*args, **kwargs)
+
+    def op_numgrad(self, msg):
+        """Central differences of sum(fn(*args) * dout) with respect to args[wrt]."""
+        fn = self.arg(msg, "target")
+        args = list(self.arg(msg, "args"))
+        wrt, h = int(msg["wrt"]), float(msg["h"])
+        dout = np.asarray(self.arg(msg, "dout"), dtype=np.float64)
+        x = np.array(args[wrt], dtype=np.float64)
+        grad = np.zeros_like(x)
+        for idx in np.ndindex(*x.shape):
+            old = x[idx]
+            values = []
+            for step in (h, -h):
+                x[idx] = old + step
+                args[wrt] = x.copy()
+                values.append(float(np.sum(np.asarray(fn(*args), dtype=np.float64) * dout)))
+            x[idx] = old
+            grad[idx] = (values[0] - values[1]) / (2 * h)
+        return grad
+
+    def op_release(self, msg):
+        for ref in msg.get("refs", []):
+            self.refs.pop(ref, None)
+
+    def arg(self, msg, key):
+        return decode(msg[key], self.resolve)
+
+    def handle(self, msg):
+        op = getattr(self, "op_" + str(msg.get("op")), None)
+        if op is None:
+            raise CodecError(f"unknown operation {msg.get('op')!r}")
+        result = op(msg)
+        return encode(result, self.make_ref)
+
+    def student_traceback(self, exc):
+        """The traceback trimmed to the frames of the submission's own files."""
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if any(os.path.realpath(f.filename).startswith(r + os.sep) for r in self.source_roots)
+        ]
+        if isinstance(exc, SyntaxError) and exc.filename:
+            frames = []
+        lines = []
+        for f in frames:
+            path = os.path.realpath(f.filename)
+            for r in self.source_roots:
+                if path.startswith(r + os.sep):
+                    path = os.path.relpath(path, r)
+                    break
+            lines.append(f'  File "{path}", line {f.lineno}, in {f.name}')
+            if f.line:
+                lines.append(f"    {f.line.strip()}")
+        if isinstance(exc, SyntaxError) and exc.filename:
+            path = os.path.realpath(exc.filename)
+            for r in self.source_roots:
+                if path.startswith(r + os.sep):
+                    path = os.path.relpath(path, r)
+            lines.append(f'  File "{path}", line {exc.lineno}')
+            if exc.text:
+                lines.append(f"    {exc.text.strip()}")
+        return "\n".join(lines)
+
+
+class _Overlay(importlib.abc.MetaPathFinder):
+    """Imports ``submission.<chapter>`` from another root for the chapters listed."""
+
+    def __init__(self, overlays):
+        self.overlays = overlays
+
+    def find_spec(self, fullname, path=None, target=None):
+        parts = fullname.split(".")
+        if len(parts) >= 2 and parts[0] == PACKAGE and parts[1] in self.overlays:
+            base = os.path.join(self.overlays[parts[1]], *parts[2:])
+            init = os.path.join(base, "__init__.py")
+            if os.path.isfile(init):
+                return importlib.util.spec_from_file_location(
+                    fullname, init, submodule_search_locations=[base]
+                )
+            if os.path.isfile(base + ".py"):
+                return importlib.util.spec_from_file_location(fullname, base + ".py")
+        return None
+
+
+def _describe(obj):
+    if isinstance(obj, np.ndarray):
+        return f"numpy array of dtype {obj.dtype}"
+    t = type(obj)
+    return t.__qualname__ if t.__module__ in ("builtins", None) else f"{t.__module__}.{t.__qualname__}"
+
+
+def _error_reply(msg_id, kind, exc, worker):
+    return {
+        "id": msg_id,
+        "error": {
+            "kind": kind,
+            "type": type(exc).__name__,
+            "message": str(exc)[:2000],
+            "traceback": worker.student_traceback(exc) if worker else "",
+        },
+    }
+
+
+def main(argv):
+    root = argv[1]
+    overlays = json.loads(argv[2]) if len(argv) > 2 else {}
+    # Private copies of the pipes; then point fds 0 and 1 away so that prints and input()
+    # in student code cannot corrupt the protocol.
+    proto_in = os.fdopen(os.dup(0), "rb")
+    proto_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    sys.meta_path.insert(0, _Blocker())
+    worker = Worker(root, overlays)
+
+    def send(reply):
+        proto_out.write(json.dumps(reply, allow_nan=False).encode() + b"\n")
+        proto_out.flush()
+
+    send({"id": 0, "ok": "ready"})
+    for line in proto_in:
+        msg_id = None
+        try:
+            msg = json.loads(line)
+            msg_id = msg.get("id")
+            reply = {"id": msg_id, "ok": worker.handle(msg)}
+        except CodecError as exc:
+            reply = _error_reply(msg_id, "codec", exc, None)
+        except NotImplementedError as exc:
+            reply = _error_reply(msg_id, "not_implemented", exc, worker)
+        except SystemExit as exc:
+            reply = _error_reply(msg_id, "exit", exc, worker)
+        except MemoryError as exc:
+            reply = _error_reply(msg_id, "memory", exc, worker)
+        except RecursionError as exc:
+            reply = _error_reply(msg_id, "exception", exc, worker)
+        except BaseException as exc:  # anything student code raises
+            reply = _error_reply(msg_id, "exception", exc, worker)
+        try:
+            send(reply)
+        except (CodecError, ValueError, TypeError) as exc:
+            send(_error_reply(msg_id, "codec", exc, None))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

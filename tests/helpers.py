@@ -1,0 +1,55 @@
+"""Shared helpers for the course's own tests: build submissions, run the grader."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+
+
+def copy_solutions(dest: Path) -> Path:
+    """A fresh copy of solutions/ to patch into a wrong or malicious submission."""
+    shutil.copytree(SOLUTIONS, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dest
+
+
+def patch(root: Path, rel: str, old: str, new: str, count: int = 1):
+    """Replace ``old`` by ``new`` in root/rel; fail loudly if ``old`` is not there ``count`` times."""
+    path = root / rel
+    text = path.read_text()
+    found = text.count(old)
+    if found != count:
+        raise AssertionError(f"{rel}: expected {count} occurrence(s) of {old!r}, found {found}")
+    path.write_text(text.replace(old, new))
+
+
+def grade(submission, *chapters, extra=(), timeout=600):
+    """Run ``python -m grader grade`` in a subprocess; return (exit status, results.json, stdout)."""
+    results = Path(submission).parent / f"results-{Path(submission).name}.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", *chapters, "--submission", str(submission),
+         "--results", str(results), "--brief", *extra],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+    )
+    data = json.loads(results.read_text()) if results.exists() else None
+    return proc.returncode, data, proc.stdout + proc.stderr
+
+
+def by_test(results):
+    """{test name (without the chapter prefix): [test records]} grouped by base name (before '[')."""
+    out = {}
+    for t in results["tests"]:
+        name = t["name"].split(" ", 1)[1]
+        out.setdefault(name.split("[")[0], []).append(t)
+    return out
+
+
+def chapter_score(results, chapter):
+    tests = [t for t in results["tests"] if chapter in t["tags"]]
+    return sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)

@@ -1,0 +1,63 @@
+"""The corpus of wrong implementations: each one must lose points on the test meant to
+catch it, with the expected diagnosis in the feedback.
+
+A mutant is the solutions tree with one realistic bug patched in; the corpus lives in
+``tests/mutants/<chapter>.toml``::
+
+    [[mutant]]
+    name = "softmax_without_max_shift"        # what the bug is
+    file = "activations.py"                    # in solutions/<chapter>/
+    old = "np.exp(inputs - np.max(inputs, axis=1, keepdims=True))"
+    new = "np.exp(inputs)"
+    catches = ["test_softmax_forward_huge_logits"]   # tests that must fail
+    diagnosis = "overflow"                     # must appear in a failing test's feedback
+
+``old`` must occur exactly once (or ``count`` times), so a solution edit that
+invalidates a mutant is reported instead of silently testing nothing.
+"""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import by_test, copy_solutions, grade, patch
+
+CORPUS = Path(__file__).resolve().parent / "mutants"
+
+
+def _mutants():
+    for path in sorted(CORPUS.glob("ch*.toml")):
+        package = path.stem
+        for m in tomllib.loads(path.read_text())["mutant"]:
+            yield pytest.param(package, m, id=f"{package[:4]}-{m['name']}")
+
+
+def test_corpus_has_at_least_six_mutants_per_chapter():
+    from grader.chapters import all_chapters
+
+    counts = {}
+    for param in _mutants():
+        counts[param.values[0]] = counts.get(param.values[0], 0) + 1
+    for package in all_chapters():
+        assert counts.get(package, 0) >= 6, f"{package}: only {counts.get(package, 0)} mutants"
+
+
+@pytest.mark.parametrize("package,mutant", list(_mutants()))
+def test_mutant_is_caught_with_diagnosis(tmp_path, package, mutant):
+    root = copy_solutions(tmp_path / "submission")
+    for edit in mutant.get("edits", [mutant]):
+        patch(root, f"{package}/{edit['file']}", edit["old"], edit["new"], edit.get("count", 1))
+    code, results, out = grade(root, package[:4])
+    assert code == 0, out
+    tests = by_test(results)
+    score = sum(t["score"] for t in results["tests"])
+    assert score < results["max_score"], f"{mutant['name']} scored full marks"
+    for name in mutant["catches"]:
+        assert name in tests, f"no test named {name} in {package}"
+        failed = [t for t in tests[name] if t["status"] == "failed"]
+        assert failed, f"{name} did not catch {mutant['name']}"
+    wanted = mutant["diagnosis"].lower()
+    outputs = [t["output"] for name in mutant["catches"] for t in tests[name] if t["status"] == "failed"]
+    assert any(wanted in o.lower() for o in outputs), (
+        f"no failure of {mutant['catches']} says {mutant['diagnosis']!r}:\n" + "\n---\n".join(outputs[:3]))
