@@ -27,7 +27,7 @@ from .sandbox import Fn, Remote, Rng, StudentError
 
 __all__ = [
     "Fn", "GradeFailure", "Remote", "Rng", "StudentError", "check_array", "check_gradient",
-    "check_scalar", "check_true", "describe_inputs", "fail", "hidden", "numeric_gradient",
+    "check_scalar", "check_true", "describe_inputs", "fail", "hidden", "keep", "numeric_gradient",
     "points", "reference", "rel_error", "np", "pytest",
 ]
 
@@ -54,6 +54,12 @@ class _LazyReference:
 def reference(package):
     """The reference module for a chapter, imported on first use."""
     return _LazyReference(package)
+
+
+def keep(student, value):
+    """Place ``value`` (an array) in the student's worker and return a handle: pass it to
+    student code, then ``handle.fetch()`` to see whether the code modified it in place."""
+    return student._pool.for_chapter(student._package).keep(value)
 
 
 def numeric_gradient(method, *args, wrt=0, dout, h=1e-6, timeout=None):

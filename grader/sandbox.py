@@ -105,6 +105,10 @@ class Remote:
     def __repr__(self):
         return f"<{self._type} object>"
 
+    def fetch(self):
+        """The current value of this object as data (an array, a list, a number)."""
+        return self._w.request({"op": "value", "target": self}, label=f"reading {self._label}")
+
     @property
     def type_name(self):
         return self._type
@@ -194,6 +198,11 @@ class WorkerClient:
                 pass
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
+
+    def keep(self, value, label="an argument"):
+        """Put ``value`` into the worker and return a Remote for it: passing the Remote to
+        student code passes that very object, and ``.fetch()`` shows whether it changed."""
+        return self.request({"op": "keep", "value": value}, label=f"storing {label}")
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

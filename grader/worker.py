@@ -234,6 +234,15 @@ class Worker:
             grad[idx] = (values[0] - values[1]) / (2 * h)
         return grad
 
+    def op_keep(self, msg):
+        """Store a value in the worker and answer with a reference to it (so that the
+        grader can later see whether student code changed it in place)."""
+        return _Kept(self.arg(msg, "value"))
+
+    def op_value(self, msg):
+        """The current value of a kept object, as data."""
+        return self.arg(msg, "target")
+
     def op_release(self, msg):
         for ref in msg.get("refs", []):
             self.refs.pop(ref, None)
@@ -246,6 +255,8 @@ class Worker:
         if op is None:
             raise CodecError(f"unknown operation {msg.get('op')!r}")
         result = op(msg)
+        if isinstance(result, _Kept):
+            return self.make_ref(result.value)
         return encode(result, self.make_ref)
 
     def student_traceback(self, exc):
@@ -276,6 +287,11 @@ class Worker:
             if exc.text:
                 lines.append(f"    {exc.text.strip()}")
         return "\n".join(lines)
+
+
+class _Kept:
+    def __init__(self, value):
+        self.value = value
 
 
 class _Overlay(importlib.abc.MetaPathFinder):
