@@ -131,7 +131,7 @@ class Fn:
         self.name, self.kw = name, kw
 
     def __wire__(self):
-        return {"$fn": self.name, "kw": {k: encode(v) for k, v in self.kw.items()}}
+        return {"$fn": self.name, "kw": encode(dict(self.kw))}
 
 
 class WorkerClient:

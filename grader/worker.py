@@ -139,7 +139,9 @@ def decode(data, resolve=None, depth=0):
 
 def _make_function(spec):
     name = spec.get("$fn")
-    kw = spec.get("kw") or {}
+    kw = decode(spec.get("kw") or {"$dict": {}})
+    if not isinstance(kw, dict):
+        raise CodecError("malformed function arguments")
     w = np.asarray(kw.get("w", 1.0), dtype=np.float64)
     if name == "weighted_tanh":
         return lambda x: float(np.sum(w * np.tanh(x)))
@@ -149,6 +151,10 @@ def _make_function(spec):
         return lambda x: float(np.sum(w * np.exp(np.sin(x))))
     if name == "quadratic":
         return lambda x: float(np.sum(w * x * x))
+    if name == "dict_quadratic":
+        # f(params) = sum over keys of sum(scale * (params[k] - targets[k])**2), params a dict
+        targets = {k: np.asarray(v, dtype=np.float64) for k, v in (kw.get("targets") or {}).items()}
+        return lambda p: float(sum(np.sum(w * (np.asarray(p[k]) - t) ** 2) for k, t in targets.items()))
     raise CodecError(f"unknown function {name!r}")
 
 
