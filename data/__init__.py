@@ -1,0 +1,1 @@
+"""Datasets shipped with the course (see README.md for sources and licences)."""
