@@ -45,6 +45,9 @@ def pytest_configure(config):
         suppress_health_check=list(HealthCheck), print_blob=False,
     )
     settings.load_profile("grader")
+    if getattr(config.option, "tbstyle", None) is None:
+        # No terminal: do not spend time formatting tracebacks nobody sees.
+        config.option.tbstyle = "no"
     config._grader = GraderState(config)
     config.pluginmanager.register(config._grader, "grader-state")
 
@@ -183,6 +186,7 @@ class GraderState:
             "hidden": item.get_closest_marker("hidden") is not None,
             "summary": "",
             "details": "",
+            "duration": round(report.duration, 4),
         }
         if not report.passed and call.excinfo is not None:
             exc = call.excinfo.value

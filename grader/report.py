@@ -95,6 +95,7 @@ def gradescope_results(records, *, mode, execution_time=None, notes=(), hidden_v
             "output": output,
             "tags": [rec["chapter"]],
             "visibility": hidden_visibility if rec.get("hidden") else "visible",
+            "execution_time": rec.get("duration", 0.0),
         })
     totals = chapter_totals(records)
     result = {

@@ -59,7 +59,7 @@ def encode(obj, make_ref=None, depth=0):
     if isinstance(obj, (np.ndarray, np.generic)) and not isinstance(obj, np.void):
         arr = np.asarray(obj)
         if arr.dtype.name in ALLOWED_DTYPES:
-            arr = np.ascontiguousarray(arr)
+            arr = np.array(arr, order="C", copy=True)
             data = {
                 "dtype": arr.dtype.name,
                 "shape": list(arr.shape),
@@ -108,7 +108,7 @@ def decode(data, resolve=None, depth=0):
         dt = np.dtype(dtype).newbyteorder("<")
         if len(buf) != size * dt.itemsize:
             raise CodecError("array data does not match its shape")
-        arr = np.frombuffer(buf, dtype=dt).astype(np.dtype(dtype)).reshape(shape)
+        arr = np.frombuffer(buf, dtype=dt).astype(np.dtype(dtype)).reshape(tuple(shape))
         return arr[()] if data.get("scalar") else arr
     if "$float" in data:
         text = data["$float"]

@@ -12,6 +12,11 @@ def _lists(a):
     return np.asarray(a).tolist()
 
 
+def _kind(value):
+    """What a student's return value is, in words."""
+    return getattr(value, "type_name", None) or type(value).__name__
+
+
 @points(1)
 @pytest.mark.parametrize("n", [1, 3, 8])
 def test_neuron_output_matches_reference(student, oracle, n):
@@ -29,7 +34,7 @@ def test_layer_output_matches_reference(student, oracle, n_inputs, n_neurons):
                                                    rng.normal(size=n_neurons)))
     want = oracle.compute("want", lambda: ref.layer_output(x, W, b))
     got = student.layer_output(_lists(x), _lists(W), _lists(b))
-    check_true(isinstance(got, list), f"layer_output must return a list of floats, got {type(got).__name__}")
+    check_true(isinstance(got, list), f"layer_output must return a list of floats, got {_kind(got)}")
     bugs = [("the biases are missing", want - b)]
     if n_inputs == n_neurons:
         bugs.append(("neuron j must use row j of weights; you used column j", W.T @ x + b))
@@ -44,7 +49,7 @@ def test_matmul_matches_numpy(student, oracle, n, k, m):
     want = oracle.compute("want", lambda: ref.matmul(a, b))
     got = student.matmul(_lists(a), _lists(b))
     check_true(isinstance(got, list) and all(isinstance(row, list) for row in got),
-               f"matmul must return a list of rows (lists), got {type(got).__name__}",
+               f"matmul must return a list of rows (lists), got {_kind(got)}",
                "Chapter 01's matmul is pure Python: build the result from lists.")
     bugs = [("you multiplied by b transposed: entry [i][j] pairs row i of a with column j of b", a @ b.T)] \
         if k == m else []

@@ -1,0 +1,104 @@
+# Generated from solutions/ch07_generalization/batchnorm.py by `nox -s stubs`: fill in the TODOs below.
+"""Batch normalization: standardise every feature over the batch, then let the network
+rescale and shift it with two learned parameters, ``gamma`` and ``beta``."""
+
+import numpy as np
+
+
+class BatchNorm:
+    """Batch normalization of a (N, D) batch, feature by feature (over axis 0).
+
+    Parameters (learned): ``gamma`` (1, D), initially ones, and ``beta`` (1, D),
+    initially zeros. Statistics (not learned, updated by training forwards):
+    ``running_mean`` (1, D), initially zeros, and ``running_var`` (1, D), initially
+    ones.
+
+    **Optimizer names.** The optimizers of chapter 05 update ``layer.weights`` with
+    ``layer.dweights`` and ``layer.biases`` with ``layer.dbiases``. Here these four
+    names are properties, aliases of ``gamma``, ``dgamma``, ``beta`` and ``dbeta``:
+    reading ``weights`` gives the ``gamma`` array itself, and assigning to ``weights``
+    (or updating it in place) changes ``gamma``. So a ``BatchNorm`` is trained like a
+    ``Dense`` with no extra code, and there is only one copy of each parameter.
+    """
+
+    def __init__(self, n_features, momentum=0.9, epsilon=1e-5):
+        """n_features: int D; momentum: float in [0, 1), the weight kept by the running
+        statistics at each training step; epsilon: float > 0, added to the variance
+        before the square root."""
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.gamma = np.ones((1, n_features))
+        self.beta = np.zeros((1, n_features))
+        self.running_mean = np.zeros((1, n_features))
+        self.running_var = np.ones((1, n_features))
+
+    # The names the optimizers use (see the class docstring).
+    @property
+    def weights(self):
+        """(1, D): the same array as ``gamma``."""
+        return self.gamma
+
+    @weights.setter
+    def weights(self, value):
+        self.gamma = value
+
+    @property
+    def biases(self):
+        """(1, D): the same array as ``beta``."""
+        return self.beta
+
+    @biases.setter
+    def biases(self, value):
+        self.beta = value
+
+    @property
+    def dweights(self):
+        """(1, D): the same array as ``dgamma`` (set by ``backward``)."""
+        return self.dgamma
+
+    @dweights.setter
+    def dweights(self, value):
+        self.dgamma = value
+
+    @property
+    def dbiases(self):
+        """(1, D): the same array as ``dbeta`` (set by ``backward``)."""
+        return self.dbeta
+
+    @dbiases.setter
+    def dbiases(self, value):
+        self.dbeta = value
+
+    def forward(self, inputs, training=False):
+        """inputs: (N, D); training: bool.
+
+        training=True: normalise with the batch's own statistics, ``mean =
+        inputs.mean(axis=0)`` and the biased ``var = inputs.var(axis=0)`` (divided by N),
+        both (1, D); then update ``running = momentum * running + (1 - momentum) *
+        batch`` for the mean and for the variance.
+        training=False: normalise with ``running_mean`` and ``running_var``, which are
+        left unchanged.
+
+        In both cases ``x_hat = (inputs - mean) / sqrt(var + epsilon)`` (N, D), and the
+        output is ``gamma * x_hat + beta`` (N, D), stored as ``self.output`` and
+        returned. Stores what ``backward`` needs (``self.x_hat``, ``self.std_inv`` =
+        ``1 / sqrt(var + epsilon)`` (1, D), and ``self.training``).
+        """
+        # TODO(ch07): implement BatchNorm.forward (the docstring gives the shapes).
+        raise NotImplementedError("ch07: implement BatchNorm.forward")
+
+    def backward(self, dvalues):
+        """dvalues: (N, D), the gradient of the loss with respect to the output.
+
+        Sets ``self.dgamma`` (1, D) = ``sum over the batch of dvalues * x_hat``,
+        ``self.dbeta`` (1, D) = ``sum over the batch of dvalues``, and
+        ``self.dinputs`` (N, D), and returns ``self.dinputs``.
+
+        After a training forward the batch mean and variance depend on every input, so
+        with ``g = dvalues * gamma``:
+        ``dinputs = std_inv / N * (N * g - sum(g) - x_hat * sum(g * x_hat))`` (sums over
+        the batch). After an inference forward the statistics are constants and
+        ``dinputs = dvalues * gamma * std_inv``.
+        """
+        # TODO(ch07): implement BatchNorm.backward (the docstring gives the shapes).
+        raise NotImplementedError("ch07: implement BatchNorm.backward")

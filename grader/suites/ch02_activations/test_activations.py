@@ -1,0 +1,556 @@
+"""Chapter 02: the activation layers, forward and backward.
+
+Every class is graded on its values against the reference (forward and backward, on a
+batch of one, a larger batch and hand-picked edge cases), on a gradient check of its
+backward against central differences of its own forward, on leaving the caller's
+arrays alone, and on a few mathematical properties (hypothesis).
+"""
+
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
+
+from grader.check import as_array
+
+from grader.api import (GradeFailure, StudentError, check_array, check_gradient, check_true, fail, keep, np,
+                        numeric_gradient, points, pytest, reference)
+
+ref = reference("ch02_activations")
+
+ALPHA_DEFAULT = 0.01
+
+SIGMOID_OVERFLOW_HINT = (
+    "np.exp overflowed: for x = -1000, exp(-x) = exp(1000) is inf. Only ever exponentiate -|x|: "
+    "use 1 / (1 + exp(-x)) where x >= 0 and exp(x) / (1 + exp(x)) where x < 0"
+)
+SOFTMAX_OVERFLOW_HINT = (
+    "np.exp overflowed to inf (or a whole row underflowed to 0) and inf/inf or 0/0 is NaN: "
+    "subtract each row's own maximum, np.max(inputs, axis=1, keepdims=True), before np.exp "
+    "(the max-shift)"
+)
+TANH_OVERFLOW_HINT = "np.exp overflowed for a large |x|: use np.tanh, which never overflows"
+
+# Hand-written inputs with exact zeros (also -0.0) and ties (rows of equal entries).
+ZEROS_AND_TIES = np.array([[0.0, 0.0, 0.0, 0.0],
+                           [-0.0, 0.0, 1.5, -1.5],
+                           [2.0, 2.0, 2.0, 2.0]])
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _layer(student, cls, alpha=None):
+    """A fresh student layer; LeakyReLU with its default when alpha is the default."""
+    if cls == "LeakyReLU" and alpha is not None and alpha != ALPHA_DEFAULT:
+        return student.LeakyReLU(alpha=alpha)
+    return getattr(student, cls)()
+
+
+def _stored(layer, attr, call):
+    """layer.<attr>, or a clear failure when the student's method did not set it."""
+    try:
+        return getattr(layer, attr)
+    except StudentError as exc:
+        if exc.summary.startswith("AttributeError"):
+            fail(f"{call} did not store self.{attr}",
+                 f"After {call}, self.{attr} must hold the result (later layers and backward read it).")
+        raise
+
+
+def _inputs(oracle, case, key="x"):
+    """Inputs (N, D) for a named case: a batch of one, a batch, a square batch, or edge values."""
+    shapes = {"1x5": (1, 5), "6x4": (6, 4), "4x4": (4, 4)}
+    if case == "3x4-zeros-ties":
+        return ZEROS_AND_TIES.copy()
+    return oracle.random(key, lambda rng: 2.0 * rng.normal(size=shapes[case]))
+
+
+def _away_from_zero(rng, shape):
+    """Entries with |x| in [0.2, 2]: no ReLU corner within a finite-difference step."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.2, 2.0, size=shape)
+
+
+def _forward_and_check(layer, x, want, cls, bugs=(), hint=None, call=None):
+    call = call or f"{cls}.forward(inputs)"
+    got = layer.forward(x)
+    check_array(got, want, call=call, inputs={"inputs": x}, known_bugs=bugs, nonfinite_hint=hint)
+    check_array(_stored(layer, "output", call), want, call=call, what="stored self.output",
+                known_bugs=bugs, nonfinite_hint=hint)
+
+
+def _backward_and_check(layer, x, dv, want, cls, bugs=(), call=None):
+    layer.forward(x)
+    call = call or f"{cls}.backward(dvalues) after forward(inputs)"
+    got = layer.backward(dv)
+    check_array(got, want, call=call, inputs={"inputs": x, "dvalues": dv}, known_bugs=bugs)
+    check_array(_stored(layer, "dinputs", call), want, call=call, what="stored self.dinputs", known_bugs=bugs)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -700, 700)))
+
+
+# Known wrong answers: (what the student did, what it produces). Only called inside
+# oracle.compute, so that public mode replays recorded values.
+
+
+def _forward_bugs(cls, x, alpha=ALPHA_DEFAULT):
+    x = np.asarray(x, dtype=np.float64)
+    if cls == "ReLU":
+        return [
+            ("the negative entries are kept: max(0, x) replaces every negative entry by 0", x.copy()),
+            ("np.minimum instead of np.maximum: ReLU is max(0, x)", np.minimum(0.0, x)),
+            ("np.abs(x) is not ReLU: negative entries must become 0, not positive", np.abs(x)),
+        ]
+    if cls == "LeakyReLU":
+        bugs = [("alpha multiplies the positive side: it should be x where x > 0 and alpha * x elsewhere",
+                 np.where(x > 0, alpha * x, x)),
+                ("the negative side is 0 as in ReLU: Leaky ReLU keeps alpha * x there",
+                 np.maximum(0.0, x))]
+        if alpha != ALPHA_DEFAULT:
+            bugs.insert(0, (f"a fixed slope of 0.01 is used instead of self.alpha (= {alpha})",
+                            np.where(x > 0, x, ALPHA_DEFAULT * x)))
+        return bugs
+    if cls == "Sigmoid":
+        return [("this is sigmoid(-x): the exponent sign is flipped, sigmoid(x) = 1 / (1 + exp(-x))",
+                 _sigmoid(-x))]
+    if cls == "Softmax":
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        e0 = np.exp(x - x.max(axis=0, keepdims=True))
+        axis0 = "normalised over axis 0 (down each column, across samples) instead of axis=1 (along each row)"
+        bugs = [
+            (axis0, e0 / e0.sum(axis=0, keepdims=True)),
+            (axis0, e / e.sum(axis=0, keepdims=True)),
+            ("the exponentials are not divided by their row sum", e),
+            ("divided by the sum over the whole batch instead of each row's sum (axis=1, keepdims=True)",
+             e / e.sum()),
+        ]
+        if x.shape[0] == x.shape[1]:
+            bugs.append(("np.sum(..., axis=1) without keepdims=True: entry [i, j] was divided by the sum of "
+                         "row j instead of row i", e / e.sum(axis=1)))
+        return bugs
+    return []
+
+
+def _backward_bugs(cls, x, dv, alpha=ALPHA_DEFAULT):
+    x, dv = np.asarray(x, dtype=np.float64), np.asarray(dv, dtype=np.float64)
+    if cls == "ReLU":
+        return [
+            ("the mask is taken from dvalues (zeroed where dvalues <= 0): zero the entries where the "
+             "stored self.inputs <= 0", dv * (dv > 0)),
+            ("dvalues is returned unmasked: zero the entries where self.inputs <= 0 (a mask on "
+             "self.output < 0 selects nothing, since the output is never negative)", dv.copy()),
+            ("the derivative at exactly 0 is taken as 1: mask with inputs <= 0, not inputs < 0",
+             dv * (x >= 0)),
+            ("dvalues is multiplied by the output max(0, x) instead of by the 0/1 mask (x > 0)",
+             dv * np.maximum(0.0, x)),
+            ("the mask is inverted: entries are zeroed where inputs > 0 instead of where inputs <= 0",
+             dv * (x <= 0)),
+            ("the local derivative (the 0/1 mask) is returned without multiplying by dvalues",
+             (x > 0).astype(np.float64)),
+        ]
+    if cls == "LeakyReLU":
+        bugs = [
+            ("the slope at exactly 0 is taken as 1: inputs <= 0 get alpha * dvalues",
+             np.where(x >= 0, dv, alpha * dv)),
+            ("the mask is taken from dvalues instead of the stored self.inputs",
+             np.where(dv > 0, dv, alpha * dv)),
+            ("the negative side gets 0 as in ReLU: it must get alpha * dvalues", dv * (x > 0)),
+            ("the local derivative (1 or alpha) is returned without multiplying by dvalues",
+             np.where(x > 0, 1.0, alpha)),
+            ("alpha multiplies the positive side instead of the negative side",
+             np.where(x > 0, alpha * dv, dv)),
+        ]
+        if alpha != ALPHA_DEFAULT:
+            bugs.insert(0, (f"a fixed slope of 0.01 is used instead of self.alpha (= {alpha})",
+                            np.where(x > 0, dv, ALPHA_DEFAULT * dv)))
+        return bugs
+    if cls == "Sigmoid":
+        s = _sigmoid(x)
+        return [
+            ("the derivative is computed from the input: x * (1 - x) is not sigmoid'(x); use the stored "
+             "output s, s * (1 - s)", dv * x * (1 - x)),
+            ("sigmoid was applied to the output again: s * (1 - s) must use the stored output s itself",
+             dv * _sigmoid(s) * (1 - _sigmoid(s))),
+            ("the local derivative s * (1 - s) is not multiplied by dvalues", s * (1 - s)),
+            ("the factor (1 - s) is missing: sigmoid'(x) = s * (1 - s)", dv * s),
+        ]
+    if cls == "Tanh":
+        t = np.tanh(x)
+        return [
+            ("the derivative is computed from the input: 1 - x**2 is not tanh'(x); use the stored output t, "
+             "1 - t**2", dv * (1 - x ** 2)),
+            ("the local derivative 1 - t**2 is not multiplied by dvalues", 1 - t ** 2),
+            ("1 - t is not tanh'(x): square the output, 1 - t**2", dv * (1 - t)),
+        ]
+    if cls == "Softmax":
+        s = ref.softmax_forward(x)
+        bugs = [
+            ("the Jacobian is treated as diagonal: s * (1 - s) * dvalues drops the off-diagonal terms "
+             "-s_i * s_j; use s * (dvalues - np.sum(dvalues * s, axis=1, keepdims=True))", s * (1 - s) * dv),
+            ("the factor s is missing: dinputs = s * (dvalues - sum(dvalues * s))",
+             dv - np.sum(dv * s, axis=1, keepdims=True)),
+            ("dvalues is passed through unchanged: apply the softmax Jacobian", dv.copy()),
+        ]
+        if x.shape[0] > 1:
+            bugs += [
+                ("the sum runs over the whole batch: each row needs its own sum (axis=1, keepdims=True)",
+                 s * (dv - np.sum(dv * s))),
+                ("the sum runs over axis 0 (the batch): each row needs its own sum (axis=1, keepdims=True)",
+                 s * (dv - np.sum(dv * s, axis=0, keepdims=True))),
+            ]
+        return bugs
+    if cls == "Linear":
+        return [("the derivative 1 is returned instead of dvalues * 1 (a copy of dvalues)", np.ones_like(dv))]
+    return []
+
+
+# ----------------------------------------------------------------------- forward values
+
+
+@points(1)
+@pytest.mark.parametrize("case", ["1x5", "6x4", "3x4-zeros-ties"])
+def test_relu_forward_matches_reference(student, oracle, case):
+    x = _inputs(oracle, case)
+    want = oracle.compute("want", lambda: ref.relu_forward(x))
+    bugs = oracle.compute("bugs", lambda: _forward_bugs("ReLU", x))
+    _forward_and_check(student.ReLU(), x, want, "ReLU", bugs)
+
+
+@points(1)
+@pytest.mark.parametrize("alpha,case", [(0.01, "1x5"), (0.2, "6x4"), (0.5, "3x4-zeros-ties")])
+def test_leaky_relu_forward_matches_reference(student, oracle, alpha, case):
+    x = _inputs(oracle, case)
+    want = oracle.compute("want", lambda: ref.leaky_relu_forward(x, alpha))
+    bugs = oracle.compute("bugs", lambda: _forward_bugs("LeakyReLU", x, alpha))
+    _forward_and_check(_layer(student, "LeakyReLU", alpha), x, want, "LeakyReLU", bugs,
+                       call=f"LeakyReLU(alpha={alpha}).forward(inputs)")
+
+
+@points(1)
+@pytest.mark.parametrize("case", ["1x5", "6x4", "3x4-zeros-ties"])
+def test_sigmoid_forward_matches_reference(student, oracle, case):
+    x = _inputs(oracle, case)
+    want = oracle.compute("want", lambda: ref.sigmoid_forward(x))
+    bugs = oracle.compute("bugs", lambda: _forward_bugs("Sigmoid", x))
+    _forward_and_check(student.Sigmoid(), x, want, "Sigmoid", bugs, SIGMOID_OVERFLOW_HINT)
+
+
+@points(1)
+@pytest.mark.parametrize("case", ["1x5", "6x4"])
+def test_tanh_forward_matches_reference(student, oracle, case):
+    x = _inputs(oracle, case)
+    want = oracle.compute("want", lambda: ref.tanh_forward(x))
+    _forward_and_check(student.Tanh(), x, want, "Tanh", hint=TANH_OVERFLOW_HINT)
+
+
+@points(1)
+@pytest.mark.parametrize("case", ["1x5", "6x4", "4x4", "3x4-zeros-ties"])
+def test_softmax_forward_matches_reference(student, oracle, case):
+    x = _inputs(oracle, case)
+    want = oracle.compute("want", lambda: ref.softmax_forward(x))
+    bugs = oracle.compute("bugs", lambda: _forward_bugs("Softmax", x))
+    _forward_and_check(student.Softmax(), x, want, "Softmax", bugs, SOFTMAX_OVERFLOW_HINT)
+
+
+@points(1)
+@pytest.mark.parametrize("case", ["1x5", "6x4"])
+def test_linear_forward_and_backward_match_reference(student, oracle, case):
+    x = _inputs(oracle, case)
+    dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
+    want = oracle.compute("want", lambda: ref.linear_forward(x))
+    dwant = oracle.compute("dwant", lambda: ref.linear_backward(x, dv))
+    bugs = oracle.compute("bugs", lambda: _backward_bugs("Linear", x, dv))
+    layer = student.Linear()
+    _forward_and_check(layer, x, want, "Linear")
+    _backward_and_check(layer, x, dv, dwant, "Linear", bugs)
+
+
+# --------------------------------------------------------------- huge inputs stay finite
+
+
+@points(2)
+def test_sigmoid_forward_huge_inputs_stay_finite(student, oracle):
+    x = np.array([[1000.0, -1000.0, 750.0, -750.0, 0.0],
+                  [709.0, -709.0, 710.0, -710.0, 40.0]])
+    want = oracle.compute("want", lambda: ref.sigmoid_forward(x))
+    bugs = oracle.compute("bugs", lambda: _forward_bugs("Sigmoid", x))
+    _forward_and_check(student.Sigmoid(), x, want, "Sigmoid", bugs, SIGMOID_OVERFLOW_HINT,
+                       call="Sigmoid.forward(inputs with entries up to +-1000)")
+
+
+@points(1)
+def test_tanh_forward_huge_inputs_stay_finite(student, oracle):
+    x = np.array([[1000.0, -1000.0, 750.0, -750.0, 0.0]])
+    want = oracle.compute("want", lambda: ref.tanh_forward(x))
+    _forward_and_check(student.Tanh(), x, want, "Tanh", hint=TANH_OVERFLOW_HINT,
+                       call="Tanh.forward(inputs with entries up to +-1000)")
+
+
+HUGE_LOGITS = {
+    # every row's maximum is 1000: overflows without a max-shift
+    "3x3-rows-reach-1000": np.array([[1000.0, 999.0, 998.0], [1000.0, 1000.0, 1000.0], [1000.0, 0.0, -1000.0]]),
+    # rows of opposite sign: one shift for the whole batch is not enough
+    "2x3-opposite-signs": np.array([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -998.0]]),
+}
+
+
+@points(2)
+@pytest.mark.parametrize("case", list(HUGE_LOGITS))
+def test_softmax_forward_huge_logits_stay_finite(student, oracle, case):
+    x = HUGE_LOGITS[case]
+    want = oracle.compute("want", lambda: ref.softmax_forward(x))
+    bugs = oracle.compute("bugs", lambda: _forward_bugs("Softmax", x))
+    _forward_and_check(student.Softmax(), x, want, "Softmax", bugs, SOFTMAX_OVERFLOW_HINT,
+                       call="Softmax.forward(logits of size 1000)")
+
+
+# ---------------------------------------------------------------------- backward values
+
+
+@points(2)
+@pytest.mark.parametrize("case", ["1x5", "6x4"])
+def test_relu_backward_matches_reference(student, oracle, case):
+    x = _inputs(oracle, case)
+    dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
+    want = oracle.compute("want", lambda: ref.relu_backward(x, dv))
+    bugs = oracle.compute("bugs", lambda: _backward_bugs("ReLU", x, dv))
+    _backward_and_check(student.ReLU(), x, dv, want, "ReLU", bugs)
+
+
+@points(2)
+def test_relu_backward_at_zero_is_zero(student, oracle):
+    x = np.array([[0.0, -0.0, 0.0, 1.0, -1.0],
+                  [0.0, 2.0, -3.0, 0.0, 0.5]])
+    dv = oracle.random("dvalues", lambda rng: rng.uniform(0.5, 2.0, size=x.shape))
+    want = oracle.compute("want", lambda: ref.relu_backward(x, dv))
+    bugs = oracle.compute("bugs", lambda: _backward_bugs("ReLU", x, dv))
+    _backward_and_check(student.ReLU(), x, dv, want, "ReLU", bugs,
+                        call="ReLU.backward(dvalues) after forward(inputs with exact zeros)")
+
+
+@points(2)
+@pytest.mark.parametrize("alpha,case", [(0.01, "1x5"), (0.2, "6x4-with-zeros")])
+def test_leaky_relu_backward_matches_reference(student, oracle, alpha, case):
+    if case == "6x4-with-zeros":
+        x = _inputs(oracle, "6x4").copy()
+        x[::2, 1] = 0.0  # the slope at exactly 0 is alpha
+    else:
+        x = _inputs(oracle, case)
+    dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
+    want = oracle.compute("want", lambda: ref.leaky_relu_backward(x, dv, alpha))
+    bugs = oracle.compute("bugs", lambda: _backward_bugs("LeakyReLU", x, dv, alpha))
+    _backward_and_check(_layer(student, "LeakyReLU", alpha), x, dv, want, "LeakyReLU", bugs,
+                        call=f"LeakyReLU(alpha={alpha}).backward(dvalues) after forward(inputs)")
+
+
+@points(2)
+@pytest.mark.parametrize("case", ["1x5", "6x4"])
+def test_sigmoid_backward_matches_reference(student, oracle, case):
+    x = _inputs(oracle, case)
+    dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
+    want = oracle.compute("want", lambda: ref.sigmoid_backward(x, dv))
+    bugs = oracle.compute("bugs", lambda: _backward_bugs("Sigmoid", x, dv))
+    _backward_and_check(student.Sigmoid(), x, dv, want, "Sigmoid", bugs)
+
+
+@points(2)
+@pytest.mark.parametrize("case", ["1x5", "6x4"])
+def test_tanh_backward_matches_reference(student, oracle, case):
+    x = _inputs(oracle, case)
+    dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
+    want = oracle.compute("want", lambda: ref.tanh_backward(x, dv))
+    bugs = oracle.compute("bugs", lambda: _backward_bugs("Tanh", x, dv))
+    _backward_and_check(student.Tanh(), x, dv, want, "Tanh", bugs)
+
+
+@points(2)
+@pytest.mark.parametrize("case", ["1x5", "6x4", "4x4"])
+def test_softmax_backward_matches_reference(student, oracle, case):
+    x = _inputs(oracle, case)
+    dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
+    want = oracle.compute("want", lambda: ref.softmax_backward(x, dv))
+    bugs = oracle.compute("bugs", lambda: _backward_bugs("Softmax", x, dv))
+    _backward_and_check(student.Softmax(), x, dv, want, "Softmax", bugs)
+
+
+# ---------------------------------------------------------------------- gradient checks
+
+
+GRADCHECK = [("ReLU", None), ("LeakyReLU", 0.1), ("Sigmoid", None), ("Tanh", None), ("Softmax", None),
+             ("Linear", None)]
+
+
+@points(1)
+@pytest.mark.parametrize("cls,alpha", GRADCHECK, ids=[c for c, _ in GRADCHECK])
+def test_backward_passes_gradient_check(student, oracle, cls, alpha):
+    """backward(dvalues) equals the central-difference gradient of sum(forward(x) * dvalues)."""
+    shape = (3, 4)
+    if cls in ("ReLU", "LeakyReLU"):
+        x = oracle.random("x", lambda rng: _away_from_zero(rng, shape))
+    else:
+        x = oracle.random("x", lambda rng: 1.5 * rng.normal(size=shape))
+    dv = oracle.random("dvalues", lambda rng: rng.normal(size=shape))
+    bugs = oracle.compute("bugs", lambda: _backward_bugs(cls, x, dv, alpha or ALPHA_DEFAULT))
+    layer = _layer(student, cls, alpha)
+    name = f"LeakyReLU(alpha={alpha})" if alpha else cls
+    # The numerical gradient needs a forward that returns an (N, D) array.
+    check_array(layer.forward(x), np.zeros(shape), call=f"{name}.forward(inputs)", atol=np.inf,
+                what="output (needed for the gradient check)")
+    numeric = numeric_gradient(layer.forward, x, dout=dv)
+    layer.forward(x)  # the numerical gradient left the layer holding a perturbed input
+    got = layer.backward(dv)
+    check_gradient(got, numeric, call=f"{name}.backward(dvalues)", inputs={"inputs": x, "dvalues": dv},
+                   known_bugs=bugs)
+
+
+# ------------------------------------------------------------- the caller's arrays stay put
+
+
+@points(1)
+@pytest.mark.parametrize("cls", ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax"])
+def test_forward_and_backward_leave_arguments_unchanged(student, oracle, cls):
+    x = oracle.random("x", lambda rng: 2.0 * rng.normal(size=(5, 4)))
+    x[0, 0] = 0.0
+    dv = oracle.random("dvalues", lambda rng: rng.normal(size=(5, 4)))
+    layer = _layer(student, cls)
+    x_kept, dv_kept = keep(student, x), keep(student, dv)
+    layer.forward(x_kept)
+    _check_unchanged(x_kept.fetch(), x, f"{cls}.forward(inputs)", "inputs",
+                     "Build a new array for the output (np.maximum, np.where, np.exp ... return one) "
+                     "instead of writing into inputs.")
+    layer.backward(dv_kept)
+    _check_unchanged(dv_kept.fetch(), dv, f"{cls}.backward(dvalues)", "dvalues",
+                     "The caller still owns dvalues. Start from a copy (dvalues.copy()) or build a new array "
+                     "(dvalues * ...) instead of writing into it with [...] = or *=.")
+
+
+def _check_unchanged(after, before, call, name, advice):
+    after = np.asarray(after)
+    if after.shape == before.shape and np.array_equal(after, before):
+        return
+    lines = [f"{call} changed the array passed as {name}."]
+    if after.shape == before.shape:
+        for idx in np.argwhere(after != before)[:3]:
+            idx = tuple(int(i) for i in idx)
+            lines.append(f"  {name}{list(idx)}: was {before[idx]:.6g}, is now {after[idx]:.6g} after the call")
+    lines.append(advice)
+    fail(f"{call} modified {name} in place", "\n".join(lines))
+
+
+# ----------------------------------------------------------------------------- properties
+# Each property test first calls forward once on a tiny input, so that an unfinished or
+# crashing forward fails at once instead of through hypothesis's search and shrinking;
+# the examples then reuse one layer's forward (one round trip per call).
+
+
+def _batches(low, high, max_side=5):
+    return arrays(np.float64, array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=max_side),
+                  elements=st.floats(low, high, allow_nan=False, allow_infinity=False))
+
+
+def _forward_of(student, cls):
+    forward = getattr(student, cls)().forward
+    forward(np.array([[0.5, -0.5]]))
+    return forward
+
+
+def _run_property(prop):
+    """Run a hypothesis property; put the smallest failing input it found into the feedback."""
+    try:
+        prop()
+    except (GradeFailure, StudentError) as exc:
+        notes = [n for n in getattr(exc, "__notes__", []) or []
+                 if n.startswith(("Failing test case", "Falsifying example"))]
+        if notes:
+            example = notes[0].split(":", 1)[1].strip()
+            exc.details = (exc.details + "\n" if exc.details else "") + f"Smallest failing input found: {example}"
+            exc.__notes__ = []
+        raise
+
+
+def _finite_output(got, x, call, hint=None):
+    """The output as a float array of x's shape, with no NaN or inf."""
+    out = as_array(got, call, x.shape)
+    if out.shape != x.shape:
+        fail(f"{call}: output has shape {out.shape}, expected {x.shape} (the same shape as the inputs)")
+    out = out.astype(np.float64)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        fail(f"{call}: output contains NaN or inf in {int(bad.sum())} entries"
+             + (f" ({hint})" if hint else ""),
+             f"{call} with inputs of shape {x.shape}\n  at {list(idx)}: output {out[idx]}")
+    return out
+
+
+@points(1)
+def test_softmax_property_rows_are_distributions(student):
+    """Every row of softmax(x) is non-negative and sums to 1."""
+    forward = _forward_of(student, "Softmax")
+
+    @given(x=_batches(-100.0, 100.0))
+    def rows_are_distributions(x):
+        s = _finite_output(forward(x), x, "Softmax.forward(inputs)", SOFTMAX_OVERFLOW_HINT)
+        check_true(np.all(s >= 0), "Softmax.forward(inputs) has negative entries: probabilities are >= 0",
+                   f"inputs of shape {x.shape}, smallest output {s.min():.6g}")
+        check_array(s.sum(axis=1), np.ones(x.shape[0]), call="Softmax.forward(inputs).sum(axis=1)",
+                    inputs={"inputs": x}, what="row sums (each row must sum to 1: normalise along axis=1)")
+
+    _run_property(rows_are_distributions)
+
+
+@points(1)
+def test_softmax_property_shift_invariance(student):
+    """softmax(x + c) == softmax(x) when the same constant c is added to every entry of a row."""
+    forward = _forward_of(student, "Softmax")
+
+    @given(data=st.data())
+    def shift_invariance(data):
+        x = data.draw(_batches(-50.0, 50.0), label="x")
+        c = data.draw(arrays(np.float64, (x.shape[0], 1), elements=st.floats(-1000.0, 1000.0)), label="c")
+        s = _finite_output(forward(x), x, "Softmax.forward(inputs)", SOFTMAX_OVERFLOW_HINT)
+        shifted = _finite_output(forward(x + c), x, "Softmax.forward(inputs + c)", SOFTMAX_OVERFLOW_HINT)
+        check_array(shifted, s, call="Softmax.forward(inputs + c)", inputs={"inputs": x, "c": c},
+                    what="output (should equal Softmax.forward(inputs): c is one constant per row)")
+
+    _run_property(shift_invariance)
+
+
+@points(1)
+def test_sigmoid_property_symmetry(student):
+    """sigmoid(-x) == 1 - sigmoid(x)."""
+    forward = _forward_of(student, "Sigmoid")
+
+    @given(x=_batches(-1000.0, 1000.0))
+    def symmetry(x):
+        s = _finite_output(forward(x), x, "Sigmoid.forward(inputs)", SIGMOID_OVERFLOW_HINT)
+        s_neg = _finite_output(forward(-x), x, "Sigmoid.forward(-inputs)", SIGMOID_OVERFLOW_HINT)
+        check_array(s_neg, 1.0 - s, call="Sigmoid.forward(-inputs)", inputs={"inputs": x},
+                    what="output (should equal 1 - Sigmoid.forward(inputs))", atol=1e-12)
+
+    _run_property(symmetry)
+
+
+RANGES = [("ReLU", 0.0, np.inf), ("Sigmoid", 0.0, 1.0), ("Tanh", -1.0, 1.0)]
+HINTS = {"Sigmoid": SIGMOID_OVERFLOW_HINT, "Tanh": TANH_OVERFLOW_HINT, "ReLU": None}
+
+
+@points(1)
+@pytest.mark.parametrize("cls,low,high", RANGES, ids=[r[0] for r in RANGES])
+def test_property_outputs_in_range(student, cls, low, high):
+    """ReLU outputs are >= 0, sigmoid outputs in [0, 1], tanh outputs in [-1, 1], for inputs up to +-1000."""
+    forward = _forward_of(student, cls)
+    call = f"{cls}.forward(inputs)"
+
+    @given(x=_batches(-1000.0, 1000.0))
+    def in_range(x):
+        out = _finite_output(forward(x), x, call, HINTS[cls])
+        outside = (out < low) | (out > high)
+        if outside.any():
+            idx = tuple(int(i) for i in np.argwhere(outside)[0])
+            fail(f"{call} has {int(outside.sum())} entries outside [{low:g}, {high:g}]",
+                 f"{call} with inputs of shape {x.shape}\n  at {list(idx)}: input {x[idx]:.6g}, "
+                 f"output {out[idx]:.6g}")
+
+    _run_property(in_range)

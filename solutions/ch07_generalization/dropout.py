@@ -1,0 +1,65 @@
+"""Inverted dropout: during training, zero a random fraction of the values and scale
+the survivors up, so that nothing needs to change at inference."""
+
+import numpy as np
+
+
+class Dropout:
+    """Drops each value with probability ``rate`` while training; the identity at
+    inference.
+
+    Attributes:
+        rate: float in [0, 1), the fraction of values dropped
+        rng:  np.random.Generator that draws the masks
+        mask: (N, D) array set by a training ``forward``: 0 for a dropped value,
+              ``1 / (1 - rate)`` for a kept one; None after an inference ``forward``
+    """
+
+    def __init__(self, rate, rng):
+        """rate: float in [0, 1), the fraction of values to drop (0.1 drops 10 %);
+        rng: np.random.Generator, the only source of randomness."""
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"rate must be in [0, 1), got {rate!r}")
+        self.rate = rate
+        self.rng = rng
+        self.mask = None
+
+    def forward(self, inputs, training=False):
+        """inputs: (N, D); training: bool.
+
+        In training, draws ``mask = rng.binomial(1, 1 - rate, size=inputs.shape) /
+        (1 - rate)`` (exactly this one call, so that a given Generator state gives a
+        given mask), stores it as ``self.mask`` and returns ``inputs * mask``. At
+        inference (``training=False``) stores ``self.mask = None`` and returns a copy
+        of ``inputs``. Either way stores ``self.inputs`` and ``self.output``; the output
+        has shape (N, D).
+        """
+        ### BEGIN SOLUTION
+        self.inputs = inputs
+        if not training:
+            self.mask = None
+            self.output = inputs.copy()
+            return self.output
+        keep = 1.0 - self.rate
+        # 1 with probability keep, else 0; divided by keep so that the expected value
+        # of every output equals its input.
+        self.mask = self.rng.binomial(1, keep, size=inputs.shape) / keep
+        self.output = inputs * self.mask
+        return self.output
+        ### END SOLUTION
+
+    def backward(self, dvalues):
+        """dvalues: (N, D), the gradient of the loss with respect to the output.
+
+        Sets and returns ``self.dinputs`` (N, D): ``dvalues * self.mask`` after a
+        training forward (the same mask: a dropped value passes no gradient back, a
+        kept one passes it scaled by ``1 / (1 - rate)``); a copy of ``dvalues`` after
+        an inference forward.
+        """
+        ### BEGIN SOLUTION
+        if self.mask is None:
+            self.dinputs = dvalues.copy()
+        else:
+            self.dinputs = dvalues * self.mask
+        return self.dinputs
+        ### END SOLUTION

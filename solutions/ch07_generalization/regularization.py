@@ -1,0 +1,87 @@
+"""L1 and L2 regularization: a penalty on large parameters, in the loss and in the
+gradients of ``Dense``.
+
+A regularized layer adds to the data loss
+
+    l1 * sum(|W|) + l2 * sum(W**2)      (and the same, with its own strengths, for b)
+
+so its backward pass adds the derivative of that penalty to ``dweights`` and
+``dbiases``: ``l1 * sign(W) + 2 * l2 * W``. The inputs' gradient is unchanged: the
+penalty does not depend on the inputs.
+"""
+
+import numpy as np
+
+from ..ch06_training import Dense as _DenseBackward
+
+
+class Dense(_DenseBackward):
+    """Chapter 04's ``Dense`` with optional L1/L2 penalties on its weights and biases,
+    and a ``forward`` that accepts (and ignores) ``training``.
+
+    Attributes after ``__init__``: ``weights`` (n_inputs, n_neurons) and ``biases``
+    (1, n_neurons) as in chapter 01, and the four penalty strengths
+    ``weight_regularizer_l1``, ``weight_regularizer_l2``, ``bias_regularizer_l1``,
+    ``bias_regularizer_l2`` (floats >= 0; 0 turns a penalty off).
+    """
+
+    def __init__(self, n_inputs, n_neurons, rng, weight_scale=0.01,
+                 weight_regularizer_l1=0.0, weight_regularizer_l2=0.0,
+                 bias_regularizer_l1=0.0, bias_regularizer_l2=0.0):
+        """n_inputs, n_neurons: ints; rng: np.random.Generator; weight_scale: float;
+        the four regularizer strengths: floats >= 0."""
+        super().__init__(n_inputs, n_neurons, rng, weight_scale)
+        self.weight_regularizer_l1 = weight_regularizer_l1
+        self.weight_regularizer_l2 = weight_regularizer_l2
+        self.bias_regularizer_l1 = bias_regularizer_l1
+        self.bias_regularizer_l2 = bias_regularizer_l2
+
+    def forward(self, inputs, training=False):
+        """inputs: (N, n_inputs); training: bool, unused (a dense layer computes the same
+        thing in training and at inference; the keyword is there so that every layer
+        can be called as ``forward(inputs, training=...)``).
+
+        returns: (N, n_neurons), ``inputs @ weights + biases`` (chapter 01's forward).
+        """
+        return super().forward(inputs)
+
+    def backward(self, dvalues):
+        """dvalues: (N, n_neurons), the gradient of the loss with respect to the output.
+
+        Sets ``self.dweights`` (n_inputs, n_neurons), ``self.dbiases`` (1, n_neurons) and
+        ``self.dinputs`` (N, n_inputs) as chapter 04 does, then adds the penalties'
+        gradients: ``weight_regularizer_l1 * sign(weights) + 2 * weight_regularizer_l2 *
+        weights`` to ``dweights``, and the same with the bias strengths and ``biases``
+        to ``dbiases``. Returns ``self.dinputs`` (unchanged by the penalties).
+        """
+        ### BEGIN SOLUTION
+        super().backward(dvalues)  # the data-loss gradients of chapter 04
+        # d/dW of l1 * sum(|W|) is l1 * sign(W) (taken as 0 where W == 0).
+        self.dweights = self.dweights + self.weight_regularizer_l1 * np.sign(self.weights)
+        # d/dW of l2 * sum(W**2) is 2 * l2 * W.
+        self.dweights = self.dweights + 2.0 * self.weight_regularizer_l2 * self.weights
+        self.dbiases = self.dbiases + self.bias_regularizer_l1 * np.sign(self.biases)
+        self.dbiases = self.dbiases + 2.0 * self.bias_regularizer_l2 * self.biases
+        return self.dinputs
+        ### END SOLUTION
+
+
+def regularization_loss(layer):
+    """The penalty a layer adds to the loss, a float:
+
+        weight_regularizer_l1 * sum(|weights|) + weight_regularizer_l2 * sum(weights**2)
+      + bias_regularizer_l1 * sum(|biases|)    + bias_regularizer_l2 * sum(biases**2)
+
+    layer: an object with ``weights`` and ``biases`` arrays (any shapes). A strength
+           the layer does not have (no attribute, e.g. a ``BatchNorm``) counts as 0, so
+           the function can be called on every trainable layer of a network.
+    """
+    ### BEGIN SOLUTION
+    l1_w = getattr(layer, "weight_regularizer_l1", 0.0)
+    l2_w = getattr(layer, "weight_regularizer_l2", 0.0)
+    l1_b = getattr(layer, "bias_regularizer_l1", 0.0)
+    l2_b = getattr(layer, "bias_regularizer_l2", 0.0)
+    loss = l1_w * np.sum(np.abs(layer.weights)) + l2_w * np.sum(layer.weights * layer.weights)
+    loss += l1_b * np.sum(np.abs(layer.biases)) + l2_b * np.sum(layer.biases * layer.biases)
+    return float(loss)
+    ### END SOLUTION
