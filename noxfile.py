@@ -78,28 +78,53 @@ for _package in CHAPTERS:
     _make_chapter_session(_package)
 
 
-@nox.session(venv_backend="none", default=False)
+INSTRUCTOR = (ROOT / "solutions").is_dir()  # False in the student release
+
+
+def instructor_session(func=None, **kwargs):
+    """A session that only exists in the instructor's repository."""
+    def wrap(f):
+        return nox.session(**kwargs)(f) if INSTRUCTOR else f
+    return wrap(func) if func else wrap
+
+
+@instructor_session(venv_backend="none", default=False)
 def tests(session):
     """The course's own tests: engine, sandbox, solutions 100%, stubs 0, stubs current, mutants."""
     python = _course_python(session)
-    session.run(python, "-m", "pytest", *(session.posargs or ["tests", "-q"]), external=True)
+    session.run(python, "-m", "pytest", *(session.posargs or ["tests", "-q", "-n", "auto"]), external=True)
 
 
-@nox.session(venv_backend="none", default=False)
+@instructor_session(venv_backend="none", default=False)
 def stubs(session):
     """Regenerate exercises/ from solutions/ (solution blocks become TODOs)."""
     python = _course_python(session)
     session.run(python, "-m", "grader", "stubs", *session.posargs, external=True)
 
 
-@nox.session(default=False)
+@instructor_session(default=False)
 def crosscheck(session):
     """Cross-check the reference against PyTorch (CPU build) to tight tolerance."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "crosscheck"))
     session.run("python", "-m", "pytest", "tests/crosscheck", "-q", *session.posargs)
 
 
-@nox.session(venv_backend="none", default=False)
+@instructor_session(venv_backend="none", default=False)
+def fixtures(session):
+    """Record the reference's values for public mode (grader/fixtures/)."""
+    python = _course_python(session)
+    session.run(python, "-m", "grader", "fixtures", *session.posargs, external=True)
+
+
+@instructor_session(venv_backend="none", default=False)
+def release(session):
+    """Build the student repository and check it (default folder: build/release)."""
+    python = _course_python(session)
+    session.run(python, "-m", "grader", "release", *(session.posargs or ["--out", "build/release", "--force"]),
+                external=True)
+
+
+@instructor_session(venv_backend="none", default=False)
 def bench(session):
     """Time grading of solutions/ per chapter and for all chapters (see docs/benchmarks.md)."""
     python = _course_python(session)

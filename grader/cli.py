@@ -34,8 +34,8 @@ def _find_reference():
     return (ROOT / "reference").is_dir()
 
 
-def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.0, overlays=None,
-               verbose=False):
+def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.0, independent_from=None,
+               verbose=False, fixtures_dir=None):
     """Run the grader suites of ``packages`` on ``submission``; return (records, meta)."""
     import pytest
 
@@ -53,11 +53,14 @@ def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.
             "--rootdir", str(ch.SUITES), "-c", os.devnull,
             "--submission", str(submission), "--grade-records", str(records_path),
             "--grade-mode", mode, "--call-timeout", str(call_timeout),
-            "--overlays", json.dumps(overlays or {}),
             "-W", "ignore",
         ]
         if seed is not None:
             args += ["--grade-seed", str(seed)]
+        if independent_from is not None:
+            args += ["--independent-from", str(independent_from)]
+        if fixtures_dir is not None:
+            args += ["--fixtures-dir", str(fixtures_dir)]
         args += ["-v", "--tb=short"] if verbose else ["-p", "no:terminal"]
         code = pytest.main(args, plugins=[plugin])
         if not records_path.exists():
@@ -65,7 +68,50 @@ def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.
         data = json.loads(records_path.read_text())
     if int(code) not in (0, 1):
         raise UsageError(f"the grading run failed (pytest exit status {int(code)})")
-    return data["records"], {"mode": data["mode"], "seed": data["seed"], "internal": data["internal"]}
+    return data["records"], {"mode": data["mode"], "seed": data["seed"], "internal": data["internal"],
+                             "substituted": data.get("substituted", {})}
+
+
+def course_secret(path=None):
+    """The course secret (per-student seeds): $COURSE_SECRET, else the file (default
+    .course-secret at the repository root), else None."""
+    if os.environ.get("COURSE_SECRET"):
+        return os.environ["COURSE_SECRET"]
+    path = Path(path) if path else ROOT / ".course-secret"
+    if path.is_file():
+        return path.read_text().strip() or None
+    return None
+
+
+def _seed_for(args):
+    if args.seed is not None:
+        return args.seed
+    if getattr(args, "student", None):
+        secret = course_secret(getattr(args, "secret_file", None))
+        if secret is None:
+            raise UsageError("--student needs the course secret: set COURSE_SECRET or create .course-secret")
+        from .oracle import student_seed
+
+        return student_seed(secret, args.student)
+    return None
+
+
+def _independence_root(args):
+    if not getattr(args, "independent", False):
+        return None
+    root = ROOT / "solutions"
+    if not root.is_dir():
+        raise UsageError("--independent needs the course's solutions/, which are not here (public release?)")
+    return root
+
+
+def substitution_notes(meta):
+    notes = []
+    for package, earlier in sorted(meta.get("substituted", {}).items()):
+        ids = ", ".join(e[:4] for e in earlier)
+        notes.append(f"{package[:4]} was graded with the course's solutions of {ids} in place of yours "
+                     "(chapter independence: an earlier bug is charged once).")
+    return notes
 
 
 def cmd_grade(args):
@@ -78,11 +124,12 @@ def cmd_grade(args):
     if not submission.is_dir():
         raise UsageError(f"submission folder {submission} does not exist")
     start = time.perf_counter()
-    records, meta = run_suites(packages, submission.resolve(), mode=args.mode, seed=args.seed,
-                               call_timeout=args.call_timeout, verbose=args.verbose)
+    records, meta = run_suites(packages, submission.resolve(), mode=args.mode, seed=_seed_for(args),
+                               call_timeout=args.call_timeout, verbose=args.verbose,
+                               independent_from=_independence_root(args))
     elapsed = time.perf_counter() - start
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-    notes = []
+    notes = substitution_notes(meta)
     if meta["internal"]:
         notes.append(f"{len(meta['internal'])} test(s) hit an internal grader error (not your fault).")
         if args.debug:
@@ -118,6 +165,85 @@ def cmd_stubs(args):
     return 0
 
 
+def cmd_fixtures(args):
+    """Record the reference's values for public mode (grader/fixtures/), or check them."""
+    from .oracle import FIXTURES
+
+    if not _find_reference():
+        raise UsageError("fixtures are recorded from the reference/, which is not here")
+    packages = ch.resolve(args.chapters)
+    with tempfile.TemporaryDirectory(prefix="fixtures-") as tmp:
+        records, _ = run_suites(packages, ROOT / "solutions", mode="record", fixtures_dir=tmp)
+        failed = [r for r in records if r["status"] != "passed"]
+        if failed:
+            raise UsageError(f"{len(failed)} test(s) fail on solutions/ while recording; fix them first")
+        fresh = {p: (Path(tmp) / f"{p}.json") for p in packages}
+        if args.check:
+            from .oracle import same_fixtures
+
+            stale = [p for p, path in fresh.items() if not same_fixtures(FIXTURES / path.name, path)]
+            for p in stale:
+                print(f"out of date: grader/fixtures/{p}.json")
+            if stale:
+                print("run `nox -s fixtures` (python -m grader fixtures) and commit.")
+                return 1
+            print("grader/fixtures/ is up to date with the reference")
+            return 0
+        FIXTURES.mkdir(exist_ok=True)
+        for path in fresh.values():
+            if path.is_file():
+                (FIXTURES / path.name).write_bytes(path.read_bytes())
+    print(f"recorded fixtures for {len(packages)} chapter(s) in {FIXTURES.relative_to(ROOT)}/")
+    return 0
+
+
+def cmd_release(args):
+    from . import release
+
+    out = Path(args.out)
+    try:
+        if not args.check_only:
+            release.build(out, force=args.force)
+            print(f"built the student release in {out}")
+        problems = release.check_contents(out, secret=course_secret())
+        if not problems:
+            problems = release.check_works(out)
+    except release.ReleaseError as exc:
+        raise UsageError(str(exc)) from None
+    if problems:
+        print("THE RELEASE IS NOT FIT FOR STUDENTS:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 1
+    print("release checked: no solutions, reference, hidden tests or secret; stubs grade to 0 and "
+          "solutions to full marks in public mode")
+    return 0
+
+
+def cmd_autograde(args):
+    from . import autograde
+
+    if not _find_reference():
+        raise UsageError("autograde grades in hidden mode and needs the reference/, which is not here")
+    packages = ch.resolve(args.chapters)
+    secret = course_secret(args.secret_file)
+    if secret is None:
+        import secrets
+
+        path = Path(args.secret_file) if args.secret_file else ROOT / ".course-secret"
+        path.write_text(secrets.token_hex(16) + "\n")
+        print(f"created the course secret in {path} (keep it: it seeds every student's test inputs)")
+        secret = course_secret(path)
+    try:
+        summary = autograde.run(Path(args.submissions), Path(args.out), packages, jobs=args.jobs, secret=secret,
+                                timeout=args.timeout, independent=args.independent,
+                                call_timeout=args.call_timeout)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    autograde.summarize(summary, packages, Path(args.out))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m grader", description="Grade the course's chapters.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +255,10 @@ def build_parser():
     g.add_argument("--mode", choices=["auto", "hidden", "public"], default="auto",
                    help="hidden: live reference; public: recorded fixtures (default: hidden when the reference is present)")
     g.add_argument("--seed", type=int, default=None, help="seed for the random test inputs")
+    g.add_argument("--student", help="student id: hidden-mode inputs seeded from the course secret and this id")
+    g.add_argument("--secret-file", help="file holding the course secret (default .course-secret)")
+    g.add_argument("--independent", action="store_true",
+                   help="grade chapter N with the course's solutions for chapters < N (an early bug is charged once)")
     g.add_argument("--call-timeout", type=float, default=10.0, help="seconds allowed per call into your code")
     g.add_argument("--brief", action="store_true", help="only the table, no failure details")
     g.add_argument("--quiet", action="store_true", help="print nothing (use with --results)")
@@ -139,6 +269,29 @@ def build_parser():
     s = sub.add_parser("stubs", help="regenerate exercises/ from solutions/")
     s.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")
     s.set_defaults(func=cmd_stubs)
+
+    f = sub.add_parser("fixtures", help="record the reference's values for public mode")
+    f.add_argument("chapters", nargs="*")
+    f.add_argument("--check", action="store_true", help="only check that the fixtures are current")
+    f.set_defaults(func=cmd_fixtures)
+
+    r = sub.add_parser("release", help="build the student repository and check it leaks nothing")
+    r.add_argument("--out", required=True, help="folder to build the release in")
+    r.add_argument("--force", action="store_true", help="replace the folder if it is not empty")
+    r.add_argument("--check-only", action="store_true", help="only check an existing release folder")
+    r.set_defaults(func=cmd_release)
+
+    a = sub.add_parser("autograde", help="grade a folder of submissions (folders or zips) into a gradebook")
+    a.add_argument("submissions", help="folder with one folder or .zip per student (the name is the id)")
+    a.add_argument("--out", required=True, help="where the gradebook, feedback and results go")
+    a.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)), help="submissions graded at once")
+    a.add_argument("--chapters", nargs="*", default=[], help="chapters to grade (default: all)")
+    a.add_argument("--timeout", type=float, default=600.0, help="wall-clock seconds per submission")
+    a.add_argument("--call-timeout", type=float, default=10.0, help="seconds per call into student code")
+    a.add_argument("--independent", action="store_true",
+                   help="grade chapter N with the course's solutions for chapters < N")
+    a.add_argument("--secret-file", help="file holding the course secret (default .course-secret)")
+    a.set_defaults(func=cmd_autograde)
     return parser
 
 

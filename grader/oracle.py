@@ -23,6 +23,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PUBLIC_SEED = 20261121
 
 
+def student_seed(secret, student):
+    """The seed of a student's test inputs in hidden mode: secret and id, hashed."""
+    digest = hashlib.sha256(f"{secret}\0{student}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
 def stable_hash(text):
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
 
@@ -34,14 +40,15 @@ class FixtureMissing(LookupError):
 class Store:
     """Recorded values per chapter: {test: {key: value}} in grader/fixtures/<chapter>.json."""
 
-    def __init__(self, mode):
+    def __init__(self, mode, directory=None):
         self.mode = mode  # "hidden", "public" or "record"
+        self.directory = Path(directory) if directory else FIXTURES
         self.loaded = {}
         self.recorded = {}
 
     def _chapter(self, chapter):
         if chapter not in self.loaded:
-            path = FIXTURES / f"{chapter}.json"
+            path = self.directory / f"{chapter}.json"
             try:
                 self.loaded[chapter] = json.loads(path.read_text())["values"]
             except (OSError, ValueError, KeyError) as exc:
@@ -58,18 +65,19 @@ class Store:
         self.recorded.setdefault(chapter, {}).setdefault(test, {})[key] = encode(value)
 
     def write(self):
-        FIXTURES.mkdir(exist_ok=True)
+        self.directory.mkdir(parents=True, exist_ok=True)
         for chapter, values in self.recorded.items():
             text = json.dumps({"version": 1, "seed": PUBLIC_SEED, "values": values},
                               indent=0, sort_keys=True)
-            (FIXTURES / f"{chapter}.json").write_text(text + "\n")
+            (self.directory / f"{chapter}.json").write_text(text + "\n")
 
 
 class Oracle:
     """Per-test source of inputs (``random``) and expected values (``compute``)."""
 
-    def __init__(self, chapter, test, seed, store):
+    def __init__(self, chapter, test, seed, store, record=True):
         self.chapter, self.test, self.seed, self.store = chapter, test, seed, store
+        self.recording = record and store.mode == "record"  # hidden tests are never recorded
 
     @property
     def mode(self):
@@ -83,7 +91,7 @@ class Oracle:
         if self.store.mode == "public":
             return self.store.load(self.chapter, self.test, key)
         value = fn(self.rng(key))
-        if self.store.mode == "record":
+        if self.recording:
             self.store.record(self.chapter, self.test, key, value)
         return value
 
@@ -92,6 +100,35 @@ class Oracle:
         if self.store.mode == "public":
             return self.store.load(self.chapter, self.test, key)
         value = fn()
-        if self.store.mode == "record":
+        if self.recording:
             self.store.record(self.chapter, self.test, key, value)
         return value
+
+
+def _same_value(a, b):
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
+        return a == b
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
+        return False
+    if a.dtype.kind == "f":
+        # The last bits of float results may differ between BLAS builds.
+        return bool(np.allclose(a, b, rtol=1e-10, atol=1e-13, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def same_fixtures(path_a, path_b):
+    """Do two fixture files hold the same tests, keys and (to float rounding) values?"""
+    try:
+        a = json.loads(Path(path_a).read_text())["values"]
+        b = json.loads(Path(path_b).read_text())["values"]
+    except (OSError, ValueError, KeyError):
+        return False
+    if a.keys() != b.keys():
+        return False
+    return all(a[t].keys() == b[t].keys() and all(_same_value(decode(a[t][k]), decode(b[t][k])) for k in a[t])
+               for t in a)

@@ -26,9 +26,11 @@ def pytest_addoption(parser):
     group.addoption("--submission", default="exercises", help="submission root (holds chNN_* packages)")
     group.addoption("--grade-records", default=None, help="write the per-test records (JSON) here")
     group.addoption("--grade-mode", default="hidden", choices=["hidden", "public", "record"])
+    group.addoption("--fixtures-dir", default=None, help="where public-mode values are read and recorded")
     group.addoption("--grade-seed", default=None, type=int, help="seed for the tests' random inputs")
     group.addoption("--call-timeout", default=10.0, type=float, help="seconds allowed per call into student code")
-    group.addoption("--overlays", default="{}", help="JSON {chapter: root} taken from another root")
+    group.addoption("--independent-from", default=None,
+                    help="solutions root: grade chapter N with the solutions of chapters < N")
 
 
 def pytest_configure(config):
@@ -60,6 +62,9 @@ def _chapter_of(item):
     return rel.parts[0] if rel.parts else None
 
 
+# Hidden tests live in files named test_hidden_*.py (the release leaves them out).
+HIDDEN_PREFIX = "test_hidden_"
+
 # Attribute names that test tooling (hypothesis) probes on fixture values.
 _PROBED = frozenset({"execute_example", "setup_example", "teardown_example"})
 
@@ -80,8 +85,10 @@ class ChapterHandle:
 class Pool:
     """One worker per chapter, created on first use; the previous chapter's is closed."""
 
-    def __init__(self, root, limits, overlays):
-        self.root, self.limits, self.overlays = root, limits, overlays
+    def __init__(self, root, limits, independent_from=None):
+        self.root, self.limits = root, limits
+        self.independent_from = Path(independent_from).resolve() if independent_from else None
+        self.substituted = {}
         self.current = None
         self.worker = None
         self.modules = {}
@@ -90,9 +97,21 @@ class Pool:
     def for_chapter(self, package):
         if package != self.current:
             self.close()
-            self.worker = WorkerClient(self.root, self.limits, overlays=self.overlays)
+            self.worker = WorkerClient(self.root, self.limits, overlays=self.overlays_for(package))
             self.current = package
         return self.worker
+
+    def overlays_for(self, package):
+        """Chapter independence: earlier chapters taken from the solutions root."""
+        if self.independent_from is None:
+            return {}
+        earlier = {
+            p.name: str(p) for p in self.independent_from.iterdir()
+            if p.is_dir() and p.name[:2] == "ch" and p.name[2:4].isdigit() and p.name[:4] < package[:4]
+        }
+        if earlier:
+            self.substituted[package] = sorted(earlier)
+        return earlier
 
     def module(self, package):
         if package in self.import_failures:
@@ -129,11 +148,10 @@ class GraderState:
         from .oracle import PUBLIC_SEED
 
         self.seed = PUBLIC_SEED if seed is None else seed
-        self.store = Store(self.mode)
+        self.store = Store(self.mode, config.getoption("--fixtures-dir"))
         root = Path(config.getoption("--submission")).resolve()
-        overlays = json.loads(config.getoption("--overlays"))
         self.limits = Limits(call_timeout=config.getoption("--call-timeout"))
-        self.pool = Pool(root, self.limits, overlays)
+        self.pool = Pool(root, self.limits, config.getoption("--independent-from"))
         self.records = []
         self.internal = []
 
@@ -143,7 +161,7 @@ class GraderState:
         package = _chapter_of(request.node)
         marker = request.node.get_closest_marker("call_timeout")
         self.pool.limits.call_timeout = float(marker.args[0]) if marker else self.config.getoption("--call-timeout")
-        if not (self.pool.root / package).is_dir() and package not in self.pool.overlays:
+        if not (self.pool.root / package).is_dir():
             raise StudentError("import", f"your submission has no {package} package",
                                f"Expected a folder {package}/ in {self.pool.root.name}/.")
         return ChapterHandle(self.pool, package)
@@ -152,15 +170,17 @@ class GraderState:
     def oracle(self, request):
         package = _chapter_of(request.node)
         rel = Path(request.node.path).resolve().relative_to(SUITES).as_posix()
-        return Oracle(package, f"{rel}::{request.node.name}", self.seed, self.store)
+        hidden = request.node.get_closest_marker("hidden") is not None
+        return Oracle(package, f"{rel}::{request.node.name}", self.seed, self.store, record=not hidden)
 
     # -- hooks
     def pytest_collection_modifyitems(self, config, items):
-        if self.mode == "public":
-            skip = pytest.mark.skip(reason="hidden test")
-            for item in items:
-                if item.get_closest_marker("hidden"):
-                    item.add_marker(skip)
+        skip = pytest.mark.skip(reason="hidden test")
+        for item in items:
+            if Path(item.path).name.startswith(HIDDEN_PREFIX):
+                item.add_marker(pytest.mark.hidden)
+            if self.mode == "public" and item.get_closest_marker("hidden"):
+                item.add_marker(skip)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -219,7 +239,8 @@ class GraderState:
         path = self.config.getoption("--grade-records")
         if path:
             Path(path).write_text(json.dumps({"records": self.records, "internal": self.internal,
-                                              "mode": self.mode, "seed": self.seed}))
+                                              "mode": self.mode, "seed": self.seed,
+                                              "substituted": self.pool.substituted}))
 
 
 def _clean_notes(notes):

@@ -1,0 +1,394 @@
+"""Grade a whole class: ``python -m grader autograde SUBMISSIONS --out DIR``.
+
+SUBMISSIONS holds one folder or one ``.zip`` per student; the name (without ``.zip``) is
+the student id. Every submission is unpacked safely, graded in hidden mode with inputs
+seeded from the course secret and the student id, in its own ``python -m grader grade``
+process with a wall-clock limit, several at a time. DIR receives:
+
+    gradebook.csv            one row per student: a column per chapter, total, status
+    feedback/<student>.md    per-test results and diagnoses for the student
+    results/<student>.json   Gradescope-format results (for the instructor)
+    state/<student>.json     what was graded, from which content: makes re-runs skip
+                             unchanged submissions and resume after an interruption
+    summary.png              score histograms per chapter
+
+A submission that cannot be graded gets a status saying why (not a zip, unsafe paths,
+too large, empty, no chapter folders, timeout); its score cells stay empty so that a
+real zero is never confused with "could not be graded".
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from .chapters import ROOT, SUITES, chapter_id
+from .oracle import student_seed
+from .report import write_json_atomic
+
+MAX_TOTAL_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILES = 2000
+CHAPTER_DIR = re.compile(r"^ch\d\d_[a-z0-9_]+$")
+FINAL_STATUSES = ("graded", "empty", "not-a-zip", "unsafe-zip", "too-large", "no-chapters", "bad-entry")
+
+
+class SubmissionError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def student_id(path: Path):
+    name = path.name[:-4] if path.name.lower().endswith(".zip") else path.name
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", name) or "_"
+
+
+# ------------------------------------------------------------------ unpacking safely
+
+
+def content_hash(path: Path):
+    h = hashlib.sha256()
+    if path.is_file():
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    for p in sorted(path.rglob("*")):
+        if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts:
+            h.update(p.relative_to(path).as_posix().encode() + b"\0")
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _extract_zip(path: Path, dest: Path):
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise SubmissionError("not-a-zip", "the file is not a readable zip archive") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_FILES:
+            raise SubmissionError("too-large", f"the zip holds {len(infos)} entries (limit {MAX_FILES})")
+        total = 0
+        for info in infos:
+            name = info.filename.replace("\\", "/")
+            parts = [p for p in name.split("/") if p not in ("", ".")]
+            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+                raise SubmissionError("unsafe-zip", f"the zip holds an unsafe path {info.filename!r} (zip-slip)")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise SubmissionError("unsafe-zip", f"the zip holds a symbolic link {info.filename!r}")
+            if info.file_size > MAX_FILE_BYTES:
+                raise SubmissionError("too-large", f"{info.filename} is {info.file_size} bytes "
+                                                   f"(limit {MAX_FILE_BYTES // 2**20} MiB per file)")
+            total += info.file_size
+            if total > MAX_TOTAL_BYTES:
+                raise SubmissionError("too-large", f"the zip unpacks to more than {MAX_TOTAL_BYTES // 2**20} MiB")
+        for info in infos:
+            parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
+            if not parts or "__MACOSX" in parts:
+                continue
+            target = dest.joinpath(*parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            try:
+                with zf.open(info) as src, open(target, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > MAX_FILE_BYTES:  # the header lied about the size
+                            raise SubmissionError("too-large", f"{info.filename} is larger than its header says")
+                        dst.write(chunk)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise SubmissionError("not-a-zip", f"the zip is corrupt ({exc})") from None
+
+
+def _copy_folder(src: Path, dest: Path):
+    total = count = 0
+    for p in sorted(src.rglob("*")):
+        rel = p.relative_to(src)
+        if p.is_symlink() or "__pycache__" in rel.parts:
+            continue  # never follow links out of the submission
+        if p.is_dir():
+            (dest / rel).mkdir(parents=True, exist_ok=True)
+            continue
+        size = p.stat().st_size
+        count += 1
+        total += size
+        if size > MAX_FILE_BYTES:
+            raise SubmissionError("too-large", f"{rel} is {size} bytes (limit {MAX_FILE_BYTES // 2**20} MiB per file)")
+        if total > MAX_TOTAL_BYTES or count > MAX_FILES:
+            raise SubmissionError("too-large", "the folder is larger than the limit")
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, dest / rel)
+
+
+def find_root(unpacked: Path):
+    """The folder holding the chNN_* packages: the top, a single nested folder, or exercises/."""
+    candidates = [unpacked]
+    for _ in range(3):
+        here = candidates[-1]
+        if any(CHAPTER_DIR.match(p.name) for p in here.iterdir() if p.is_dir()):
+            return here
+        subdirs = [p for p in here.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
+        if (here / "exercises").is_dir():
+            candidates.append(here / "exercises")
+        elif len(subdirs) == 1:
+            candidates.append(subdirs[0])
+        else:
+            break
+    if not any(unpacked.rglob("*")):
+        raise SubmissionError("empty", "the submission is empty")
+    raise SubmissionError("no-chapters", "no chapter folders (ch01_neurons, ...) found in the submission")
+
+
+# ----------------------------------------------------------------------------- grading
+
+
+def grader_fingerprint(chapters, extra=""):
+    """Changes whenever what grading depends on changes (suites, engine, reference)."""
+    h = hashlib.sha256(json.dumps([chapters, extra]).encode())
+    for base in (ROOT / "grader", ROOT / "reference"):
+        for p in sorted(base.rglob("*.py")):
+            if "__pycache__" not in p.parts:
+                h.update(p.relative_to(ROOT).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent, call_timeout):
+    sid = student_id(entry)
+    started = time.perf_counter()
+    state = {"student": sid, "source": entry.name, "status": "", "message": "", "scores": {}, "missing": []}
+    with tempfile.TemporaryDirectory(prefix=f"autograde-{sid}-") as tmp:
+        tmp = Path(tmp)
+        unpacked = tmp / "unpacked"
+        unpacked.mkdir()
+        try:
+            if entry.is_dir():
+                _copy_folder(entry, unpacked)
+            elif entry.is_file() and entry.suffix.lower() == ".zip":
+                _extract_zip(entry, unpacked)
+            else:
+                raise SubmissionError("bad-entry", "not a folder or a .zip file")
+            root = find_root(unpacked)
+        except SubmissionError as exc:
+            state.update(status=exc.status, message=exc.message)
+            return state
+        state["missing"] = [chapter_id(c) for c in chapters if not (root / c).is_dir()]
+        results_path = out / "results" / f"{sid}.json"
+        tmp_results = tmp / "results.json"
+        cmd = [sys.executable, "-m", "grader", "grade", *[chapter_id(c) for c in chapters], "--submission",
+               str(root), "--results", str(tmp_results), "--quiet", "--mode", "hidden",
+               "--seed", str(student_seed(secret, sid)), "--call-timeout", str(call_timeout)]
+        if independent:
+            cmd.append("--independent")
+        env = {k: v for k, v in os.environ.items() if k != "COURSE_SECRET" and not k.startswith("PYTHON")}
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+                                  start_new_session=True)
+        except subprocess.TimeoutExpired:
+            state.update(status="timeout", message=f"grading took longer than {timeout:g} s")
+            return state
+        if proc.returncode != 0 or not tmp_results.is_file():
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            state.update(status="grader-error", message=" | ".join(tail) or f"exit status {proc.returncode}")
+            return state
+        results = json.loads(tmp_results.read_text())
+        results_path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(results_path, results)
+        for c in chapters:
+            tests = [t for t in results["tests"] if chapter_id(c) in t["tags"]]
+            state["scores"][chapter_id(c)] = [sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)]
+        state["status"] = "graded"
+        if state["missing"]:
+            state["message"] = "missing chapter(s): " + ", ".join(state["missing"])
+        write_feedback(out / "feedback" / f"{sid}.md", sid, results, state)
+        state["seconds"] = round(time.perf_counter() - started, 2)
+        return state
+
+
+_VALUE_LINE = re.compile(r"^\s*at \[.*\]: (expected|numerical) ")
+
+
+def write_feedback(path: Path, sid, results, state):
+    """Markdown feedback for the student: scores, failures and diagnoses, but no hidden
+    test details and no expected (reference) values."""
+    lines = [f"# Feedback for {sid}", ""]
+    total, max_total = results["score"], results["max_score"]
+    lines += [f"**Score: {total:g} / {max_total:g}**", ""]
+    if state["missing"]:
+        lines += [f"Missing from your submission: {', '.join(state['missing'])} (scored 0).", ""]
+    for note in results.get("output", "").splitlines()[1:]:
+        lines += [f"> {note}", ""]
+    lines += ["| chapter | points |", "|---|---|"]
+    for chapter, (score, max_score) in state["scores"].items():
+        lines.append(f"| {chapter} | {score:g} / {max_score:g} |")
+    lines.append("")
+    for chapter in state["scores"]:
+        tests = [t for t in results["tests"] if chapter in t["tags"]]
+        failed = [t for t in tests if t["status"] != "passed"]
+        lines += [f"## {chapter}: {len(tests) - len(failed)} of {len(tests)} tests passed", ""]
+        for t in tests:
+            name = t["name"].split(" ", 1)[1]
+            hidden = t.get("visibility") == "after_published"
+            if t["status"] == "passed":
+                lines.append(f"- ok: `{name}`" + (" (hidden test)" if hidden else ""))
+                continue
+            summary = t["output"].splitlines()[0] if t["output"] else "failed"
+            if hidden:
+                lines.append(f"- **failed** (hidden test `{name}`): {summary}")
+                continue
+            lines.append(f"- **failed** `{name}` ({t['score']:g}/{t['max_score']:g}): {summary}")
+            details = [ln for ln in t["output"].splitlines()[1:] if not _VALUE_LINE.match(ln)]
+            if details:
+                lines += ["", "  ```", *("  " + ln for ln in details[:12]), "  ```", ""]
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def _entries(submissions: Path):
+    return [p for p in sorted(submissions.iterdir()) if not p.name.startswith(".")]
+
+
+def write_gradebook(out: Path, states, chapters):
+    ids = [chapter_id(c) for c in chapters]
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["student", *ids, "total", "max_total", "status", "message"])
+    max_total = None
+    for st in sorted(states, key=lambda s: s["student"]):
+        if st["status"] == "graded":
+            scores = [st["scores"].get(i, [0, 0]) for i in ids]
+            total = sum(s[0] for s in scores)
+            max_total = sum(s[1] for s in scores)
+            writer.writerow([st["student"], *[f"{s[0]:g}" for s in scores], f"{total:g}", f"{max_total:g}",
+                             "graded", st.get("message", "")])
+        else:
+            writer.writerow([st["student"], *[""] * len(ids), "", "", st["status"], st["message"]])
+    tmp = out / ".gradebook.csv.tmp"
+    tmp.write_text(buf.getvalue())
+    os.replace(tmp, out / "gradebook.csv")
+
+
+def run(submissions: Path, out: Path, chapters, *, jobs=2, secret, timeout=600.0, independent=False,
+        call_timeout=10.0, log=print):
+    submissions, out = Path(submissions), Path(out)
+    if not submissions.is_dir():
+        raise FileNotFoundError(f"{submissions} is not a folder of submissions")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "state").mkdir(exist_ok=True)
+    fingerprint = grader_fingerprint(chapters, f"{independent}:{hashlib.sha256(secret.encode()).hexdigest()}")
+    entries = _entries(submissions)
+    seen, states, todo = set(), {}, []
+    for entry in entries:
+        sid = student_id(entry)
+        if sid in seen:
+            states[sid + "#dup"] = {"student": sid, "status": "bad-entry", "scores": {}, "missing": [],
+                                    "message": f"another submission has the same student id ({entry.name})"}
+            continue
+        seen.add(sid)
+        key = hashlib.sha256(f"{fingerprint}:{content_hash(entry)}".encode()).hexdigest()
+        state_file = out / "state" / f"{sid}.json"
+        if state_file.is_file():
+            try:
+                old = json.loads(state_file.read_text())
+            except ValueError:
+                old = {}
+            if old.get("key") == key and old.get("status") in FINAL_STATUSES:
+                states[sid] = old
+                continue
+        todo.append((entry, sid, key))
+    skipped = len(states)
+    log(f"{len(entries)} submission(s): {len(todo)} to grade, {skipped} unchanged since the last run")
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(grade_one, entry, out, chapters, secret=secret, timeout=timeout,
+                               independent=independent, call_timeout=call_timeout): (sid, key)
+                   for entry, sid, key in todo}
+        for future in as_completed(futures):
+            sid, key = futures[future]
+            try:
+                st = future.result()
+            except Exception as exc:  # a bug in the autograder must not lose the other grades
+                st = {"student": sid, "status": "grader-error", "message": f"{type(exc).__name__}: {exc}",
+                      "scores": {}, "missing": []}
+            st["key"] = key
+            states[sid] = st
+            write_json_atomic(out / "state" / f"{sid}.json", st)
+            write_gradebook(out, list(states.values()), chapters)
+            shown = " ".join(f"{c}:{s[0]:g}/{s[1]:g}" for c, s in st["scores"].items()) or st["message"]
+            log(f"  {sid}: {st['status']}  {shown}")
+    write_gradebook(out, list(states.values()), chapters)
+    elapsed = time.perf_counter() - started
+    return {"states": states, "graded_now": len(todo), "skipped": skipped, "seconds": elapsed}
+
+
+def summarize(summary, chapters, out: Path, console=None):
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    states = list(summary["states"].values())
+    graded = [s for s in states if s["status"] == "graded"]
+    failed = [s for s in states if s["status"] != "graded"]
+    console.print(f"graded {len(graded)}, could not grade {len(failed)}, "
+                  f"re-used {summary['skipped']} unchanged; {summary['seconds']:.1f} s")
+    for s in failed:
+        console.print(f"  {s['student']}: {s['status']}: {s['message']}", markup=False)
+    table = Table(title="Score distribution per chapter (% of the chapter's points)")
+    for col in ("chapter", "n", "mean", "min", "median", "max"):
+        table.add_column(col, justify="right" if col != "chapter" else "left")
+    per_chapter = {}
+    for c in chapters:
+        cid = chapter_id(c)
+        pct = sorted(100 * s["scores"][cid][0] / s["scores"][cid][1] for s in graded
+                     if s["scores"].get(cid, [0, 0])[1])
+        per_chapter[cid] = pct
+        if pct:
+            mid = pct[len(pct) // 2] if len(pct) % 2 else (pct[len(pct) // 2 - 1] + pct[len(pct) // 2]) / 2
+            table.add_row(cid, str(len(pct)), f"{sum(pct) / len(pct):.0f}", f"{pct[0]:.0f}", f"{mid:.0f}",
+                          f"{pct[-1]:.0f}")
+    console.print(table)
+    _histogram(per_chapter, out / "summary.png")
+    console.print(f"gradebook: {out / 'gradebook.csv'}; feedback: {out / 'feedback'}/; histogram: {out / 'summary.png'}")
+
+
+def _histogram(per_chapter, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chapters = [c for c, v in per_chapter.items() if v]
+    if not chapters:
+        return
+    fig, axes = plt.subplots(1, len(chapters), figsize=(2.6 * len(chapters), 2.6), sharey=True, squeeze=False)
+    for ax, c in zip(axes[0], chapters):
+        ax.hist(per_chapter[c], bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.01], color="#4878a8")
+        ax.set_title(c)
+        ax.set_xlabel("% of points")
+    axes[0][0].set_ylabel("students")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
