@@ -125,6 +125,22 @@ def release(session):
 
 
 @instructor_session(venv_backend="none", default=False)
+def autograde(session):
+    """Grade a folder of submissions: nox -s autograde -- SUBMISSIONS --out DIR [--jobs N]."""
+    python = _course_python(session)
+    if not session.posargs:
+        session.error("usage: nox -s autograde -- SUBMISSIONS --out DIR [--jobs N] [--chapters ...]")
+    session.run(python, "-m", "grader", "autograde", *session.posargs, external=True)
+
+
+@instructor_session(venv_backend="none", default=False)
+def gradescope(session):
+    """Build the Gradescope autograder bundle (default build/autograder.zip)."""
+    python = _course_python(session)
+    session.run(python, "-m", "grader", "gradescope", *session.posargs, external=True)
+
+
+@instructor_session(venv_backend="none", default=False)
 def bench(session):
     """Time grading of solutions/ per chapter and for all chapters (see docs/benchmarks.md)."""
     python = _course_python(session)

@@ -244,6 +244,25 @@ def cmd_autograde(args):
     return 0
 
 
+def cmd_gradescope(args):
+    from . import gradescope
+
+    if not _find_reference():
+        raise UsageError("the Gradescope bundle grades in hidden mode and needs the reference/")
+    secret = course_secret(args.secret_file)
+    if secret is None:
+        raise UsageError("the bundle needs the course secret: set COURSE_SECRET or create .course-secret")
+    out = gradescope.build(Path(args.out), independent=args.independent, secret=secret)
+    print(f"wrote the Gradescope autograder bundle {out}")
+    return 0
+
+
+def cmd_gradescope_run(args):
+    from . import gradescope
+
+    return gradescope.run(Path(args.autograder_root), independent=args.independent)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m grader", description="Grade the course's chapters.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -292,6 +311,17 @@ def build_parser():
                    help="grade chapter N with the course's solutions for chapters < N")
     a.add_argument("--secret-file", help="file holding the course secret (default .course-secret)")
     a.set_defaults(func=cmd_autograde)
+
+    gs = sub.add_parser("gradescope", help="build the Gradescope autograder bundle (zip)")
+    gs.add_argument("--out", default="build/autograder.zip")
+    gs.add_argument("--independent", action="store_true", help="substitute solutions for earlier chapters")
+    gs.add_argument("--secret-file", help="file holding the course secret (default .course-secret)")
+    gs.set_defaults(func=cmd_gradescope)
+
+    gr = sub.add_parser("gradescope-run", help="(inside the bundle) grade /autograder/submission")
+    gr.add_argument("--autograder-root", default="/autograder")
+    gr.add_argument("--independent", action="store_true")
+    gr.set_defaults(func=cmd_gradescope_run)
     return parser
 
 
