@@ -163,10 +163,12 @@ def find_root(unpacked: Path):
 def grader_fingerprint(chapters, extra=""):
     """Changes whenever what grading depends on changes (suites, engine, reference)."""
     h = hashlib.sha256(json.dumps([chapters, extra]).encode())
-    for base in (ROOT / "grader", ROOT / "reference"):
-        for p in sorted(base.rglob("*.py")):
-            if "__pycache__" not in p.parts:
-                h.update(p.relative_to(ROOT).as_posix().encode() + b"\0" + p.read_bytes())
+    files = sorted((ROOT / "grader").glob("*.py")) + sorted((ROOT / "reference").glob("*.py"))
+    for c in chapters:
+        files += sorted((SUITES / c).rglob("*.py")) + sorted((ROOT / "reference" / c).rglob("*.py"))
+    for p in files:
+        if "__pycache__" not in p.parts:
+            h.update(p.relative_to(ROOT).as_posix().encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
 

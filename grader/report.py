@@ -38,7 +38,7 @@ def print_report(records, *, console=None, details=True, max_detail_lines=14, mo
     for rec in records:
         ok = rec["status"] == "passed"
         result = Text("ok", style="green") if ok else Text(rec["summary"] or "failed", style="red")
-        table.add_row(rec["chapter"], rec["test"], f"{_pts(rec['score'])}/{_pts(rec['max_score'])}", result)
+        table.add_row(rec["chapter"], Text(rec["test"]), f"{_pts(rec['score'])}/{_pts(rec['max_score'])}", result)
     console.print(table)
 
     if details:

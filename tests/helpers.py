@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,13 +32,14 @@ def patch(root: Path, rel: str, old: str, new: str, count: int = 1):
 
 def grade(submission, *chapters, extra=(), timeout=600):
     """Run ``python -m grader grade`` in a subprocess; return (exit status, results.json, stdout)."""
-    results = Path(submission).parent / f"results-{Path(submission).name}.json"
+    results = Path(tempfile.mkdtemp(prefix="grade-results-")) / "results.json"
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "grade", *chapters, "--submission", str(submission),
          "--results", str(results), "--brief", *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout,
     )
     data = json.loads(results.read_text()) if results.exists() else None
+    shutil.rmtree(results.parent, ignore_errors=True)
     return proc.returncode, data, proc.stdout + proc.stderr
 
 

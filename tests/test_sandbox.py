@@ -97,10 +97,16 @@ def test_submission_cannot_import_the_grader_or_the_reference(submission, module
 
 
 def test_writing_the_results_file_does_not_change_the_grade(submission, tmp_path):
+    # The worker does not know where the grader writes; it tries every results.json it finds.
     forged = json.dumps({"score": 1000, "max_score": 1000, "tests": []})
-    target = submission.parent / f"results-{submission.name}.json"
     patch(submission, NEURON, MATMUL_BODY,
-          f"    open({str(target)!r}, 'w').write({forged!r})\n    return None\n" + MATMUL_BODY)
+          "    import glob, os\n"
+          "    for p in glob.glob('/tmp/**/results.json', recursive=True):\n"
+          "        try:\n"
+          f"            open(p, 'w').write({forged!r})\n"
+          "        except OSError:\n"
+          "            pass\n"
+          "    return None\n" + MATMUL_BODY)
     code, results, out = grade(submission, "ch01")
     assert code == 0, out
     score, max_score = chapter_score(results, "ch01")
