@@ -39,12 +39,14 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "call_timeout(seconds): time allowed per call into student code")
     if config.getoption("--submission", default=None) is None:
         return
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     # Same submission, same score: hypothesis examples are derived from the test, not random.
+    # No shrinking: feedback must come in seconds, and the failing example is reported as is.
     settings.register_profile(
         "grader", deadline=None, derandomize=True, database=None, max_examples=25,
-        suppress_health_check=list(HealthCheck), print_blob=False,
+        suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=False,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
     )
     settings.load_profile("grader")
     if getattr(config.option, "tbstyle", None) is None:
