@@ -9,12 +9,11 @@ it from its ``dweights`` and ``dbiases``.
 
 Three kinds of task use the same loop, told apart by the loss:
 
-| loss                                         | last layer           | targets y           | metric   |
-|----------------------------------------------|----------------------|---------------------|----------|
-| ``SoftmaxCrossEntropy`` (takes the logits)   | ``Dense`` (logits)   | (N,) int labels     | accuracy |
-| ``CategoricalCrossEntropy``                  | ``Softmax``          | (N,) int labels     | accuracy |
-| ``BinaryCrossEntropy``                       | ``Sigmoid``          | (N, K) 0/1          | accuracy |
-| ``MeanSquaredError``, ``MeanAbsoluteError``  | ``Linear``           | (N, K) floats       | mae      |
+    loss                                    last layer       targets y         metric
+    SoftmaxCrossEntropy (takes the logits)  Dense (logits)   (N,) int labels   accuracy
+    CategoricalCrossEntropy                 Softmax          (N,) int labels   accuracy
+    BinaryCrossEntropy                      Sigmoid          (N, K) 0/1        accuracy
+    MeanSquaredError, MeanAbsoluteError     Linear           (N, K) floats     mae
 
 The helpers ``is_trainable``, ``loss_value``, ``loss_gradient``, ``metric_name`` and
 ``metric`` are given; the functions with a TODO are yours.
@@ -79,7 +78,8 @@ def metric(loss, output, y):
         return accuracy(output, y)
     if isinstance(loss, BinaryCrossEntropy):
         return binary_accuracy(output, y)
-    return float(np.mean(np.abs(np.asarray(output, dtype=np.float64) - np.asarray(y, dtype=np.float64))))
+    errors = np.asarray(output, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+    return float(np.mean(np.abs(errors)))
 
 
 # --------------------------------------------------------------------- data handling

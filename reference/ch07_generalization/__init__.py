@@ -133,7 +133,8 @@ def batchnorm_backward(dout, cache):
     """
     dout = _f64(dout)
     n = dout.shape[0]
-    xmu, var, sqrtvar, ivar, xhat, gamma = (cache[k] for k in ("xmu", "var", "sqrtvar", "ivar", "xhat", "gamma"))
+    xmu, sqrtvar, ivar = cache["xmu"], cache["sqrtvar"], cache["ivar"]
+    xhat, gamma = cache["xhat"], cache["gamma"]
     # out = gamma * xhat + beta
     dbeta = dout.sum(axis=0, keepdims=True)
     dgamma = (dout * xhat).sum(axis=0, keepdims=True)

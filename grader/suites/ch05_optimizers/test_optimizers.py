@@ -6,7 +6,7 @@ post_update_params for every step, comparing the learning rate, the change of ev
 parameter and the step count with the reference after each step.
 """
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from grader.api import (GradeFailure, Rng, check_array, check_scalar, check_true, fail, np, points, pytest,
@@ -139,7 +139,7 @@ def _bug_trajectories(oracle, cls, params, grads, kwargs, variants):
 
 
 def _exact_test(student, oracle, cls, shape, kwargs, grad_scale, variants):
-    (params, grads), = _draw(oracle, [shape], grad_scale)
+    [(params, grads)] = _draw(oracle, [shape], grad_scale)
     key = KEYS[cls]
     full = {**DEFAULTS[cls], **kwargs}
     want = oracle.compute("want", lambda: ref.run_steps(key, params, grads, **full))
@@ -346,6 +346,7 @@ def test_optimizer_state_is_per_layer(student, oracle, cls, kwargs):
 
 @points(2)
 @given(st.integers(1, 4), st.integers(1, 4), st.sampled_from([1e-3, 1.0, 1e3]), st.integers(0, 2**31 - 1))
+@example(3, 2, 1.0, 0)  # runs first: a failure here is reported at once, without a search
 def test_adam_first_step_is_learning_rate_sized(student, n_in, n_out, scale, seed):
     """Thanks to bias correction, Adam's first step is lr * g / (|g| + epsilon): about lr, whatever
     the size of the gradient."""

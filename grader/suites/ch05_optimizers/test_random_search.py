@@ -1,6 +1,6 @@
 """Chapter 05: random search on a quadratic loss built in the worker."""
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from grader.api import Fn, Rng, check_array, check_true, fail, keep, np, points, pytest, reference
@@ -71,6 +71,7 @@ def test_random_search_matches_reference(student, oracle, shapes, iterations, sc
 @points(2)
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 25), st.sampled_from([0.01, 0.1, 1.0]),
        st.integers(0, 2**31 - 1))
+@example(2, 3, 20, 0.1, 0)  # runs first: a failure here is reported at once, without a search
 def test_random_search_history_never_increases(student, rows, cols, iterations, scale, seed):
     """history[i] is the best loss after iteration i: it can only stay or go down, it is never above
     the loss of the start, and its last entry is the loss of the returned params."""

@@ -42,7 +42,7 @@ def _spiral_variant(samples, classes, seed, *, offset=True, swap=False, noise=0.
     return np.concatenate(out)
 
 
-@points(2)
+@points(1)
 @pytest.mark.parametrize("samples,classes", [(5, 3), (1, 2), (12, 4)])
 def test_spiral_data_matches_reference(student, oracle, samples, classes):
     seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
@@ -94,7 +94,7 @@ def test_spiral_data_uses_the_passed_generator(student):
 # ---------------------------------------------------------------------------- vertical
 
 
-@points(2)
+@points(1)
 @pytest.mark.parametrize("samples,classes", [(6, 3), (4, 2)])
 def test_vertical_data_matches_reference(student, oracle, samples, classes):
     seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
@@ -123,7 +123,7 @@ def test_vertical_data_matches_reference(student, oracle, samples, classes):
 # -------------------------------------------------------------------------------- sine
 
 
-@points(2)
+@points(1)
 @pytest.mark.parametrize("samples", [50, 2])
 def test_sine_data_matches_reference(student, oracle, samples):
     X_want, y_want = oracle.compute("want", lambda: ref.sine_data(samples))
@@ -153,7 +153,7 @@ def test_sine_data_is_deterministic(student):
 # --------------------------------------------------------------------------------- xor
 
 
-@points(2)
+@points(1)
 @pytest.mark.parametrize("samples,noise", [(8, 0.1), (40, 0.3)])
 def test_xor_data_matches_reference(student, oracle, samples, noise):
     seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))

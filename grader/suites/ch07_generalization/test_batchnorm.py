@@ -11,6 +11,22 @@ ref = reference("ch07_generalization")
 EPS = 1e-5
 
 
+def _gradient_check(got, num, **kwargs):
+    """check_gradient, but first accept a gradient whose error is tiny relative to the
+    norm of the whole gradient. Batch norm's dinputs columns sum to zero, so some entries
+    are close to 0, and there the per-entry relative error of check_gradient measures
+    only the rounding noise of the central differences (about 1e-9 absolute)."""
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        g = None
+    if g is not None and g.shape == num.shape and np.all(np.isfinite(g)):
+        scale = max(1e-12, float(np.linalg.norm(g) + np.linalg.norm(num)))
+        if np.linalg.norm(g - num) / scale < 1e-7:
+            return
+    check_gradient(got, num, threshold=1e-6, **kwargs)
+
+
 def _inputs(rng, N, D):
     """x with features of different scales and offsets; gamma, beta; upstream gradient."""
     x = rng.normal(size=(N, D)) * rng.uniform(0.5, 3.0, size=(1, D)) + rng.normal(size=(1, D))
@@ -158,8 +174,8 @@ def test_batchnorm_backward_train_gradient_check(student, oracle, N, D):
     num = numeric_gradient(bn.forward, x, True, dout=dv)
     bn.forward(x, training=True)
     got = bn.backward(dv)
-    check_gradient(got, num, call="BatchNorm.backward(dvalues) after forward(inputs, training=True)",
-                   inputs={"inputs": x}, threshold=1e-6, known_bugs=[(CONSTANT_STATS, constant_stats)])
+    _gradient_check(got, num, call="BatchNorm.backward(dvalues) after forward(inputs, training=True)",
+                    inputs={"inputs": x}, known_bugs=[(CONSTANT_STATS, constant_stats)])
 
 
 @points(2)
@@ -202,7 +218,7 @@ def test_batchnorm_backward_eval_treats_statistics_as_constants(student, oracle)
     bn.forward(x, training=False)
     got = bn.backward(dv)
     call = "BatchNorm.backward(dvalues) after forward(inputs, training=False)"
-    check_gradient(got, num, call=call, inputs={"inputs": x}, threshold=1e-6, known_bugs=[
+    _gradient_check(got, num, call=call, inputs={"inputs": x}, known_bugs=[
         ("after an inference forward the statistics are constants: dinputs = dvalues * gamma / "
          "sqrt(running_var + epsilon), not the training formula", training_formula)])
     check_array(got, want, call=call, inputs={"inputs": x})

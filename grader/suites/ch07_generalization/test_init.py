@@ -111,6 +111,8 @@ def test_init_weights_unknown_kind_raises_value_error(student, kind):
     except StudentError as exc:
         if exc.summary.startswith("ValueError"):
             return
+        if exc.kind == "not_implemented":
+            raise
         fail(f'init_weights("{kind}", ...) raised {exc.summary}, expected a ValueError',
              'The kinds are "zeros", "random", "xavier" and "he" (lower case); raise ValueError for any other.')
     fail(f'init_weights("{kind}", 3, 2, rng) returned {np.asarray(got).shape if got is not None else None} '
