@@ -21,12 +21,12 @@ import importlib
 import numpy as np
 import pytest
 
-from .check import (GradeFailure, check_array, check_gradient, check_scalar, check_true,
+from .check import (GradeFailure, as_array, check_array, check_gradient, check_scalar, check_true,
                     describe_inputs, fail, rel_error)
 from .sandbox import Fn, Remote, Rng, StudentError
 
 __all__ = [
-    "Fn", "GradeFailure", "Remote", "Rng", "StudentError", "check_array", "check_gradient",
+    "Fn", "GradeFailure", "Remote", "as_array", "Rng", "StudentError", "check_array", "check_gradient",
     "check_scalar", "check_true", "describe_inputs", "fail", "hidden", "keep", "numeric_gradient",
     "points", "reference", "rel_error", "np", "pytest",
 ]

@@ -230,7 +230,7 @@ class GraderState:
                 self.internal.append(
                     {"test": item.nodeid, "traceback": "".join(traceback.format_exception(exc))}
                 )
-            if notes and "Falsifying example" in notes:
+            if notes and ("Falsifying example" in notes or "Failing test case" in notes):
                 rec["details"] = (rec["details"] + "\n" + _clean_notes(notes)).strip()
         self.records.append(rec)
 

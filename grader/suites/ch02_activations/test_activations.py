@@ -10,18 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from grader.check import as_array
-
 from grader.api import (GradeFailure, StudentError, check_array, check_gradient, check_true, fail, keep, np,
                         numeric_gradient, points, pytest, reference)
+from grader.check import as_array
 
 ref = reference("ch02_activations")
 
 ALPHA_DEFAULT = 0.01
 
 SIGMOID_OVERFLOW_HINT = (
-    "np.exp overflowed: for x = -1000, exp(-x) = exp(1000) is inf. Only ever exponentiate -|x|: "
-    "use 1 / (1 + exp(-x)) where x >= 0 and exp(x) / (1 + exp(x)) where x < 0"
+    "np.exp overflowed: exp(t) is inf once t > 709, e.g. exp(-x) for x = -1000. Only ever exponentiate "
+    "-|x|: use 1 / (1 + exp(-x)) where x >= 0 and exp(x) / (1 + exp(x)) where x < 0"
 )
 SOFTMAX_OVERFLOW_HINT = (
     "np.exp overflowed to inf (or a whole row underflowed to 0) and inf/inf or 0/0 is NaN: "
@@ -78,12 +77,57 @@ def _forward_and_check(layer, x, want, cls, bugs=(), hint=None, call=None):
                 known_bugs=bugs, nonfinite_hint=hint)
 
 
-def _backward_and_check(layer, x, dv, want, cls, bugs=(), call=None):
-    layer.forward(x)
+def _matches(got, want):
+    try:
+        arr = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return arr.shape == want.shape and np.allclose(arr, want, rtol=1e-6, atol=1e-8)
+
+
+def _with_note(exc, note):
+    if note:
+        exc.details = (exc.details + "\n" if exc.details else "") + note
+    return exc
+
+
+def _backward_and_check(layer, x, dv, want, fwd_want, cls, bugs=(), call=None):
+    """forward(x), then backward(dv) against the reference. A wrong or failing forward is
+    replaced by the correct stored values, so that backward is graded on its own."""
+    name = call.split(".backward")[0] if call else cls
+    want = np.asarray(want, dtype=np.float64) + 0.0  # -0.0 -> 0.0 in the feedback
+    note = ""
+    try:
+        out = layer.forward(x)
+    except StudentError as exc:
+        if exc.kind not in ("exception", "not_implemented"):
+            raise
+        out, note = None, f"{name}.forward(inputs) failed ({exc.summary})"
+    else:
+        if not _matches(out, fwd_want):
+            note = f"{name}.forward(inputs) returned a wrong output"
+    if note:
+        layer.inputs, layer.output = x, fwd_want
+        note = (f"Note: {note}, so the grader set self.inputs and self.output to the correct values before "
+                "calling backward. Fix forward first; its own tests say what is wrong.")
     call = call or f"{cls}.backward(dvalues) after forward(inputs)"
-    got = layer.backward(dv)
-    check_array(got, want, call=call, inputs={"inputs": x, "dvalues": dv}, known_bugs=bugs)
-    check_array(_stored(layer, "dinputs", call), want, call=call, what="stored self.dinputs", known_bugs=bugs)
+    try:
+        got = layer.backward(dv)
+        check_array(got, want, call=call, inputs={"inputs": x, "dvalues": dv}, known_bugs=bugs)
+        check_array(_stored(layer, "dinputs", call), want, call=call, what="stored self.dinputs", known_bugs=bugs)
+    except (GradeFailure, StudentError) as exc:
+        raise _with_note(exc, note)
+
+
+def _ref_forward(cls, x, alpha=ALPHA_DEFAULT):
+    return {
+        "ReLU": lambda: ref.relu_forward(x),
+        "LeakyReLU": lambda: ref.leaky_relu_forward(x, alpha),
+        "Sigmoid": lambda: ref.sigmoid_forward(x),
+        "Tanh": lambda: ref.tanh_forward(x),
+        "Softmax": lambda: ref.softmax_forward(x),
+        "Linear": lambda: ref.linear_forward(x),
+    }[cls]()
 
 
 def _sigmoid(x):
@@ -188,7 +232,8 @@ def _backward_bugs(cls, x, dv, alpha=ALPHA_DEFAULT):
         bugs = [
             ("the Jacobian is treated as diagonal: s * (1 - s) * dvalues drops the off-diagonal terms "
              "-s_i * s_j; use s * (dvalues - np.sum(dvalues * s, axis=1, keepdims=True))", s * (1 - s) * dv),
-            ("the factor s is missing: dinputs = s * (dvalues - sum(dvalues * s))",
+            ("the factor s in front is missing: dinputs = s * (dvalues - np.sum(dvalues * s, axis=1, "
+             "keepdims=True))",
              dv - np.sum(dv * s, axis=1, keepdims=True)),
             ("dvalues is passed through unchanged: apply the softmax Jacobian", dv.copy()),
         ]
@@ -263,7 +308,7 @@ def test_linear_forward_and_backward_match_reference(student, oracle, case):
     bugs = oracle.compute("bugs", lambda: _backward_bugs("Linear", x, dv))
     layer = student.Linear()
     _forward_and_check(layer, x, want, "Linear")
-    _backward_and_check(layer, x, dv, dwant, "Linear", bugs)
+    _backward_and_check(layer, x, dv, dwant, want, "Linear", bugs)
 
 
 # --------------------------------------------------------------- huge inputs stay finite
@@ -315,17 +360,20 @@ def test_relu_backward_matches_reference(student, oracle, case):
     dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
     want = oracle.compute("want", lambda: ref.relu_backward(x, dv))
     bugs = oracle.compute("bugs", lambda: _backward_bugs("ReLU", x, dv))
-    _backward_and_check(student.ReLU(), x, dv, want, "ReLU", bugs)
+    fwd = oracle.compute("forward", lambda: ref.relu_forward(x))
+    _backward_and_check(student.ReLU(), x, dv, want, fwd, "ReLU", bugs)
 
 
 @points(2)
 def test_relu_backward_at_zero_is_zero(student, oracle):
     x = np.array([[0.0, -0.0, 0.0, 1.0, -1.0],
                   [0.0, 2.0, -3.0, 0.0, 0.5]])
-    dv = oracle.random("dvalues", lambda rng: rng.uniform(0.5, 2.0, size=x.shape))
+    dv = oracle.random("dvalues", lambda rng: rng.choice([-1.0, 1.0], size=x.shape)
+                       * rng.uniform(0.5, 2.0, size=x.shape))
     want = oracle.compute("want", lambda: ref.relu_backward(x, dv))
     bugs = oracle.compute("bugs", lambda: _backward_bugs("ReLU", x, dv))
-    _backward_and_check(student.ReLU(), x, dv, want, "ReLU", bugs,
+    fwd = oracle.compute("forward", lambda: ref.relu_forward(x))
+    _backward_and_check(student.ReLU(), x, dv, want, fwd, "ReLU", bugs,
                         call="ReLU.backward(dvalues) after forward(inputs with exact zeros)")
 
 
@@ -340,7 +388,8 @@ def test_leaky_relu_backward_matches_reference(student, oracle, alpha, case):
     dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
     want = oracle.compute("want", lambda: ref.leaky_relu_backward(x, dv, alpha))
     bugs = oracle.compute("bugs", lambda: _backward_bugs("LeakyReLU", x, dv, alpha))
-    _backward_and_check(_layer(student, "LeakyReLU", alpha), x, dv, want, "LeakyReLU", bugs,
+    fwd = oracle.compute("forward", lambda: ref.leaky_relu_forward(x, alpha))
+    _backward_and_check(_layer(student, "LeakyReLU", alpha), x, dv, want, fwd, "LeakyReLU", bugs,
                         call=f"LeakyReLU(alpha={alpha}).backward(dvalues) after forward(inputs)")
 
 
@@ -351,7 +400,8 @@ def test_sigmoid_backward_matches_reference(student, oracle, case):
     dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
     want = oracle.compute("want", lambda: ref.sigmoid_backward(x, dv))
     bugs = oracle.compute("bugs", lambda: _backward_bugs("Sigmoid", x, dv))
-    _backward_and_check(student.Sigmoid(), x, dv, want, "Sigmoid", bugs)
+    fwd = oracle.compute("forward", lambda: ref.sigmoid_forward(x))
+    _backward_and_check(student.Sigmoid(), x, dv, want, fwd, "Sigmoid", bugs)
 
 
 @points(2)
@@ -361,7 +411,8 @@ def test_tanh_backward_matches_reference(student, oracle, case):
     dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
     want = oracle.compute("want", lambda: ref.tanh_backward(x, dv))
     bugs = oracle.compute("bugs", lambda: _backward_bugs("Tanh", x, dv))
-    _backward_and_check(student.Tanh(), x, dv, want, "Tanh", bugs)
+    fwd = oracle.compute("forward", lambda: ref.tanh_forward(x))
+    _backward_and_check(student.Tanh(), x, dv, want, fwd, "Tanh", bugs)
 
 
 @points(2)
@@ -371,7 +422,8 @@ def test_softmax_backward_matches_reference(student, oracle, case):
     dv = oracle.random("dvalues", lambda rng: rng.normal(size=x.shape))
     want = oracle.compute("want", lambda: ref.softmax_backward(x, dv))
     bugs = oracle.compute("bugs", lambda: _backward_bugs("Softmax", x, dv))
-    _backward_and_check(student.Softmax(), x, dv, want, "Softmax", bugs)
+    fwd = oracle.compute("forward", lambda: ref.softmax_forward(x))
+    _backward_and_check(student.Softmax(), x, dv, want, fwd, "Softmax", bugs)
 
 
 # ---------------------------------------------------------------------- gradient checks
@@ -392,16 +444,22 @@ def test_backward_passes_gradient_check(student, oracle, cls, alpha):
         x = oracle.random("x", lambda rng: 1.5 * rng.normal(size=shape))
     dv = oracle.random("dvalues", lambda rng: rng.normal(size=shape))
     bugs = oracle.compute("bugs", lambda: _backward_bugs(cls, x, dv, alpha or ALPHA_DEFAULT))
+    fwd = oracle.compute("forward", lambda: _ref_forward(cls, x, alpha or ALPHA_DEFAULT))
     layer = _layer(student, cls, alpha)
     name = f"LeakyReLU(alpha={alpha})" if alpha else cls
     # The numerical gradient needs a forward that returns an (N, D) array.
-    check_array(layer.forward(x), np.zeros(shape), call=f"{name}.forward(inputs)", atol=np.inf,
-                what="output (needed for the gradient check)")
+    out = layer.forward(x)
+    _finite_output(out, x, f"{name}.forward(inputs)")
     numeric = numeric_gradient(layer.forward, x, dout=dv)
     layer.forward(x)  # the numerical gradient left the layer holding a perturbed input
-    got = layer.backward(dv)
-    check_gradient(got, numeric, call=f"{name}.backward(dvalues)", inputs={"inputs": x, "dvalues": dv},
-                   known_bugs=bugs)
+    try:
+        check_gradient(layer.backward(dv), numeric, call=f"{name}.backward(dvalues)",
+                       inputs={"inputs": x, "dvalues": dv}, known_bugs=bugs)
+    except GradeFailure as exc:
+        if not _matches(out, fwd):
+            _with_note(exc, f"Note: {name}.forward(inputs) is wrong too. The gradient check compares backward "
+                            "with the slope of your own forward, so fix forward first.")
+        raise
 
 
 # ------------------------------------------------------------- the caller's arrays stay put
@@ -488,16 +546,31 @@ def _finite_output(got, x, call, hint=None):
 def test_softmax_property_rows_are_distributions(student):
     """Every row of softmax(x) is non-negative and sums to 1."""
     forward = _forward_of(student, "Softmax")
+    call = "Softmax.forward(inputs)"
 
     @given(x=_batches(-100.0, 100.0))
     def rows_are_distributions(x):
-        s = _finite_output(forward(x), x, "Softmax.forward(inputs)", SOFTMAX_OVERFLOW_HINT)
-        check_true(np.all(s >= 0), "Softmax.forward(inputs) has negative entries: probabilities are >= 0",
-                   f"inputs of shape {x.shape}, smallest output {s.min():.6g}")
-        check_array(s.sum(axis=1), np.ones(x.shape[0]), call="Softmax.forward(inputs).sum(axis=1)",
-                    inputs={"inputs": x}, what="row sums (each row must sum to 1: normalise along axis=1)")
+        s = _finite_output(forward(x), x, call, SOFTMAX_OVERFLOW_HINT)
+        check_true(np.all(s >= 0), f"{call} has negative entries: probabilities are >= 0",
+                   f"{call} with inputs of shape {x.shape}: smallest output {s.min():.6g}")
+        sums = s.sum(axis=1)
+        wrong = ~np.isclose(sums, 1.0, rtol=1e-6, atol=1e-9)
+        if wrong.any():
+            i = int(np.argmax(wrong))
+            cause = ("each column sums to 1 instead: you normalised over axis 0 (across samples); "
+                     "use axis=1, keepdims=True" if np.allclose(s.sum(axis=0), 1.0) else
+                     "divide each row's exponentials by that row's sum")
+            fail(f"{call}: row {i} sums to {sums[i]:.6g}, not 1 ({cause})",
+                 f"{call} with inputs of shape {x.shape}\n  row sums: {np.array2string(sums, precision=6)}")
 
     _run_property(rows_are_distributions)
+
+
+@st.composite
+def _batch_and_row_constants(draw):
+    x = draw(_batches(-50.0, 50.0))
+    c = draw(arrays(np.float64, (x.shape[0], 1), elements=st.floats(-1000.0, 1000.0)))
+    return x, c
 
 
 @points(1)
@@ -505,10 +578,9 @@ def test_softmax_property_shift_invariance(student):
     """softmax(x + c) == softmax(x) when the same constant c is added to every entry of a row."""
     forward = _forward_of(student, "Softmax")
 
-    @given(data=st.data())
-    def shift_invariance(data):
-        x = data.draw(_batches(-50.0, 50.0), label="x")
-        c = data.draw(arrays(np.float64, (x.shape[0], 1), elements=st.floats(-1000.0, 1000.0)), label="c")
+    @given(x_and_c=_batch_and_row_constants())
+    def shift_invariance(x_and_c):
+        x, c = x_and_c
         s = _finite_output(forward(x), x, "Softmax.forward(inputs)", SOFTMAX_OVERFLOW_HINT)
         shifted = _finite_output(forward(x + c), x, "Softmax.forward(inputs + c)", SOFTMAX_OVERFLOW_HINT)
         check_array(shifted, s, call="Softmax.forward(inputs + c)", inputs={"inputs": x, "c": c},
