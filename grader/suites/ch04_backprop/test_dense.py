@@ -149,7 +149,10 @@ def test_dense_backward_parameter_gradient_check(student, oracle, N, n_inputs, n
     _backward(layer, dv, X, W)
     inputs = {"inputs": X, "weights": W, "dvalues": dv}
     check_gradient(_attr(layer, "dweights"), num_W, call="Dense.backward(dvalues)", what="dweights",
-                   inputs=inputs, known_bugs=[("dweights is transposed: use inputs.T @ dvalues", num_W.T)])
+                   inputs=inputs, known_bugs=[
+                       ("dweights is transposed: use inputs.T @ dvalues", num_W.T),
+                       ("dweights uses the layer's output instead of dvalues (the gradient arriving from above)",
+                        X.T @ (X @ W + b))])
     check_gradient(_attr(layer, "dbiases"), num_b, call="Dense.backward(dvalues)", what="dbiases", inputs=inputs,
                    batch=N, known_bugs=[("dbiases is the mean over the batch instead of the sum", num_b / N)])
 

@@ -86,6 +86,18 @@ def test_two_layer_loss_matches_reference(student, oracle, N, D, H, C):
                  batch=N, nonfinite_hint="log(0)? subtract each row's max before exp, and clip the probabilities")
 
 
+def _known_bugs(key, right, buggy, N):
+    """(description, wrong value) pairs for grads[key]; right is the correct gradient."""
+    bugs = [(BUGS[bug], buggy[bug][key]) for bug in BUGS]
+    if key.startswith("W"):
+        op = "hidden.T @ dscores" if key == "W2" else "X.T @ dz1"
+        bugs.append((f"d{key} is transposed: it must be {op}, of the shape of {key}", right.T))
+    else:
+        bugs.append((f"d{key} is the mean over the batch instead of the sum (dscores was already divided by N)",
+                     right / N))
+    return bugs
+
+
 def _check_grads(student, oracle, shape, keys):
     N, D, H, C = shape
     X, y, W1, b1, W2, b2 = oracle.random("inputs", lambda rng: _draw(rng, N, D, H, C))
@@ -93,15 +105,8 @@ def _check_grads(student, oracle, shape, keys):
     buggy = oracle.compute("bugs", lambda: {bug: _buggy_grads(X, y, W1, b1, W2, b2, bug) for bug in BUGS})
     _, grads = _call(student, X, y, W1, b1, W2, b2)
     for key in keys:
-        bugs = [(BUGS[bug], buggy[bug][key]) for bug in BUGS]
-        if key.startswith("W"):
-            op = "hidden.T @ dscores" if key == "W2" else "X.T @ dz1"
-            bugs.append((f"d{key} is transposed: it must be {op}, of the shape of {key}", want[key].T))
-        else:
-            bugs.append((f"d{key} is the mean over the batch instead of the sum (dscores was already divided by N)",
-                         want[key] / N))
         check_array(grads[key], want[key], call="two_layer_loss_and_grads(...)", what=f"grads['{key}']",
-                    inputs=_inputs(X, W1, W2), batch=N, known_bugs=bugs)
+                    inputs=_inputs(X, W1, W2), batch=N, known_bugs=_known_bugs(key, want[key], buggy, N))
 
 
 @points(2)
@@ -131,9 +136,11 @@ def test_two_layer_gradient_check(student, oracle, N, D, H, C):
         return ref.numerical_gradient(loss_at, params[key], h=1e-5)
 
     num = oracle.compute("numeric", lambda: {key: numeric(key) for key in KEYS})
+    buggy = oracle.compute("bugs", lambda: {bug: _buggy_grads(X, y, W1, b1, W2, b2, bug) for bug in BUGS})
     _, grads = _call(student, X, y, W1, b1, W2, b2)
     for key in KEYS:
         # Rounding in the loss (about 1e-16 / h = 1e-11 per entry) limits the agreement on
         # entries of size 1e-6 to about 1e-5; real bugs give 1e-2 and more.
         check_gradient(grads[key], num[key], call="two_layer_loss_and_grads(...)", what=f"grads['{key}']",
-                       inputs=_inputs(X, W1, W2), batch=N, threshold=1e-4)
+                       inputs=_inputs(X, W1, W2), batch=N, threshold=1e-4,
+                       known_bugs=_known_bugs(key, num[key], buggy, N))
