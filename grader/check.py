@@ -82,6 +82,8 @@ def _diagnose_shape(got_shape, want_shape):
     if len(got_shape) + 1 == len(want_shape) and got_shape == want_shape[:-1]:
         return "the last axis was reduced away"
     if len(got_shape) == len(want_shape) + 1 and got_shape[:-1] == want_shape:
+        if got_shape[-1] == 1:
+            return "an extra axis of length 1: drop keepdims=True (or reshape)"
         return "one value per entry was expected, not a vector: reduce over the last axis"
     if int(np.prod(got_shape)) == int(np.prod(want_shape)):
         return "the right number of entries in the wrong shape"

@@ -1,10 +1,10 @@
 """Chapter 03: the four losses (values, clipping, gradients) and Loss.calculate."""
 
-from hypothesis import Phase, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from grader.api import (StudentError, check_array, check_gradient, check_scalar, check_true, fail, keep, np,
-                        numeric_gradient, points, pytest, reference)
+from grader.api import (GradeFailure, StudentError, check_array, check_gradient, check_scalar, check_true, fail,
+                        keep, np, numeric_gradient, points, pytest, reference)
 
 ref = reference("ch03_losses")
 
@@ -47,6 +47,9 @@ def _label_form(y):
         f"integer labels of shape ({len(y)},)"
 
 
+KEEPDIMS = "keepdims=True leaves a column axis: forward returns one loss per sample, shape (N,)"
+
+
 def _reduction_bugs(per_output):
     """Wrong reductions of the (N, K) losses of the single outputs (forward of BCE, MSE, MAE)."""
     return [
@@ -55,6 +58,7 @@ def _reduction_bugs(per_output):
         ("the mean is taken over the whole array: forward returns one loss per sample, shape (N,)",
          per_output.mean()),
         ("the K outputs of a sample are summed: take their mean (axis=1)", per_output.sum(axis=1)),
+        (KEEPDIMS, per_output.mean(axis=1, keepdims=True)),
     ]
 
 
@@ -70,15 +74,15 @@ def call_with_labels(method, call, *args):
              LABEL_HINT + ("\nTraceback (your code only):\n" + exc.details if exc.details else ""))
 
 
-def per_sample(got, call):
-    """The student's per-sample losses as a float array (for the property tests)."""
+def as_floats(got, call, what="an array of per-sample losses, shape (N,)"):
+    """A student's result as a float array, for the property tests that compare it with itself."""
     try:
-        arr = np.asarray(got, dtype=np.float64)
+        arr = None if got is None else np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
         arr = None
-    if arr is None or got is None:
-        fail(f"{call} returned {type(got).__name__} instead of an array of per-sample losses, shape (N,)",
-             "Did you forget a `return` statement?")
+    if arr is None:
+        fail(f"{call} returned {type(got).__name__} instead of {what}",
+             "Did you forget a `return` statement?" if got is None else "Return a numpy array.")
     return arr
 
 
@@ -99,6 +103,7 @@ def test_cce_forward_matches_reference(student, oracle, N, C, labels):
         ("the loss is averaged over the C classes (np.mean along axis 1): sum y_true * log p instead",
          want / C),
         ("log base 10 was used: use the natural logarithm np.log", want / np.log(10)),
+        (KEEPDIMS, want[:, None]),
     ])
     call = "CategoricalCrossEntropy.forward(y_pred, y_true)"
     got = call_with_labels(student.CategoricalCrossEntropy().forward, call, p, y)
@@ -117,7 +122,7 @@ def test_cce_backward_matches_reference(student, oracle, N, C, labels):
         ("the gradient is divided by the number of classes C, not by the batch size N", want * N / C),
     ] + ([("the one-hot rows were one-hot encoded again (np.eye(C)[y_true] has shape (N, C, C)): convert y_true "
            "only when it holds integer labels (y_true.ndim == 1)", -np.eye(C)[y.astype(int)] / _clip(p) / N)]
-         if labels == "one-hot" else []))
+         if labels == "one-hot" and N in (1, C) else []))  # other shapes do not broadcast: an exception
     loss = student.CategoricalCrossEntropy()
     call = "CategoricalCrossEntropy.backward(dvalues, y_true)"
     got = call_with_labels(loss.backward, call, p, y)
@@ -173,13 +178,19 @@ def test_cce_backward_probability_zero_is_clipped(student, oracle):
 BIN_SHAPES = [(1, 3), (6, 2), (5, 1)]
 
 
+def _bce_per_output(p, y):
+    """(N, K) binary cross-entropy of every output, before the mean over K."""
+    return -(y * np.log(_clip(p)) + (1 - y) * np.log(1 - _clip(p)))
+
+
 @points(1)
 @pytest.mark.parametrize("N,K", BIN_SHAPES)
 def test_bce_forward_matches_reference(student, oracle, N, K):
     p, y = oracle.random("inputs", lambda rng: _binary(rng, N, K))
     want = oracle.compute("want", lambda: ref.bce_forward(p, y))
-    bugs = oracle.compute("bugs", lambda: _reduction_bugs(-(y * np.log(_clip(p)) + (1 - y) * np.log(1 - _clip(p)))) + [
-        ("the terms are swapped: y log p goes with y = 1, (1 - y) log(1 - p) with y = 0", ref.bce_forward(p, 1 - y)),
+    bugs = oracle.compute("bugs", lambda: _reduction_bugs(_bce_per_output(p, y)) + [
+        ("the terms are swapped: y log p goes with y = 1, (1 - y) log(1 - p) with y = 0",
+         ref.bce_forward(p, 1 - y)),
     ])
     got = student.BinaryCrossEntropy().forward(p, y)
     check_array(got, want, call="BinaryCrossEntropy.forward(y_pred, y_true)", inputs={"y_pred": p, "y_true": y},
@@ -197,9 +208,9 @@ def test_bce_backward_matches_reference(student, oracle, N, K):
     ] if K > 1 else [])
     loss = student.BinaryCrossEntropy()
     got = loss.backward(p, y)
-    check_array(got, want, call="BinaryCrossEntropy.backward(dvalues, y_true)", inputs={"dvalues": p, "y_true": y},
-                batch=N, known_bugs=bugs)
-    check_array(loss.dinputs, want, call="BinaryCrossEntropy.backward(dvalues, y_true)", what="stored self.dinputs")
+    call = "BinaryCrossEntropy.backward(dvalues, y_true)"
+    check_array(got, want, call=call, inputs={"dvalues": p, "y_true": y}, batch=N, known_bugs=bugs)
+    check_array(loss.dinputs, want, call=call, what="stored self.dinputs")
 
 
 # Exact 0 and 1 with both targets: log(0) and log(1 - 1) without clipping.
@@ -211,17 +222,20 @@ BCE_CLIP = "clip the probabilities to [1e-7, 1 - 1e-7] with np.clip before log(p
 @points(1)
 def test_bce_forward_probabilities_zero_and_one_are_clipped(student, oracle):
     want = oracle.compute("want", lambda: ref.bce_forward(P_EDGE, Y_EDGE))
+    bugs = oracle.compute("bugs", lambda: _reduction_bugs(_bce_per_output(P_EDGE, Y_EDGE)))
     got = student.BinaryCrossEntropy().forward(P_EDGE, Y_EDGE)
     check_array(got, want, call="BinaryCrossEntropy.forward(y_pred, y_true)",
-                inputs={"y_pred": P_EDGE, "y_true": Y_EDGE}, nonfinite_hint=BCE_CLIP)
+                inputs={"y_pred": P_EDGE, "y_true": Y_EDGE}, known_bugs=bugs, nonfinite_hint=BCE_CLIP)
 
 
 @points(1)
 def test_bce_backward_probabilities_zero_and_one_are_clipped(student, oracle):
     want = oracle.compute("want", lambda: ref.bce_backward(P_EDGE, Y_EDGE))
+    bugs = oracle.compute("bugs", lambda: [
+        ("the gradient is not divided by the number of outputs K (forward averages over K)", want * 3)])
     got = student.BinaryCrossEntropy().backward(P_EDGE, Y_EDGE)
     check_array(got, want, call="BinaryCrossEntropy.backward(dvalues, y_true)",
-                inputs={"dvalues": P_EDGE, "y_true": Y_EDGE}, batch=2,
+                inputs={"dvalues": P_EDGE, "y_true": Y_EDGE}, batch=2, known_bugs=bugs,
                 nonfinite_hint="clip dvalues to [1e-7, 1 - 1e-7] with np.clip before dividing by p and 1 - p")
 
 
@@ -294,12 +308,12 @@ def test_mae_backward_matches_reference(student, oracle, N, K):
 
 # ----------------------------------------------------------------------- gradient checks
 
-GRADIENT_CASES = {
-    "CategoricalCrossEntropy-sparse": ("CategoricalCrossEntropy", "sparse"),
-    "CategoricalCrossEntropy-one-hot": ("CategoricalCrossEntropy", "one-hot"),
-    "BinaryCrossEntropy": ("BinaryCrossEntropy", None),
-    "MeanSquaredError": ("MeanSquaredError", None),
-    "MeanAbsoluteError": ("MeanAbsoluteError", None),
+GRADIENT_CASES = {  # id: (class, form of the labels, reference prefix)
+    "CategoricalCrossEntropy-sparse": ("CategoricalCrossEntropy", "sparse", "cce"),
+    "CategoricalCrossEntropy-one-hot": ("CategoricalCrossEntropy", "one-hot", "cce"),
+    "BinaryCrossEntropy": ("BinaryCrossEntropy", None, "bce"),
+    "MeanSquaredError": ("MeanSquaredError", None, "mse"),
+    "MeanAbsoluteError": ("MeanAbsoluteError", None, "mae"),
 }
 
 
@@ -314,17 +328,16 @@ def _gradient_inputs(rng, name, labels, N, K):
     return _regression(rng, N, K)
 
 
-def numeric_mean_loss_gradient(loss, p, y):
-    """Central differences of the student's mean loss: of ``calculate``, unless calculate is
-    not the mean of ``forward`` (graded elsewhere), then of the mean of ``forward``."""
+def numeric_mean_loss_gradient(loss, p, y, per_sample_losses):
+    """Central differences of the student's mean loss: of ``calculate`` when it is the mean of
+    ``forward``; otherwise (a calculate bug is graded elsewhere) of the mean of ``forward``."""
     try:
-        per = np.asarray(loss.forward(p, y), dtype=np.float64)
         mean = float(np.asarray(loss.calculate(p, y), dtype=np.float64).reshape(()))
-    except (TypeError, ValueError):
-        per = None
-    if per is None or per.size == 0 or np.isclose(mean, per.mean(), rtol=1e-9, atol=1e-12):
+    except (StudentError, TypeError, ValueError):
+        mean = None
+    if mean is not None and np.isclose(mean, per_sample_losses.mean(), rtol=1e-9, atol=1e-12):
         return numeric_gradient(loss.calculate, p, y, wrt=0, dout=1.0)
-    return numeric_gradient(loss.forward, p, y, wrt=0, dout=np.full(per.shape, 1.0 / per.size))
+    return numeric_gradient(loss.forward, p, y, wrt=0, dout=np.full(per_sample_losses.shape, 1.0 / len(y)))
 
 
 @points(1)
@@ -332,25 +345,36 @@ def numeric_mean_loss_gradient(loss, p, y):
 def test_loss_backward_passes_gradient_check(student, oracle, case):
     """backward(y_pred, y_true) is the gradient of the mean loss: compare it with central
     differences of your own forward pass, (L(p + h) - L(p - h)) / 2h one entry at a time."""
-    name, labels = GRADIENT_CASES[case]
+    name, labels, short = GRADIENT_CASES[case]
     N, K = 4, 3
     p, y = oracle.random("inputs", lambda rng: _gradient_inputs(rng, name, labels, N, K))
+    want_losses = oracle.compute("forward", lambda: getattr(ref, f"{short}_forward")(p, y))
     loss = getattr(student, name)()
-    numeric = numeric_mean_loss_gradient(loss, p, y)
-    call = f"{name}.backward(dvalues, y_true)"
+    call, fcall = f"{name}.backward(dvalues, y_true)", f"{name}.forward(y_pred, y_true)"
+    per = call_with_labels(loss.forward, fcall, p, y) if labels else loss.forward(p, y)
+    flat = per
+    try:  # a column (N, 1) of right values still has the right mean: the gradient check can run
+        if np.size(per) == N:
+            flat = np.asarray(per, dtype=np.float64).reshape(N)
+    except (TypeError, ValueError):
+        pass
+    try:
+        check_array(flat, want_losses, call=fcall, inputs={"y_pred": p, "y_true": y})
+    except GradeFailure as exc:
+        fail(f"the gradient check of {call} differentiates your forward, which is wrong: fix it first "
+             f"(test_{short}_forward_matches_reference)", exc.summary)
+    numeric = numeric_mean_loss_gradient(loss, p, y, np.asarray(per, dtype=np.float64))
     got = call_with_labels(loss.backward, call, p, y) if labels else loss.backward(p, y)
     bugs = {"MeanSquaredError": [("the factor 2 from the derivative of the square is missing", numeric / 2)],
             "MeanAbsoluteError": [("the sign is flipped: the gradient is sign(y_pred - y_true) / (N K)",
                                    -numeric)]}.get(name, [])
+    if name != "CategoricalCrossEntropy":
+        bugs.append(("the gradient is not divided by the number of outputs K (forward averages over K)",
+                     numeric * K))
     check_gradient(got, numeric, call=call, inputs={"dvalues": p, "y_true": y}, batch=N, known_bugs=bugs)
 
 
 # ------------------------------------------------------------------------ properties
-
-# Hypothesis's explain phase re-runs a failing test some 200 times to comment on the
-# falsifying example: seconds per failing property here, for output nobody reads.
-# Keep shrinking (it makes the reported example small).
-no_explain = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 
 LOSSES = ["CategoricalCrossEntropy", "BinaryCrossEntropy", "MeanSquaredError", "MeanAbsoluteError"]
 
@@ -365,14 +389,14 @@ def _any_inputs(rng, name, N, K):
 
 @points(1)
 @pytest.mark.parametrize("name", LOSSES)
-@no_explain
+@example(N=3, K=2, seed=1)  # the grader does not shrink: a small typical batch (N > 1) first
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(0, 2**31 - 1))
 def test_loss_calculate_is_mean_of_forward(student, name, N, K, seed):
     """calculate(y_pred, y_true) is the mean of forward(y_pred, y_true): the loss of a batch is
     the average of the losses of its samples."""
     p, y = _any_inputs(np.random.default_rng(seed), name, N, K)
     loss = getattr(student, name)()
-    per = per_sample(loss.forward(p, y), f"{name}.forward(y_pred, y_true)")
+    per = as_floats(loss.forward(p, y), f"{name}.forward(y_pred, y_true)")
     check_scalar(loss.calculate(p, y), per.mean(), call=f"{name}.calculate(y_pred, y_true)",
                  inputs={"y_pred": p, "y_true": y}, batch=N, what="value (should be the mean of your forward)",
                  known_bugs=[("calculate returns the sum of the per-sample losses: return their mean", per.sum())])
@@ -380,7 +404,7 @@ def test_loss_calculate_is_mean_of_forward(student, name, N, K, seed):
 
 @points(1)
 @pytest.mark.parametrize("name", LOSSES)
-@no_explain
+@example(N=4, K=2, seed=1)
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(0, 2**31 - 1))
 def test_loss_forward_nonnegative_and_permutes_with_batch(student, name, N, K, seed):
     """One non-negative loss per sample: shuffling the batch shuffles the losses the same way."""
@@ -389,7 +413,7 @@ def test_loss_forward_nonnegative_and_permutes_with_batch(student, name, N, K, s
     perm = rng.permutation(N)
     loss = getattr(student, name)()
     call = f"{name}.forward(y_pred, y_true)"
-    out = per_sample(loss.forward(p, y), call)
+    out = as_floats(loss.forward(p, y), call)
     check_true(out.shape == (N,), f"{call} returned shape {out.shape}, expected ({N},): one loss per sample",
                f"y_pred of shape {p.shape}. Reduce over the outputs of each sample (axis=1), not over the batch.")
     check_true(np.all(np.isfinite(out)), f"{call} returned NaN or inf for ordinary inputs",
@@ -401,7 +425,7 @@ def test_loss_forward_nonnegative_and_permutes_with_batch(student, name, N, K, s
 
 
 @points(1)
-@no_explain
+@example(N=3, C=4, seed=1)
 @given(st.integers(1, 6), st.integers(2, 5), st.integers(0, 2**31 - 1))
 def test_cce_one_hot_labels_equal_sparse_labels(student, N, C, seed):
     """The same labels as integers (N,) or as one-hot rows (N, C) give the same losses and gradient."""
@@ -413,8 +437,8 @@ def test_cce_one_hot_labels_equal_sparse_labels(student, N, C, seed):
         call = f"CategoricalCrossEntropy.{method}"
         sparse = call_with_labels(getattr(loss, method), call + "(y_pred, labels)", p, y)
         dense = call_with_labels(getattr(loss, method), call + "(y_pred, one-hot rows)", p, onehot)
-        check_array(dense, per_sample(sparse, call + "(y_pred, labels)"), call=call + "(y_pred, one_hot(labels))",
-                    inputs={"y_pred": p, "labels": y},
+        want = as_floats(sparse, call + "(y_pred, labels)", "an array")
+        check_array(dense, want, call=call + "(y_pred, one_hot(labels))", inputs={"y_pred": p, "labels": y},
                     what="output (should equal the output with the same labels as integers)")
 
 

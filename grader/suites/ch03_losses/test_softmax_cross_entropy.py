@@ -1,7 +1,7 @@
 """Chapter 03: softmax and cross-entropy fused into one step."""
 
-from grader.api import (StudentError, check_array, check_gradient, check_scalar, fail, keep, np, numeric_gradient,
-                        points, pytest, reference)
+from grader.api import (GradeFailure, StudentError, check_array, check_gradient, check_scalar, fail, keep, np,
+                        numeric_gradient, points, pytest, reference)
 
 ref = reference("ch03_losses")
 
@@ -28,7 +28,8 @@ def call_with_labels(method, call, *args):
         if exc.kind != "exception":
             raise
         y = args[1]
-        form = f"one-hot rows of shape {tuple(np.shape(y))}" if np.ndim(y) == 2 else f"integer labels of shape ({len(y)},)"
+        form = (f"one-hot rows of shape {tuple(np.shape(y))}" if np.ndim(y) == 2
+                else f"integer labels of shape ({len(y)},)")
         fail(f"{call} raised {exc.summary} when y_true is given as {form}",
              LABEL_HINT + ("\nTraceback (your code only):\n" + exc.details if exc.details else ""))
 
@@ -65,7 +66,7 @@ def test_softmax_ce_forward_huge_logits_stay_finite(student, oracle):
     got = sce.forward(z, y)
     check_array(sce.output, probs, call=call, inputs={"inputs": z}, what="stored self.output",
                 nonfinite_hint="np.exp overflows: subtract each row's maximum before np.exp (Softmax, chapter 02)")
-    check_scalar(got, want, call=call, inputs={"inputs": z, "y_true": y}, what="mean loss",
+    check_scalar(got, want, call=call, inputs={"inputs": z, "y_true": y}, what="mean loss", batch=len(y),
                  nonfinite_hint="a probability underflowed to 0: clip the probabilities to [1e-7, 1 - 1e-7] "
                                 "before the log")
 
@@ -95,10 +96,17 @@ def test_softmax_ce_backward_passes_gradient_check(student, oracle, N, C, labels
     """backward(self.output, y_true) is the gradient of forward's mean loss with respect to the
     logits: compare it with central differences of your own forward."""
     z, y = oracle.random("inputs", lambda rng: _inputs(rng, N, C, labels, scale=1.0))
+    want, _ = oracle.compute("want", lambda: ref.softmax_ce_forward(z, y))
     sce = student.SoftmaxCrossEntropy()
-    value = sce.forward(z, y)
-    # The mean of whatever forward returns (a float, as specified), so that a forward
-    # returning per-sample losses is reported by its own test, not here.
+    call = "SoftmaxCrossEntropy.forward(inputs, y_true)"
+    value = call_with_labels(sce.forward, call, z, y)
+    # The mean of whatever forward returns (one number, as specified), so that a forward
+    # returning per-sample losses still gives the gradient of the mean loss.
+    try:
+        check_scalar(np.mean(np.asarray(value, dtype=np.float64)), want, call=call, batch=N, what="mean loss")
+    except (GradeFailure, TypeError, ValueError) as exc:
+        fail("the gradient check differentiates SoftmaxCrossEntropy.forward, whose value is wrong: fix it first "
+             "(test_softmax_ce_forward_matches_reference)", getattr(exc, "summary", ""))
     dout = np.full(np.shape(value), 1.0 / max(1, np.size(value)))
     numeric = numeric_gradient(sce.forward, z, y, wrt=0, dout=dout)
     sce.forward(z, y)
