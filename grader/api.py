@@ -27,7 +27,7 @@ from .sandbox import Fn, Remote, Rng, StudentError
 
 __all__ = [
     "Fn", "GradeFailure", "Remote", "as_array", "Rng", "StudentError", "check_array", "check_gradient",
-    "check_scalar", "check_true", "describe_inputs", "fail", "hidden", "keep", "numeric_gradient",
+    "check_scalar", "check_true", "describe_inputs", "fail", "hidden", "keep", "read_scratch_file", "write_scratch_file", "numeric_gradient",
     "points", "reference", "rel_error", "np", "pytest",
 ]
 
@@ -60,6 +60,22 @@ def keep(student, value):
     """Place ``value`` (an array) in the student's worker and return a handle: pass it to
     student code, then ``handle.fetch()`` to see whether the code modified it in place."""
     return student._pool.for_chapter(student._package).keep(value)
+
+
+def write_scratch_file(student, name, data):
+    """Write ``data`` (bytes or a uint8 array) to ``name`` in the worker's scratch directory
+    and return the file's path there (to pass to student code that reads files)."""
+    arr = np.frombuffer(bytes(data), dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else np.asarray(data)
+    worker = student._pool.for_chapter(student._package)
+    return worker.request({"op": "write_file", "name": name, "data": arr.astype(np.uint8)},
+                          label=f"writing {name}")
+
+
+def read_scratch_file(student, name):
+    """The bytes of ``name`` in the worker's scratch directory (a file student code wrote)."""
+    worker = student._pool.for_chapter(student._package)
+    return bytes(np.asarray(worker.request({"op": "read_file", "name": name}, label=f"reading {name}"),
+                            dtype=np.uint8))
 
 
 def numeric_gradient(method, *args, wrt=0, dout, h=1e-6, timeout=None):

@@ -338,3 +338,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 2
+    except ImportError as exc:
+        if exc.name and (exc.name == "grader" or exc.name.startswith("grader.")):
+            print(f"grader: `{args.command}` is an instructor command, not part of the student release",
+                  file=sys.stderr)
+            return 2
+        raise

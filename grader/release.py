@@ -23,6 +23,8 @@ from . import stubgen
 from .chapters import ROOT
 
 HIDDEN_FILE = re.compile(r"^test_hidden_.*\.py$")
+# Instructor tools that the student release does not need (and that quote the markers).
+INSTRUCTOR_ONLY = {"stubgen.py", "release.py", "autograde.py", "gradescope.py"}
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
 
 
@@ -60,7 +62,8 @@ def build(out: Path, *, force=False, log=print):
     _copy_tree(ROOT / "exercises", out / "exercises")
     _copy_tree(ROOT / "data", out / "data")
     _copy_tree(ROOT / "grader", out / "grader",
-               skip_file=lambda p: HIDDEN_FILE.match(p.name) or p.parent.name == "fixtures")
+               skip_file=lambda p: HIDDEN_FILE.match(p.name) or p.parent.name == "fixtures"
+               or (p.parent.name == "grader" and p.name in INSTRUCTOR_ONLY))
     workflow = out / ".github" / "workflows" / "grade.yml"
     workflow.parent.mkdir(parents=True)
     shutil.copy2(ROOT / "docs" / "classroom-workflow.yml", workflow)

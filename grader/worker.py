@@ -173,6 +173,7 @@ class _Blocker(importlib.abc.MetaPathFinder):
 class Worker:
     def __init__(self, root, overlays):
         self.root = os.path.realpath(root)
+        self.scratch = os.path.realpath(os.getcwd())
         self.refs = {}
         self.next_id = 1
         pkg_spec = importlib.machinery.ModuleSpec(PACKAGE, None, is_package=True)
@@ -248,6 +249,27 @@ class Worker:
     def op_value(self, msg):
         """The current value of a kept object, as data."""
         return self.arg(msg, "target")
+
+    def _scratch_path(self, msg):
+        name = str(msg["name"])
+        path = os.path.realpath(os.path.join(self.scratch, name))
+        if not path.startswith(self.scratch + os.sep):
+            raise CodecError("file names must stay inside the scratch directory")
+        return path
+
+    def op_write_file(self, msg):
+        """Write bytes (a uint8 array) to a file in the scratch directory; return its path."""
+        data = np.asarray(self.arg(msg, "data"), dtype=np.uint8)
+        path = self._scratch_path(msg)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data.tobytes())
+        return path
+
+    def op_read_file(self, msg):
+        """The bytes of a file in the scratch directory, as a uint8 array."""
+        with open(self._scratch_path(msg), "rb") as fh:
+            return np.frombuffer(fh.read(), dtype=np.uint8)
 
     def op_release(self, msg):
         for ref in msg.get("refs", []):

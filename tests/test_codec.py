@@ -47,3 +47,19 @@ def test_object_arrays_and_unknown_objects_do_not_encode_on_the_grader_side():
         encode(np.array([object()]))
     with pytest.raises(CodecError):
         encode(object())
+
+
+def test_scratch_files_round_trip_and_stay_inside_the_scratch_directory():
+    from grader.sandbox import StudentError, WorkerClient
+    from tests.helpers import SOLUTIONS
+
+    w = WorkerClient(SOLUTIONS)
+    try:
+        path = w.request({"op": "write_file", "name": "sub/a.bin", "data": np.arange(5, dtype=np.uint8)})
+        assert path.startswith(w.scratch)
+        back = w.request({"op": "read_file", "name": "sub/a.bin"})
+        assert back.tolist() == [0, 1, 2, 3, 4]
+        with pytest.raises(StudentError, match="inside the scratch"):
+            w.request({"op": "write_file", "name": "../escape.bin", "data": np.zeros(1, np.uint8)})
+    finally:
+        w.close()

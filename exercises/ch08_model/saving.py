@@ -1,0 +1,188 @@
+# Generated from solutions/ch08_model/saving.py by `nox -s stubs`: fill in the TODOs below.
+"""The model file format: numpy arrays and a JSON description, and nothing that runs.
+
+A saved model is one ``.npz`` file (a zip archive of ``.npy`` arrays, written by
+``np.savez``) holding
+
+- one array per saved parameter, named ``layer{i}.{name}``: ``i`` is the layer's index in
+  ``model.layers`` and ``name`` one of ``parameter_names(layer)``, e.g.
+  ``layer0.weights``, ``layer0.biases``, ``layer3.running_mean``;
+- one array named ``architecture``: the UTF-8 bytes of a JSON document, as a 1-d
+  ``uint8`` array, describing everything else (see ``architecture`` in ``model.py``).
+
+Every entry is a plain numeric array, so the file loads with
+``np.load(path, allow_pickle=False)``. A file that needs pickle to load is refused, and
+the JSON may only name classes from the allow-lists below: loading a file that came from
+someone else can never run code of their choosing.
+"""
+
+import json
+import math
+
+import numpy as np
+
+from ..ch07_generalization import (
+    SGD,
+    Adagrad,
+    Adam,
+    BatchNorm,
+    BinaryCrossEntropy,
+    CategoricalCrossEntropy,
+    Dense,
+    Dropout,
+    LeakyReLU,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    ReLU,
+    RMSprop,
+    Tanh,
+)
+from .accuracy import AccuracyBinary, AccuracyCategorical, AccuracyRegression
+from .activations import Linear, Sigmoid, Softmax
+
+FORMAT = "nn-from-scratch-model"
+VERSION = 1
+ARCHITECTURE_KEY = "architecture"
+
+# The allow-lists: class name in the file -> (class, the constructor arguments the file
+# may give). Nothing else can be named in a model file.
+LAYERS = {
+    "Dense": (Dense, ("n_inputs", "n_neurons", "weight_regularizer_l1", "weight_regularizer_l2",
+                      "bias_regularizer_l1", "bias_regularizer_l2")),
+    "BatchNorm": (BatchNorm, ("n_features", "momentum", "epsilon")),
+    "Dropout": (Dropout, ("rate",)),
+    "ReLU": (ReLU, ()),
+    "LeakyReLU": (LeakyReLU, ("alpha",)),
+    "Tanh": (Tanh, ()),
+    "Sigmoid": (Sigmoid, ()),
+    "Softmax": (Softmax, ()),
+    "Linear": (Linear, ()),
+}
+LOSSES = {
+    "CategoricalCrossEntropy": (CategoricalCrossEntropy, ()),
+    "BinaryCrossEntropy": (BinaryCrossEntropy, ()),
+    "MeanSquaredError": (MeanSquaredError, ()),
+    "MeanAbsoluteError": (MeanAbsoluteError, ()),
+}
+ACCURACIES = {
+    "AccuracyCategorical": (AccuracyCategorical, ()),
+    "AccuracyBinary": (AccuracyBinary, ()),
+    "AccuracyRegression": (AccuracyRegression, ("precision",)),
+}
+OPTIMIZERS = {
+    "SGD": (SGD, ("learning_rate", "decay", "momentum")),
+    "Adagrad": (Adagrad, ("learning_rate", "decay", "epsilon")),
+    "RMSprop": (RMSprop, ("learning_rate", "decay", "epsilon", "rho")),
+    "Adam": (Adam, ("learning_rate", "decay", "epsilon", "beta_1", "beta_2")),
+}
+# Layers whose constructor also takes a Generator (it is not part of the file).
+NEEDS_RNG = ("Dense", "Dropout")
+
+
+def parameter_names(layer):
+    """The names of the arrays that hold a layer's learned state, in the order they are
+    saved: ``("weights", "biases")`` for a ``Dense``; ``("gamma", "beta", "running_mean",
+    "running_var")`` for a ``BatchNorm`` (its running statistics are not trained, but
+    predictions need them); ``()`` for a layer without parameters."""
+    if isinstance(layer, BatchNorm):
+        return ("gamma", "beta", "running_mean", "running_var")
+    if hasattr(layer, "weights"):
+        return ("weights", "biases")
+    return ()
+
+
+def parameter_key(index, name):
+    """The name of a parameter array in a file: ``parameter_key(3, "weights")`` is
+    ``"layer3.weights"``."""
+    return f"layer{index}.{name}"
+
+
+def _class_name(obj, registry, what):
+    name = type(obj).__name__
+    if name not in registry:
+        raise ValueError(f"cannot save a {what} of class {name}: a model file may only contain "
+                         f"{', '.join(registry)}")
+    return name
+
+
+def layer_spec(layer):
+    """The JSON-ready description of a layer: ``{"class": name, "args": {...}}`` with the
+    constructor arguments that rebuild it (its parameters are saved as arrays)."""
+    name = _class_name(layer, LAYERS, "layer")
+    if name == "Dense":
+        n_inputs, n_neurons = np.shape(layer.weights)
+        args = {"n_inputs": int(n_inputs), "n_neurons": int(n_neurons)}
+        for key in LAYERS["Dense"][1][2:]:
+            args[key] = float(getattr(layer, key, 0.0))
+    elif name == "BatchNorm":
+        args = {"n_features": int(np.shape(layer.gamma)[1]), "momentum": float(layer.momentum),
+                "epsilon": float(layer.epsilon)}
+    else:
+        args = {key: float(getattr(layer, key)) for key in LAYERS[name][1]}
+    return {"class": name, "args": args}
+
+
+def object_spec(obj, registry, what):
+    """The JSON-ready description of a loss, accuracy or optimizer: its class name and
+    the values of the constructor arguments the registry lists for it (None stays None).
+    ``obj`` None gives None."""
+    if obj is None:
+        return None
+    name = _class_name(obj, registry, what)
+    args = {}
+    for key in registry[name][1]:
+        value = getattr(obj, key)
+        args[key] = None if value is None else float(value)
+    return {"class": name, "args": args}
+
+
+def encode_architecture(spec):
+    """spec: a dict of JSON data (str, numbers, lists, dicts, None).
+
+    returns: 1-d uint8 array, the UTF-8 bytes of ``json.dumps(spec)``, ready to be saved
+             next to the parameters.
+    """
+    # TODO(ch08): implement encode_architecture (the docstring gives the shapes).
+    raise NotImplementedError("ch08: implement encode_architecture")
+
+
+def decode_architecture(array):
+    """The inverse of ``encode_architecture``, for an array read from a file that may come
+    from anyone.
+
+    array: what the file holds under ``"architecture"``
+    returns: the decoded JSON document, a dict
+    raises:  ValueError unless ``array`` is a 1-d uint8 array of UTF-8 JSON text whose
+             top level is an object with ``"format" == FORMAT`` and ``"version" == VERSION``
+    """
+    # TODO(ch08): implement decode_architecture (the docstring gives the shapes).
+    raise NotImplementedError("ch08: implement decode_architecture")
+
+
+def build_object(entry, registry, rng=None, needs_rng=()):
+    """Rebuild one layer, loss, accuracy or optimizer from its description in a file.
+
+    entry:     ``{"class": name, "args": {...}}`` as read from the JSON (untrusted)
+    registry:  one of the allow-lists above (``LAYERS``, ``LOSSES``, ...)
+    rng:       np.random.Generator passed as ``rng`` to the classes named in ``needs_rng``
+    returns:   ``cls(**args)`` (plus ``rng``), where ``cls`` comes from the registry
+    raises:    ValueError, with a message naming the problem, when ``entry`` is not a dict
+               with a str ``"class"`` and a dict ``"args"``; when the class is not in the
+               registry (say which classes are allowed); when ``args`` has a name the
+               registry does not list for that class; or when a value is not a number
+               (an int or a float; bools excluded; finite) or None.
+    """
+    # TODO(ch08): implement build_object (the docstring gives the shapes).
+    raise NotImplementedError("ch08: implement build_object")
+
+
+def read_arrays(path):
+    """Every array of an ``.npz`` file, read without pickle.
+
+    path:    str or path-like
+    returns: dict {name: np.ndarray}
+    raises:  ValueError (numpy's) when an entry is an object array: ``np.load`` is called
+             with ``allow_pickle=False``, so a pickled object is refused, never unpickled
+    """
+    # TODO(ch08): implement read_arrays (the docstring gives the shapes).
+    raise NotImplementedError("ch08: implement read_arrays")
