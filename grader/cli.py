@@ -35,7 +35,7 @@ def _find_reference():
 
 
 def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.0, independent_from=None,
-               verbose=False, fixtures_dir=None):
+               verbose=False, fixtures_dir=None, only=None):
     """Run the grader suites of ``packages`` on ``submission``; return (records, meta)."""
     import pytest
 
@@ -61,12 +61,16 @@ def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.
             args += ["--independent-from", str(independent_from)]
         if fixtures_dir is not None:
             args += ["--fixtures-dir", str(fixtures_dir)]
+        if only:
+            args += ["-k", " or ".join(only)]
         args += ["-v", "--tb=short"] if verbose else ["-p", "no:terminal"]
         code = pytest.main(args, plugins=[plugin])
         if not records_path.exists():
             raise UsageError(f"the grading run did not finish (pytest exit status {int(code)})")
         data = json.loads(records_path.read_text())
-    if int(code) not in (0, 1):
+    if int(code) == 5 and only:
+        raise UsageError(f"no test matches {' or '.join(only)}")
+    if int(code) not in (0, 1, 5):
         raise UsageError(f"the grading run failed (pytest exit status {int(code)})")
     return data["records"], {"mode": data["mode"], "seed": data["seed"], "internal": data["internal"],
                              "substituted": data.get("substituted", {})}
@@ -126,7 +130,7 @@ def cmd_grade(args):
     start = time.perf_counter()
     records, meta = run_suites(packages, submission.resolve(), mode=args.mode, seed=_seed_for(args),
                                call_timeout=args.call_timeout, verbose=args.verbose,
-                               independent_from=_independence_root(args))
+                               independent_from=_independence_root(args), only=args.only)
     elapsed = time.perf_counter() - start
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     notes = substitution_notes(meta)
@@ -279,6 +283,7 @@ def build_parser():
     g.add_argument("--independent", action="store_true",
                    help="grade chapter N with the course's solutions for chapters < N (an early bug is charged once)")
     g.add_argument("--call-timeout", type=float, default=10.0, help="seconds allowed per call into your code")
+    g.add_argument("--only", nargs="+", metavar="TEST", help="grade only these tests (names or parts of names)")
     g.add_argument("--brief", action="store_true", help="only the table, no failure details")
     g.add_argument("--quiet", action="store_true", help="print nothing (use with --results)")
     g.add_argument("--verbose", action="store_true", help="show pytest's own output too")

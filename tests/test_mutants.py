@@ -48,7 +48,8 @@ def test_mutant_is_caught_with_diagnosis(tmp_path, package, mutant):
     root = copy_solutions(tmp_path / "submission")
     for edit in mutant.get("edits", [mutant]):
         patch(root, f"{package}/{edit['file']}", edit["old"], edit["new"], edit.get("count", 1))
-    code, results, out = grade(root, package[:4])
+    # Only the tests meant to catch the mutant run: the whole chapter is graded elsewhere.
+    code, results, out = grade(root, package[:4], extra=["--only", *mutant["catches"]])
     assert code == 0, out
     tests = by_test(results)
     score = sum(t["score"] for t in results["tests"])
