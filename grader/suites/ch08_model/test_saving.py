@@ -14,37 +14,12 @@ import json
 from grader.api import (Rng, StudentError, check_array, check_scalar, check_true, fail, keep, np, points, pytest,
                         read_scratch_file, write_scratch_file,
                         reference)
+from grader.suites.ch08_model.architectures import dense, draw_params, layer
 
 ref = reference("ch08_model")
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def dense(n_in, n_out, **penalties):
-    args = {"n_inputs": n_in, "n_neurons": n_out}
-    args.update(penalties)
-    return {"class": "Dense", "args": args}
-
-
-def layer(name, **args):
-    return {"class": name, "args": args}
-
-
-def draw_params(rng, arch, scale=0.5):
-    params = {}
-    for i, entry in enumerate(arch):
-        a = entry.get("args", {})
-        if entry["class"] == "Dense":
-            params[f"layer{i}.weights"] = scale * rng.standard_normal((a["n_inputs"], a["n_neurons"]))
-            params[f"layer{i}.biases"] = 0.1 * rng.standard_normal((1, a["n_neurons"]))
-        elif entry["class"] == "BatchNorm":
-            d = a["n_features"]
-            params[f"layer{i}.gamma"] = 1.0 + 0.2 * rng.standard_normal((1, d))
-            params[f"layer{i}.beta"] = 0.1 * rng.standard_normal((1, d))
-            params[f"layer{i}.running_mean"] = 0.3 * rng.standard_normal((1, d))
-            params[f"layer{i}.running_var"] = 0.5 + rng.random((1, d))
-    return params
 
 
 STATE = {"Dense": ("weights", "biases"), "BatchNorm": ("gamma", "beta", "running_mean", "running_var")}
