@@ -8,6 +8,13 @@ Course developers and CI:
     nox -s stubs              regenerate exercises/ from solutions/
     nox -s crosscheck         the reference against PyTorch (installs the CPU build)
     nox -s bench              time grading, per chapter and all chapters
+    nox -s fixtures           record public-mode fixtures from the reference
+    nox -s release            build the student repository and prove it leaks nothing
+    nox -s autograde          grade a folder of submissions into a gradebook
+    nox -s gradescope         build the Gradescope autograder bundle
+    nox -s notebooks          chapter notebooks (.ipynb) from notebooks/*.py
+    nox -s nbgrader-course    the nbgrader course directory (docs/nbgrader.md)
+    nox -s nbgrader-test      the nbgrader round trip with real nbgrader
 
 All sessions but ``crosscheck`` share one environment (``.nox/course``) so that the
 per-chapter sessions do not each install numpy and pytest again. The course itself is
@@ -145,3 +152,58 @@ def bench(session):
     """Time grading of solutions/ per chapter and for all chapters (see docs/benchmarks.md)."""
     python = _course_python(session)
     session.run(python, "benchmarks/grading_time.py", *session.posargs, external=True)
+
+
+# ------------------------------------------------------------------ notebooks and nbgrader
+# Chapter notebooks (notebooks/chNN_name.py, jupytext percent format) and the nbgrader
+# course built from them; see docs/nbgrader.md. One shared environment, .nox/nbgrader,
+# with the `nbgrader` dependency group (grade + nbgrader + jupytext).
+
+
+def _nbgrader_python(session):
+    """Create or reuse .nox/nbgrader with the nbgrader dependency group; return its python."""
+    env = ROOT / ".nox" / "nbgrader"
+    bindir = env / ("Scripts" if os.name == "nt" else "bin")
+    python = bindir / ("python.exe" if os.name == "nt" else "python")
+    deps = nox.project.dependency_groups(PYPROJECT, "nbgrader")
+    stamp = env / ".deps"
+    want = hashlib.sha256(json.dumps(sorted(deps)).encode()).hexdigest()
+    if not python.exists() or not stamp.exists() or stamp.read_text() != want:
+        session.log(f"preparing {env.relative_to(ROOT)} (nbgrader dependencies)")
+        session.run(sys.executable, "-m", "venv", str(env), external=True)
+        session.run(str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *deps,
+                    external=True)
+        stamp.write_text(want)
+    return str(python)
+
+
+def _nbgrader_env(python):
+    # nbgrader runs the `alembic` executable by name: its environment's bin/ must come first.
+    return {"PATH": str(Path(python).parent) + os.pathsep + os.environ.get("PATH", "")}
+
+
+@nox.session(venv_backend="none", default=False)
+def notebooks(session):
+    """Convert notebooks/*.py to .ipynb in build/notebooks (-- --execute [--submission solutions])."""
+    python = _nbgrader_python(session)
+    session.run(python, "-m", "grader.notebook", "convert", *session.posargs, external=True,
+                env=_nbgrader_env(python))
+
+
+@instructor_session(name="nbgrader-course", venv_backend="none", default=False)
+def nbgrader_course(session):
+    """Build the nbgrader course in build/nbgrader: source/, release/ (checked), nbgrader_config.py."""
+    python = _nbgrader_python(session)
+    session.run(python, "-m", "grader.notebook", "course", *(session.posargs or ["--force"]), external=True,
+                env=_nbgrader_env(python))
+
+
+@instructor_session(name="nbgrader-test", venv_backend="none", default=False)
+def nbgrader_test(session):
+    """The nbgrader round trip with real nbgrader (ch01, ch02; `-- all` or `-- ch03 ch05` for others)."""
+    python = _nbgrader_python(session)
+    env = _nbgrader_env(python)
+    if session.posargs:
+        env["NBGRADER_TEST_CHAPTERS"] = " ".join(session.posargs)
+    session.run(python, "-m", "pytest", "tests/test_nbgrader.py", "-q", "-p", "no:cacheprovider", external=True,
+                env=env)

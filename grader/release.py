@@ -60,6 +60,9 @@ def build(out: Path, *, force=False, log=print):
     for name in ("noxfile.py", "pyproject.toml", ".gitignore"):
         shutil.copy2(ROOT / name, out / name)
     _copy_tree(ROOT / "exercises", out / "exercises")
+    from . import notebook
+
+    notebook.write_student_notebooks(out / "notebooks")  # their solution cells stubbed out
     _copy_tree(ROOT / "data", out / "data")
     _copy_tree(ROOT / "grader", out / "grader",
                skip_file=lambda p: HIDDEN_FILE.match(p.name) or p.parent.name == "fixtures"
