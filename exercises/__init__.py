@@ -1,5 +1,2 @@
-"""Complete solutions, one package per chapter: the single source of ``exercises/``.
-
-Code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is replaced by a TODO
-and ``raise NotImplementedError(...)`` when the stubs are generated (``nox -s stubs``).
-"""
+"""Your work: one package per chapter (chNN_*), generated from the course's solutions by
+`nox -s stubs`. Fill in the functions that raise NotImplementedError; grade with `nox -s grade`."""

@@ -26,6 +26,10 @@ from pathlib import Path
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 HEADER = "# Generated from solutions/{path} by `nox -s stubs`: fill in the TODOs below.\n"
+# The top-level package of exercises/ gets its own docstring (the solutions' one is for instructors).
+ROOT_INIT = '''"""Your work: one package per chapter (chNN_*), generated from the course's solutions by
+`nox -s stubs`. Fill in the functions that raise NotImplementedError; grade with `nox -s grade`."""
+'''
 SKIP_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
 MARKER = re.compile(r"^(\s*)### (BEGIN|END) SOLUTION\s*$")
 
@@ -105,6 +109,9 @@ def generate(solutions: Path, exercises: Path):
     result = {}
     for path in _files(solutions):
         rel = path.relative_to(solutions).as_posix()
+        if rel == "__init__.py":
+            result[rel] = ROOT_INIT.encode()
+            continue
         data = path.read_bytes()
         text = data.decode("utf-8", "replace")
         if path.suffix == ".py" and has_markers(text):

@@ -413,7 +413,7 @@ def test_model_load_refuses_pickled_data(student, oracle, kind):
     if exists(student, marker):
         fail(f"Model.load unpickled a {kind}: code from the file ran in your process",
              "The payload only called numpy.save, but it could have been anything. Read model files with "
-             "np.load(path, allow_pickle=False) (read_arrays), never with pickle or allow_pickle=True.")
+             "np.load(path, allow_pickle=False) (read_arrays); never unpickle, never switch allow_pickle on.")
     if raised is None:
         fail(f"Model.load accepted a model file containing a {kind}",
              "Read it with np.load(path, allow_pickle=False): numpy then refuses object arrays and pickles.")
