@@ -942,7 +942,7 @@ def _cmd_convert(args):
                            for o in c.get("outputs", []) if o.get("output_type") == "error"]
             print(f"  grade cell: {score if score is not None else 'no score'}"
                   + (f"; grade cell errors: {errors}" if errors else "")
-                  + (f"; stderr in grade cell" if stderr else "")
+                  + ("; stderr in grade cell" if stderr else "")
                   + (f"; {len(cell_errors)} cell(s) raised ({cell_errors[0]} ...)" if cell_errors else ""))
             failures += bool(errors or stderr or score is None)
         return 1 if failures else 0

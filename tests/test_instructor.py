@@ -13,7 +13,7 @@ import pytest
 
 from grader import release
 from grader.oracle import Oracle, Store, student_seed
-from tests.helpers import EXERCISES, ROOT, SOLUTIONS, by_test, copy_solutions, grade, patch
+from tests.helpers import EXERCISES, ROOT, SOLUTIONS, copy_solutions, grade, patch
 
 SECRET = "test-secret"
 

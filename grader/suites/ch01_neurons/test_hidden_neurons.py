@@ -1,6 +1,6 @@
 """Chapter 01, hidden tests: held-back shapes, run only in hidden (instructor) mode."""
 
-from grader.api import Rng, check_array, hidden, np, points, pytest, reference
+from grader.api import Rng, check_array, hidden, points, pytest, reference
 
 ref = reference("ch01_neurons")
 pytestmark = hidden
