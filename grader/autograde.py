@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def _extract_zip(path: Path, dest: Path):
                         if written > MAX_FILE_BYTES:  # the header lied about the size
                             raise SubmissionError("too-large", f"{info.filename} is larger than its header says")
                         dst.write(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
                 raise SubmissionError("not-a-zip", f"the zip is corrupt ({exc})") from None
 
 

@@ -1,5 +1,6 @@
 """The instructor's workflow: modes, fixtures, release, autograde, Gradescope, independence."""
 
+import io
 import json
 import os
 import shutil
@@ -128,6 +129,12 @@ def _make_class(base):
         zf.writestr("../../outside.py", "x = 1")
     (subs / "gina.zip").write_text("this is not a zip")
     (subs / "hank").mkdir()                                          # empty
+    good = io.BytesIO()                                              # a zip whose data is corrupt
+    with zipfile.ZipFile(good, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ch01_neurons/neuron.py", "x = 1\n" * 5000)
+    data = bytearray(good.getvalue())
+    data[60:120] = bytes(b ^ 0xFF for b in data[60:120])
+    (subs / "ivan.zip").write_bytes(bytes(data))
     return subs
 
 
@@ -151,6 +158,7 @@ def test_autograde_a_class_twice_and_resume(tmp_path):
     assert rows["frank"][col["status"]] == "unsafe-zip" and rows["frank"][col["total"]] == ""
     assert rows["gina"][col["status"]] == "not-a-zip"
     assert rows["hank"][col["status"]] == "empty"
+    assert rows["ivan"][col["status"]] == "not-a-zip" and "corrupt" in rows["ivan"][col["message"]]
     assert not (tmp_path / "outside.py").exists()
     feedback = (out / "feedback" / "carol.md").read_text()
     assert "biases are not added" in feedback and "expected" not in feedback.split("## ch01")[1].split("##")[0] \
@@ -174,9 +182,9 @@ def test_autograde_a_class_twice_and_resume(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = len(list((out2 / "state").glob("*.json")))
-    assert 1 <= done < 8
+    assert 1 <= done < 9
     resumed = run_grader(*args2)
-    assert f"{8 - done} to grade, {done} unchanged" in resumed.stdout, resumed.stdout
+    assert f"{9 - done} to grade, {done} unchanged" in resumed.stdout, resumed.stdout
     assert (out2 / "gradebook.csv").read_text() == before
 
 
