@@ -2,15 +2,11 @@
 hidden (instructor) mode. No training runs here: only the cheap building blocks."""
 
 from grader.api import Rng, StudentError, check_array, check_scalar, fail, hidden, np, points, pytest, reference
+from grader.suites.ch06_training.networks import (draw_params as _draw_params, draw_targets as _draw_targets,
+                                                  indexed_data as _indexed_data, network as _network)
 
 ref = reference("ch06_training")
 pytestmark = hidden
-
-
-def _indexed_data(n, d=3):
-    """X whose first column is the sample's index; y = 10 * index."""
-    X = np.column_stack([np.arange(n, dtype=np.float64)] + [np.full(n, 0.5 * j) for j in range(1, d)])
-    return X, 10 * np.arange(n)
 
 
 @points(1)
@@ -61,38 +57,6 @@ def test_hidden_minibatch_indices_other_sizes(student, oracle):
 
 
 # ------------------------------------------------------------------------ train_step
-
-def _draw_params(rng, sizes, scale=0.5):
-    return [(scale * rng.standard_normal((a, b)), 0.1 * rng.standard_normal((1, b)))
-            for a, b in zip(sizes[:-1], sizes[1:])]
-
-
-def _draw_targets(rng, task, n, n_out):
-    if task == "multiclass":
-        return rng.integers(0, n_out, size=n)
-    if task == "binary":
-        return rng.integers(0, 2, size=(n, n_out))
-    return rng.normal(size=(n, n_out))
-
-
-def _network(student, params, task):
-    """Your classes wired as the chapter's network: Dense, ReLU, ..., Dense, then the task's ending."""
-    layers, dense = [], []
-    for i, (W, b) in enumerate(params):
-        layer = student.Dense(W.shape[0], W.shape[1], Rng(0))
-        layer.weights, layer.biases = W, b
-        layers.append(layer)
-        dense.append(layer)
-        if i < len(params) - 1:
-            layers.append(student.ReLU())
-    if task == "binary":
-        layers.append(student.Sigmoid())
-        return layers, dense, student.BinaryCrossEntropy()
-    if task == "regression":
-        layers.append(student.Linear())
-        return layers, dense, student.MeanSquaredError()
-    return layers, dense, student.SoftmaxCrossEntropy()
-
 
 STEP_CASES = {
     # name: (task, layer sizes, batch sizes, optimizer)

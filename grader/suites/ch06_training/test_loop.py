@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from grader.api import (Rng, StudentError, check_array, check_scalar, check_true, fail, keep, np,
                         points, pytest, reference)
+from grader.suites.ch06_training.networks import (draw_params as _draw_params, draw_targets as _draw_targets,
+                                                  indexed_data as _indexed_data, network as _network)
 
 ref = reference("ch06_training")
 
@@ -42,28 +44,6 @@ def _ints(batches, call):
     return out
 
 
-def _network(student, params, task):
-    """Your classes wired as the chapter's network, with the given (W, b) per Dense layer.
-    returns (layers, dense layers, loss)."""
-    layers, dense = [], []
-    for i, (W, b) in enumerate(params):
-        layer = student.Dense(W.shape[0], W.shape[1], Rng(0))
-        layer.weights, layer.biases = W, b
-        layers.append(layer)
-        dense.append(layer)
-        if i < len(params) - 1:
-            layers.append(student.ReLU())
-    if task == "binary":
-        layers.append(student.Sigmoid())
-        loss = student.BinaryCrossEntropy()
-    elif task == "regression":
-        layers.append(student.Linear())
-        loss = student.MeanSquaredError()
-    else:
-        loss = student.SoftmaxCrossEntropy()
-    return layers, dense, loss
-
-
 def _optimizer(student, opt):
     kwargs = {k: v for k, v in opt.items() if k != "name"}
     return student.SGD(**kwargs) if opt["name"] == "sgd" else student.Adam(**kwargs)
@@ -72,19 +52,6 @@ def _optimizer(student, opt):
 def _opt_text(opt):
     name = "SGD" if opt["name"] == "sgd" else "Adam"
     return f"{name}(" + ", ".join(f"{k}={v}" for k, v in opt.items() if k != "name") + ")"
-
-
-def _draw_params(rng, sizes, scale=0.5):
-    return [(scale * rng.standard_normal((a, b)), 0.1 * rng.standard_normal((1, b)))
-            for a, b in zip(sizes[:-1], sizes[1:])]
-
-
-def _draw_targets(rng, task, n, n_out):
-    if task == "multiclass":
-        return rng.integers(0, n_out, size=n)
-    if task == "binary":
-        return rng.integers(0, 2, size=(n, n_out))
-    return rng.normal(size=(n, n_out))
 
 
 def _flat(params):
@@ -209,13 +176,6 @@ def test_minibatch_indices_property_partition(student, n, batch_size, seed):
 
 
 # ------------------------------------------------------------------ the validation split
-
-
-def _indexed_data(n, d=3):
-    """X whose first column is the sample's index; y = 10 * index: a split that keeps rows
-    together keeps y == 10 * X[:, 0]."""
-    X = np.column_stack([np.arange(n, dtype=np.float64)] + [np.full(n, 0.5 * j) for j in range(1, d)])
-    return X, 10 * np.arange(n)
 
 
 def _split(student, X, y, fraction, seed):
