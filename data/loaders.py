@@ -3,7 +3,6 @@
 Each returns float64 features and int64 labels:
     load_iris()           -> X (150, 4),  y (150,)  classes 0-2
     load_breast_cancer()  -> X (569, 30), y (569,)  0 malignant, 1 benign
-    load_digits()         -> X (1797, 64) values 0-16, y (1797,) digits 0-9
     load_mnist_idx()      -> images (10000, 28, 28) uint8, labels (10000,) uint8 (raw IDX)
 """
 
@@ -40,12 +39,6 @@ def load_iris():
 
 def load_breast_cancer():
     return _csv_with_header("breast_cancer.csv")
-
-
-def load_digits():
-    with gzip.open(HERE / "digits.csv.gz", "rt") as fh:
-        table = np.loadtxt(fh, delimiter=",", dtype=np.float64, ndmin=2)
-    return table[:, :-1], table[:, -1].astype(np.int64)
 
 
 def read_idx(path):
