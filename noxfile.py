@@ -43,9 +43,10 @@ CHAPTERS = sorted(
 ) if (ROOT / "grader" / "suites").is_dir() else []
 
 
-def _course_python(session, group="test"):
-    """Create or reuse .nox/course with the dependency group installed; return its python."""
-    env = ROOT / ".nox" / "course"
+def _shared_python(session, name, group):
+    """Create or reuse .nox/<name> with a dependency group installed; return its python.
+    Reinstalls when the group's requirements change."""
+    env = ROOT / ".nox" / name
     bindir = env / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / ("python.exe" if os.name == "nt" else "python")
     deps = nox.project.dependency_groups(PYPROJECT, group)
@@ -60,9 +61,18 @@ def _course_python(session, group="test"):
     return str(python)
 
 
+def _course_python(session):
+    """The course environment (.nox/course): what grading and the course's tests need."""
+    return _shared_python(session, "course", "test")
+
+
+def _grader(session, *args):
+    """Run ``python -m grader ARGS`` in the course environment."""
+    session.run(_course_python(session), "-m", "grader", *args, external=True)
+
+
 def _grade(session, chapters):
-    python = _course_python(session)
-    session.run(python, "-m", "grader", "grade", *chapters, *session.posargs, external=True)
+    _grader(session, "grade", *chapters, *session.posargs)
 
 
 @nox.session(venv_backend="none")
@@ -105,8 +115,7 @@ def tests(session):
 @instructor_session(venv_backend="none", default=False)
 def stubs(session):
     """Regenerate exercises/ from solutions/ (solution blocks become TODOs)."""
-    python = _course_python(session)
-    session.run(python, "-m", "grader", "stubs", *session.posargs, external=True)
+    _grader(session, "stubs", *session.posargs)
 
 
 @instructor_session(default=False)
@@ -119,32 +128,27 @@ def crosscheck(session):
 @instructor_session(venv_backend="none", default=False)
 def fixtures(session):
     """Record the reference's values for public mode (grader/fixtures/)."""
-    python = _course_python(session)
-    session.run(python, "-m", "grader", "fixtures", *session.posargs, external=True)
+    _grader(session, "fixtures", *session.posargs)
 
 
 @instructor_session(venv_backend="none", default=False)
 def release(session):
     """Build the student repository and check it (default folder: build/release)."""
-    python = _course_python(session)
-    session.run(python, "-m", "grader", "release", *(session.posargs or ["--out", "build/release", "--force"]),
-                external=True)
+    _grader(session, "release", *(session.posargs or ["--out", "build/release", "--force"]))
 
 
 @instructor_session(venv_backend="none", default=False)
 def autograde(session):
     """Grade a folder of submissions: nox -s autograde -- SUBMISSIONS --out DIR [--jobs N]."""
-    python = _course_python(session)
     if not session.posargs:
         session.error("usage: nox -s autograde -- SUBMISSIONS --out DIR [--jobs N] [--chapters ...]")
-    session.run(python, "-m", "grader", "autograde", *session.posargs, external=True)
+    _grader(session, "autograde", *session.posargs)
 
 
 @instructor_session(venv_backend="none", default=False)
 def gradescope(session):
     """Build the Gradescope autograder bundle (default build/autograder.zip)."""
-    python = _course_python(session)
-    session.run(python, "-m", "grader", "gradescope", *session.posargs, external=True)
+    _grader(session, "gradescope", *session.posargs)
 
 
 @instructor_session(venv_backend="none", default=False)
@@ -161,20 +165,8 @@ def bench(session):
 
 
 def _nbgrader_python(session):
-    """Create or reuse .nox/nbgrader with the nbgrader dependency group; return its python."""
-    env = ROOT / ".nox" / "nbgrader"
-    bindir = env / ("Scripts" if os.name == "nt" else "bin")
-    python = bindir / ("python.exe" if os.name == "nt" else "python")
-    deps = nox.project.dependency_groups(PYPROJECT, "nbgrader")
-    stamp = env / ".deps"
-    want = hashlib.sha256(json.dumps(sorted(deps)).encode()).hexdigest()
-    if not python.exists() or not stamp.exists() or stamp.read_text() != want:
-        session.log(f"preparing {env.relative_to(ROOT)} (nbgrader dependencies)")
-        session.run(sys.executable, "-m", "venv", str(env), external=True)
-        session.run(str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *deps,
-                    external=True)
-        stamp.write_text(want)
-    return str(python)
+    """The nbgrader environment (.nox/nbgrader): grading plus nbgrader and jupytext."""
+    return _shared_python(session, "nbgrader", "nbgrader")
 
 
 def _nbgrader_env(python):
