@@ -62,3 +62,20 @@ def test_mutant_is_caught_with_diagnosis(tmp_path, package, mutant):
     outputs = [t["output"] for name in mutant["catches"] for t in tests[name] if t["status"] == "failed"]
     assert any(wanted in o.lower() for o in outputs), (
         f"no failure of {mutant['catches']} says {mutant['diagnosis']!r}:\n" + "\n---\n".join(outputs[:3]))
+
+
+def _grader_tests():
+    import ast
+
+    suites = Path(__file__).resolve().parent.parent / "grader" / "suites"
+    for path in sorted(suites.rglob("test_*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                yield path.parent.name, node.name
+
+
+def test_every_grader_test_is_named_by_a_mutant():
+    """A grader test is only worth having if it fails on a plausible wrong implementation."""
+    named = {name for param in _mutants() for name in param.values[1]["catches"]}
+    missing = [f"{package}::{name}" for package, name in _grader_tests() if name not in named]
+    assert not missing, "grader tests that no mutant in tests/mutants/ shows failing:\n" + "\n".join(missing)
