@@ -23,7 +23,7 @@ import pytest
 
 from .check import (GradeFailure, as_array, check_array, check_gradient, check_scalar, check_true,
                     describe_inputs, fail, rel_error)
-from .sandbox import Fn, Remote, Rng, StudentError
+from .sandbox import Fn, Remote, Rng, StudentError, label_of, worker_of
 
 __all__ = [
     "Fn", "GradeFailure", "Remote", "as_array", "Rng", "StudentError", "check_array", "check_gradient",
@@ -79,11 +79,10 @@ def read_scratch_file(student, name):
 
 
 def numeric_gradient(method, *args, wrt=0, dout, h=1e-6, timeout=None):
-    """Central differences, computed in the worker, of ``sum(method(*args) * dout)``
-    with respect to ``args[wrt]``: the gradient a correct ``backward(dout)`` returns."""
+    """Central differences of ``sum(method(*args) * dout)`` with respect to ``args[wrt]``:
+    the gradient a correct ``backward(dout)`` returns. The worker only evaluates
+    ``method`` on the perturbed inputs; the differences are taken here."""
     if not isinstance(method, Remote):
         fail("expected a method of your class, got a plain value")
-    return method._w.request(
-        {"op": "numgrad", "target": method, "args": list(args), "wrt": wrt, "dout": np.asarray(dout), "h": h},
-        timeout=timeout, label=f"{method._label} (numerical gradient)",
-    )
+    return worker_of(method).numeric_gradient(method, list(args), wrt, dout, h, timeout=timeout,
+                                              label=f"{label_of(method)} (numerical gradient)")

@@ -20,10 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from .isolation import PROCESS, SANDBOX, read_inner_pid, remove_tree, sandbox_launch, wait_gone
 from .worker import CodecError, decode, encode
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
-MAX_REPLY_BYTES = 512 * 1024 * 1024
+MAX_REPLY_BYTES = 256 * 1024 * 1024
 
 
 class StudentError(Exception):
@@ -39,25 +42,33 @@ class StudentError(Exception):
 
 
 class Limits:
-    def __init__(self, call_timeout=10.0, memory_mb=3072, cpu_seconds=900, file_mb=64):
+    def __init__(self, call_timeout=10.0, memory_mb=3072, cpu_seconds=900, file_mb=64, max_processes=64):
         self.call_timeout = call_timeout
+        self.max_processes = max_processes
         self.memory_mb = memory_mb
         self.cpu_seconds = cpu_seconds
         self.file_mb = file_mb
 
 
-def _limit_child(limits: Limits):
+def _limit_child(limits: Limits, cgroup=None, separate_uid=False):
+    """Runs in the child between fork and exec: own session, cgroup, resource limits."""
     def apply():
         import resource
 
         os.setsid()
+        if cgroup is not None:
+            cgroup.enter()
         mem = limits.memory_mb * 1024 * 1024
-        for res, value in (
+        settings = [
             (resource.RLIMIT_AS, mem),
             (resource.RLIMIT_CPU, limits.cpu_seconds),
             (resource.RLIMIT_FSIZE, limits.file_mb * 1024 * 1024),
             (resource.RLIMIT_CORE, 0),
-        ):
+        ]
+        if separate_uid and os.geteuid() == 0:
+            # Counted per user id: the sandbox's own id (see isolation.py).
+            settings.append((resource.RLIMIT_NPROC, limits.max_processes))
+        for res, value in settings:
             try:
                 resource.setrlimit(res, (value, value))
             except (ValueError, OSError):
@@ -114,6 +125,17 @@ class Remote:
         return self._type
 
 
+def worker_of(remote):
+    """The WorkerClient a Remote lives in. (A function: a property of Remote would hide an
+    attribute of the student's object of the same name.)"""
+    return object.__getattribute__(remote, "_w")
+
+
+def label_of(remote):
+    """How feedback names a Remote (``ReLU().forward`` ...)."""
+    return object.__getattribute__(remote, "_label")
+
+
 class Rng:
     """Asks the worker for ``np.random.default_rng(seed)`` (Generators cannot be sent)."""
 
@@ -137,8 +159,11 @@ class Fn:
 class WorkerClient:
     """One worker process for one submission root; restarted on demand."""
 
-    def __init__(self, root, limits: Limits | None = None, overlays=None, python=None):
+    def __init__(self, root, limits: Limits | None = None, overlays=None, python=None, isolation=PROCESS):
         self.root = str(Path(root).resolve())
+        self.isolation = isolation
+        self.launch = None
+        self.log = None
         self.limits = limits or Limits()
         self.overlays = {k: str(Path(v).resolve()) for k, v in (overlays or {}).items()}
         self.python = python or sys.executable
@@ -146,18 +171,17 @@ class WorkerClient:
         self.scratch = None
         self.generation = 0
         self._next = 1
-        self._buf = b""
+        self._buf = bytearray()
 
     # -- lifecycle
     def start(self):
         self.close()
         self.generation += 1
-        self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
-        self.log = open(os.path.join(self.scratch, ".worker-output"), "w+b")
+        self.log = tempfile.TemporaryFile()
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": self.scratch,
-            "TMPDIR": self.scratch,
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin") if self.isolation != SANDBOX else "/usr/bin:/bin",
+            "HOME": "",
+            "TMPDIR": "",
             "LANG": "C.UTF-8",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -166,16 +190,32 @@ class WorkerClient:
             "OPENBLAS_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
         }
-        self.proc = subprocess.Popen(
-            [self.python, "-I", "-X", "utf8", str(WORKER_SCRIPT), self.root, json.dumps(self.overlays)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            cwd=self.scratch,
-            env=env,
-            preexec_fn=_limit_child(self.limits),
-        )
-        self._buf = b""
+        if self.isolation == SANDBOX:
+            self.launch = sandbox_launch(self.python, WORKER_SCRIPT, self.root, self.overlays, env, self.limits)
+            argv, cwd, pass_fds = self.launch.argv, None, self.launch.pass_fds
+        else:
+            self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+            env["HOME"] = env["TMPDIR"] = self.scratch
+            argv = [self.python, "-I", "-X", "utf8", str(WORKER_SCRIPT), self.root, json.dumps(self.overlays)]
+            cwd, pass_fds = self.scratch, ()
+        cgroup = self.launch.cgroup if self.launch else None
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.log,
+                cwd=cwd,
+                env=env,
+                pass_fds=pass_fds,
+                preexec_fn=_limit_child(self.limits, cgroup, separate_uid=self.isolation == SANDBOX),
+            )
+        except OSError as exc:
+            self.close()
+            raise StudentError("infrastructure", f"the grader could not start the worker: {exc}") from None
+        if self.launch is not None:
+            read_inner_pid(self.launch)
+        self._buf = bytearray()
         self._read_reply(0, timeout=60, label="starting the worker")
 
     def close(self):
@@ -191,11 +231,26 @@ class WorkerClient:
                     stream.close()
                 except OSError:
                     pass
-        if self.scratch:
+        launch, self.launch = self.launch, None
+        if launch is not None:
+            # Every process of the sandbox ends before the grader goes on.
+            wait_gone(launch.inner_pid)
+            if launch.cgroup is not None:
+                launch.cgroup.remove()
+            for fd in launch.info_fd or ():
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            launch.args_file.close()
+            remove_tree(launch.copy)
+        if self.log is not None:
             try:
                 self.log.close()
             except OSError:
                 pass
+            self.log = None
+        if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
 
@@ -203,6 +258,22 @@ class WorkerClient:
         """Put ``value`` into the worker and return a Remote for it: passing the Remote to
         student code passes that very object, and ``.fetch()`` shows whether it changed."""
         return self.request({"op": "keep", "value": value}, label=f"storing {label}")
+
+    def numeric_gradient(self, method, args, wrt, dout, h, timeout=None, label="a numerical gradient"):
+        """Central differences of ``sum(method(*args) * dout)`` with respect to ``args[wrt]``,
+        computed here from the outputs the worker returns for each perturbed input."""
+        x = np.asarray(args[wrt], dtype=np.float64)
+        dout = np.asarray(dout, dtype=np.float64)
+        outputs = self.request({"op": "perturbed", "target": method, "args": list(args), "wrt": wrt, "h": h},
+                               timeout=timeout, label=label)
+        outputs = np.asarray(outputs, dtype=np.float64)
+        want_shape = (x.size, 2, *dout.shape)
+        if outputs.shape != want_shape:
+            raise StudentError("exception", f"{label}: the outputs have shape {outputs.shape[2:]} "
+                               f"instead of {dout.shape}")
+        axes = tuple(range(2, outputs.ndim))
+        sums = np.sum(outputs * dout, axis=axes) if axes else outputs * dout
+        return ((sums[:, 0] - sums[:, 1]) / (2 * h)).reshape(x.shape)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -226,6 +297,8 @@ class WorkerClient:
         return reply
 
     def _output_tail(self, limit=1200):
+        if self.log is None:
+            return ""
         try:
             self.log.flush()
             self.log.seek(0, os.SEEK_END)
@@ -238,27 +311,45 @@ class WorkerClient:
     def _crashed(self, label):
         code = self.proc.wait() if self.proc else None
         tail = self._output_tail()
+        oom = bool(self.launch and self.launch.cgroup and self.launch.cgroup.oom_killed())
+        sandboxed = self.launch is not None
         self.close()
+        signum = None
         if code is not None and code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            signum = -code
+        elif sandboxed and code is not None and code > 128:
+            signum = code - 128  # bwrap reports a signal as 128 + its number
+        details = f"last output:\n{tail}" if tail else ""
+        if oom:
+            raise StudentError("memory", f"your code used more memory than allowed during {label} "
+                               f"({self.limits.memory_mb} MiB for all its processes together) and was stopped",
+                               details)
+        if signum == signal.SIGKILL:
+            # Nothing in the grader sends SIGKILL to a running call (time-outs are reported
+            # as such): the machine did (out of memory, an operator). Not the student's fault.
+            raise StudentError("infrastructure", f"the process running your code was killed during {label} "
+                               "by the machine (not by your code)", details)
+        if signum is not None:
+            name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
             why = {
                 "SIGXCPU": "it used up its CPU time limit",
                 "SIGXFSZ": "it wrote a file larger than the limit",
-                "SIGKILL": "it was killed (out of memory?)",
                 "SIGSEGV": "it crashed (segmentation fault)",
             }.get(name, f"it was killed by {name}")
             summary = f"the process running your code died during {label}: {why}"
         else:
             summary = f"your code ended the worker process (exit code {code}) during {label}: os._exit() or a crash?"
-        raise StudentError("crash", summary, f"last output:\n{tail}" if tail else "")
+        raise StudentError("crash", summary, details)
 
     def _read_reply(self, msg_id, timeout, label):
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
         sel = selectors.DefaultSelector()
         sel.register(fd, selectors.EVENT_READ)
+        buf = self._buf
+        end = buf.find(b"\n")
         try:
-            while b"\n" not in self._buf:
+            while end < 0:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     tail = self._output_tail()
@@ -273,21 +364,28 @@ class WorkerClient:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     self._crashed(label)
-                self._buf += chunk
-                if len(self._buf) > MAX_REPLY_BYTES:
+                newline = chunk.find(b"\n")
+                if newline >= 0:
+                    end = len(buf) + newline
+                buf += chunk
+                if len(buf) > MAX_REPLY_BYTES:
                     self.close()
-                    raise StudentError("codec", f"{label} returned more data than the grader accepts")
+                    raise StudentError("codec", f"{label} returned more data than the grader accepts "
+                                       f"({MAX_REPLY_BYTES >> 20} MiB)")
         finally:
             sel.close()
-        line, self._buf = self._buf.split(b"\n", 1)
+        line = bytes(buf[:end])
+        del buf[: end + 1]
         try:
             reply = json.loads(line)
             if not isinstance(reply, dict) or reply.get("id") != msg_id:
                 raise CodecError("reply out of order")
             if "error" in reply:
                 err = reply["error"]
+                if not isinstance(err, dict):
+                    raise CodecError("malformed error")
                 raise StudentError(
-                    str(err.get("kind")), _error_summary(err, label), str(err.get("traceback") or "")
+                    str(err.get("kind"))[:40], _error_summary(err, label), str(err.get("traceback") or "")[:20000]
                 )
             return decode(reply["ok"], self._resolve)
         except (ValueError, KeyError, TypeError, CodecError) as exc:
@@ -304,7 +402,7 @@ class WorkerClient:
 
 
 def _error_summary(err, label):
-    kind, etype, message = err.get("kind"), err.get("type"), str(err.get("message", ""))
+    kind, etype, message = err.get("kind"), str(err.get("type"))[:200], str(err.get("message", ""))[:2000]
     first = message.strip().splitlines()[0] if message.strip() else ""
     if kind == "not_implemented":
         return f"not implemented yet ({first or label})"
