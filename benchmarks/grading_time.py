@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,15 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.chapters import all_chapters, chapter_id, resolve  # noqa: E402
+from grader.runner import grade_subprocess  # noqa: E402
 
 
 def time_grade(chapters, submission, repeat):
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "grader", "grade", *chapters, "--submission", submission, "--quiet"],
-                       cwd=ROOT, check=True, capture_output=True)
+        proc = grade_subprocess(chapters, ROOT / submission)
         times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise SystemExit(f"grading {' '.join(chapters)} of {submission} failed:\n{proc.stderr}")
     return min(times), statistics.median(times)
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from .check import (GradeFailure, as_array, check_array, check_gradient, check_scalar, check_true,
                     describe_inputs, fail, rel_error)
+from .plugin import chapter_worker
 from .sandbox import Fn, Remote, Rng, StudentError, label_of, worker_of
 
 __all__ = [
@@ -59,21 +60,21 @@ def reference(package):
 def keep(student, value):
     """Place ``value`` (an array) in the student's worker and return a handle: pass it to
     student code, then ``handle.fetch()`` to see whether the code modified it in place."""
-    return student._pool.for_chapter(student._package).keep(value)
+    return chapter_worker(student).keep(value)
 
 
 def write_scratch_file(student, name, data):
     """Write ``data`` (bytes or a uint8 array) to ``name`` in the worker's scratch directory
     and return the file's path there (to pass to student code that reads files)."""
     arr = np.frombuffer(bytes(data), dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else np.asarray(data)
-    worker = student._pool.for_chapter(student._package)
+    worker = chapter_worker(student)
     return worker.request({"op": "write_file", "name": name, "data": arr.astype(np.uint8)},
                           label=f"writing {name}")
 
 
 def read_scratch_file(student, name):
     """The bytes of ``name`` in the worker's scratch directory (a file student code wrote)."""
-    worker = student._pool.for_chapter(student._package)
+    worker = chapter_worker(student)
     return bytes(np.asarray(worker.request({"op": "read_file", "name": name}, label=f"reading {name}"),
                             dtype=np.uint8))
 

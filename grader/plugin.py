@@ -9,16 +9,23 @@ inside the grader's own code is reported as an internal error, without its trace
 
 from __future__ import annotations
 
+import inspect
 import json
 import traceback
 from pathlib import Path
 
 import pytest
 
-from .chapters import SUITES, chapter_id
+from .chapters import SUITES, chapter_id, is_chapter_dir, is_hidden_test
 from .check import GradeFailure
-from .oracle import FixtureMissing, Oracle, Store
+from .oracle import PUBLIC_SEED, FixtureMissing, Oracle, Store
 from .sandbox import Limits, StudentError, WorkerClient
+
+
+# Where pytest_configure keeps the grading run's state (a GraderState) on the config.
+STATE = pytest.StashKey()
+# Set on a test item that was run again after an infrastructure fault (its first reason).
+RETRIED = pytest.StashKey()
 
 
 def pytest_addoption(parser):
@@ -29,11 +36,15 @@ def pytest_addoption(parser):
     group.addoption("--fixtures-dir", default=None, help="where public-mode values are read and recorded")
     group.addoption("--grade-seed", default=None, type=int, help="seed for the tests' random inputs")
     group.addoption("--call-timeout", default=10.0, type=float, help="seconds allowed per call into student code")
+    group.addoption("--isolation", default="process", choices=["sandbox", "process"],
+                    help="how the worker running student code is isolated (grader/isolation.py)")
     group.addoption("--independent-from", default=None,
                     help="solutions root: grade chapter N with the solutions of chapters < N")
 
 
 def pytest_configure(config):
+    """Register the markers; when grading (``--submission`` given), load the grader's
+    hypothesis profile and keep the run's state (``GraderState``) in ``config.stash[STATE]``."""
     config.addinivalue_line("markers", "points(n): points for a test")
     config.addinivalue_line("markers", "hidden: hidden-mode only test")
     config.addinivalue_line("markers", "call_timeout(seconds): time allowed per call into student code")
@@ -52,8 +63,9 @@ def pytest_configure(config):
     if getattr(config.option, "tbstyle", None) is None:
         # No terminal: do not spend time formatting tracebacks nobody sees.
         config.option.tbstyle = "no"
-    config._grader = GraderState(config)
-    config.pluginmanager.register(config._grader, "grader-state")
+    state = GraderState(config)
+    config.stash[STATE] = state
+    config.pluginmanager.register(state, "grader-state")
 
 
 def _chapter_of(item):
@@ -63,9 +75,6 @@ def _chapter_of(item):
         return None
     return rel.parts[0] if rel.parts else None
 
-
-# Hidden tests live in files named test_hidden_*.py (the release leaves them out).
-HIDDEN_PREFIX = "test_hidden_"
 
 # Attribute names that test tooling (hypothesis) probes on fixture values.
 _PROBED = frozenset({"execute_example", "setup_example", "teardown_example"})
@@ -84,11 +93,18 @@ class ChapterHandle:
         return getattr(module, name)
 
 
+def chapter_worker(handle):
+    """The worker process that runs ``handle``'s chapter (a ``student`` fixture value): what
+    ``api.keep`` and the scratch-file helpers talk to. (A function, not a method: a method
+    would hide a name of the student's package.)"""
+    return handle._pool.for_chapter(handle._package)
+
+
 class Pool:
     """One worker per chapter, created on first use; the previous chapter's is closed."""
 
-    def __init__(self, root, limits, independent_from=None):
-        self.root, self.limits = root, limits
+    def __init__(self, root, limits, independent_from=None, isolation="process"):
+        self.root, self.limits, self.isolation = root, limits, isolation
         self.independent_from = Path(independent_from).resolve() if independent_from else None
         self.substituted = {}
         self.current = None
@@ -99,7 +115,8 @@ class Pool:
     def for_chapter(self, package):
         if package != self.current:
             self.close()
-            self.worker = WorkerClient(self.root, self.limits, overlays=self.overlays_for(package))
+            self.worker = WorkerClient(self.root, self.limits, overlays=self.overlays_for(package),
+                                       isolation=self.isolation)
             self.current = package
         return self.worker
 
@@ -109,7 +126,7 @@ class Pool:
             return {}
         earlier = {
             p.name: str(p) for p in self.independent_from.iterdir()
-            if p.is_dir() and p.name[:2] == "ch" and p.name[2:4].isdigit() and p.name[:4] < package[:4]
+            if p.is_dir() and is_chapter_dir(p.name) and p.name[:4] < package[:4]
         }
         if earlier:
             self.substituted[package] = sorted(earlier)
@@ -135,6 +152,13 @@ class Pool:
         self.modules[package] = (worker.generation, module)
         return module
 
+    def restart(self):
+        """Forget the current worker (after an infrastructure fault): the next call starts
+        a fresh one and imports the chapter again."""
+        if self.worker is not None:
+            self.worker.close()
+        self.modules.clear()
+
     def close(self):
         if self.worker is not None:
             self.worker.close()
@@ -147,13 +171,12 @@ class GraderState:
         self.config = config
         self.mode = config.getoption("--grade-mode")
         seed = config.getoption("--grade-seed")
-        from .oracle import PUBLIC_SEED
-
         self.seed = PUBLIC_SEED if seed is None else seed
         self.store = Store(self.mode, config.getoption("--fixtures-dir"))
         root = Path(config.getoption("--submission")).resolve()
         self.limits = Limits(call_timeout=config.getoption("--call-timeout"))
-        self.pool = Pool(root, self.limits, config.getoption("--independent-from"))
+        self.pool = Pool(root, self.limits, config.getoption("--independent-from"),
+                         isolation=config.getoption("--isolation"))
         self.records = []
         self.internal = []
 
@@ -179,10 +202,26 @@ class GraderState:
     def pytest_collection_modifyitems(self, config, items):
         skip = pytest.mark.skip(reason="hidden test")
         for item in items:
-            if Path(item.path).name.startswith(HIDDEN_PREFIX):
+            if is_hidden_test(item.path):
                 item.add_marker(pytest.mark.hidden)
             if self.mode == "public" and item.get_closest_marker("hidden"):
                 item.add_marker(skip)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem):
+        """Run a grading test; when the machine (not the student's code) killed the worker,
+        restart it and run the test once more, and mark the record as retried."""
+        params = inspect.signature(pyfuncitem.obj).parameters
+        kwargs = {name: pyfuncitem.funcargs[name] for name in params if name in pyfuncitem.funcargs}
+        try:
+            pyfuncitem.obj(**kwargs)
+        except StudentError as exc:
+            if exc.kind != "infrastructure":
+                raise
+            pyfuncitem.stash[RETRIED] = exc.summary
+            self.pool.restart()
+            pyfuncitem.obj(**kwargs)
+        return True
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -210,6 +249,9 @@ class GraderState:
             "details": "",
             "duration": round(report.duration, 4),
         }
+        retried = item.stash.get(RETRIED, None)
+        if retried:
+            rec["retried"] = retried
         if not report.passed and call.excinfo is not None:
             exc = call.excinfo.value
             notes = "\n".join(getattr(exc, "__notes__", []) or [])

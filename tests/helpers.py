@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from grader.runner import grade_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -30,14 +30,13 @@ def patch(root: Path, rel: str, old: str, new: str, count: int = 1):
     path.write_text(text.replace(old, new))
 
 
-def grade(submission, *chapters, extra=(), timeout=600):
-    """Run ``python -m grader grade`` in a subprocess; return (exit status, results.json, stdout)."""
+def grade(submission, *chapters, extra=(), timeout=600, secret=None):
+    """Run ``python -m grader grade`` in a subprocess, as every tool of the course does (the
+    runner's cleaned environment; ``secret``: the course secret it may see); return
+    (exit status, results.json, stdout)."""
     results = Path(tempfile.mkdtemp(prefix="grade-results-")) / "results.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", *chapters, "--submission", str(submission),
-         "--results", str(results), "--brief", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-    )
+    proc = grade_subprocess(chapters, submission, results=results, options=["--brief", *extra], quiet=False,
+                            cwd=ROOT, secret=secret, timeout=timeout)
     data = json.loads(results.read_text()) if results.exists() else None
     shutil.rmtree(results.parent, ignore_errors=True)
     return proc.returncode, data, proc.stdout + proc.stderr

@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from grader import release
+from grader.workflows import release
 from grader.oracle import Oracle, Store, student_seed
 from tests.helpers import EXERCISES, ROOT, SOLUTIONS, copy_solutions, grade, patch
 
@@ -54,11 +54,8 @@ def test_public_mode_grades_from_fixtures_and_skips_hidden_tests(tmp_path):
 
 
 def test_student_flag_needs_the_secret(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "ch01", "--submission", "solutions",
-                           "--student", "alice", "--secret-file", str(tmp_path / "none")], cwd=ROOT,
-                          capture_output=True, text=True, env={k: v for k, v in os.environ.items()
-                                                               if k != "COURSE_SECRET"})
-    assert proc.returncode == 2 and "course secret" in proc.stderr
+    code, _, out = grade(SOLUTIONS, "ch01", extra=["--student", "alice", "--secret-file", str(tmp_path / "none")])
+    assert code == 2 and "course secret" in out
 
 
 def test_chapter_independence_charges_an_early_bug_once(tmp_path):

@@ -28,9 +28,13 @@ from pathlib import Path
 
 import pytest
 
+from grader import jupyter
 from grader import notebook as nbmod
-from grader import release
 from grader.chapters import all_chapters, chapter_id, resolve
+from grader.runner import grade_subprocess
+from grader.workflows import nbgrader as nbtools
+from grader.workflows import notebooks, release
+from grader.workflows.stubgen import MARKER, marked_blocks
 from tests.helpers import EXERCISES, ROOT, SOLUTIONS, patch
 
 SECRET = "nbgrader-test-secret"
@@ -46,44 +50,34 @@ needs_nbgrader = pytest.mark.skipif(
 
 
 def test_every_chapter_with_a_suite_has_a_notebook():
-    notebooks = nbmod.chapter_notebooks()
+    notebooks = jupyter.chapter_notebooks()
     missing = [p for p in all_chapters() if p not in notebooks]
     assert not missing, f"add notebooks/<package>.py for {missing} (docs/nbgrader.md, 'Adding a chapter')"
     orphans = [p for p in notebooks if p not in all_chapters()]
     assert not orphans, f"notebooks without a grader suite: {orphans}"
 
 
-@pytest.mark.parametrize("package", sorted(nbmod.chapter_notebooks()))
+@pytest.mark.parametrize("package", sorted(jupyter.chapter_notebooks()))
 def test_notebook_has_setup_grade_and_balanced_solution_cells(package):
-    path = nbmod.chapter_notebooks()[package]
-    assert nbmod.notebook_problems(path, package) == []
+    path = jupyter.chapter_notebooks()[package]
+    assert notebooks.notebook_problems(path, package) == []
     text = path.read_text()
     assert "outputs" not in text.split("# %%", 1)[0], "notebooks are stored without outputs"
 
 
-@pytest.mark.parametrize("package", sorted(nbmod.chapter_notebooks()))
+@pytest.mark.parametrize("package", sorted(jupyter.chapter_notebooks()))
 def test_student_copy_of_a_notebook_has_no_solution(package):
-    path = nbmod.chapter_notebooks()[package]
-    student = nbmod.student_text(path.read_text(), chapter_id(package))
-    assert not any(nbmod.MARKER.match(line) for line in student.splitlines())
+    path = jupyter.chapter_notebooks()[package]
+    student = notebooks.student_text(path.read_text(), chapter_id(package))
+    assert not any(MARKER.match(line) for line in student.splitlines())
     compile(student, path.name, "exec")  # still valid Python, cell by cell and as a whole
-    significant = release._significant(student.splitlines())
+    significant = release.significant_lines(student.splitlines())
     for where, body in release.solution_blocks():
-        assert not release._contains_run(significant, body), f"{path.name} holds the solution code of {where}"
-    own = []
-    for _, _, source in nbmod.split_cells(path.read_text()):
-        inside, body = False, []
-        for line in source.splitlines():
-            m = nbmod.MARKER.match(line)
-            if m:
-                inside = m.group(2) == "BEGIN"
-                if not inside and body:
-                    own.append(release._significant(body))
-                    body = []
-            elif inside:
-                body.append(line)
+        assert not release.contains_run(significant, body), f"{path.name} holds the solution code of {where}"
+    own = [release.significant_lines(body) for _, _, source in jupyter.split_cells(path.read_text())
+           for _, body in marked_blocks(source.splitlines())]
     for body in own:
-        assert body and not release._contains_run(significant, body)
+        assert body and not release.contains_run(significant, body)
 
 
 def test_format_results_names_visible_tests_only():
@@ -110,7 +104,7 @@ def test_format_results_names_visible_tests_only():
 def test_grading_plan_uses_the_instructor_repository_and_student_seed_only_when_told(tmp_path):
     start = tmp_path / "autograded" / "alice" / "ch02_activations"
     root, options = nbmod.grading_plan("ch02_activations", start, start_dir=start, environ={})
-    assert root == nbmod._course_root() and options == []
+    assert root == nbmod.course_root() and options == []
     env = {nbmod.ENV_ROOT: str(ROOT), nbmod.ENV_INDEPENDENT: "1", "COURSE_SECRET": "s"}
     root, options = nbmod.grading_plan("ch02_activations", start, start_dir=start, environ=env)
     assert root == ROOT and options == ["--mode", "hidden", "--independent"]
@@ -174,11 +168,8 @@ def _fill(folder, source_root, packages):
 def _expected(package, exercises, student):
     """What ``python -m grader grade`` gives for these modules, with the grade cell's options."""
     results = exercises.parent / f".expected-{student}.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", chapter_id(package), "--submission", str(exercises),
-         "--mode", "hidden", "--independent", "--student", student, "--results", str(results), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ, "COURSE_SECRET": SECRET},
-    )
+    proc = grade_subprocess([chapter_id(package)], exercises, results=results, secret=SECRET, timeout=900,
+                            options=["--mode", "hidden", "--independent", "--student", student])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(results.read_text())
     results.unlink()
@@ -192,9 +183,9 @@ def course(tmp_path_factory):
         pytest.skip("needs nbgrader")
     packages = _chapters_under_test()
     course = tmp_path_factory.mktemp("nbgrader") / "course"
-    nbmod.build_course(course, packages, mode="hidden", independent=True, log=lambda *a: None)
+    nbtools.build_course(course, packages, mode="hidden", independent=True, log=lambda *a: None)
     for package in packages:
-        nbmod.run_nbgrader(course, "generate_assignment", package, "--force")
+        nbtools.run_nbgrader(course, "generate_assignment", package, "--force")
     return course
 
 
@@ -207,7 +198,7 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
     packages = _chapters_under_test()
     config = (course / "nbgrader_config.py").read_text()
     assert "exclude_overwriting" in config and str(ROOT) in config
-    assert nbmod.release_problems(course) == []
+    assert nbtools.release_problems(course) == []
 
     # Fake submissions: what students hand back, copied into submitted/<student>/<assignment>.
     students = {}
@@ -245,10 +236,10 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
             students[(package, student)] = kind
 
     for package in packages:
-        nbmod.run_nbgrader(course, "autograde", package, check=False)
-        nbmod.run_nbgrader(course, "generate_feedback", package, check=False)
+        nbtools.run_nbgrader(course, "autograde", package, check=False)
+        nbtools.run_nbgrader(course, "generate_feedback", package, check=False)
     grades_csv = course / "grades.csv"
-    nbmod.run_nbgrader(course, "export", "--to", str(grades_csv))
+    nbtools.run_nbgrader(course, "export", "--to", str(grades_csv))
     rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(grades_csv.open())}
 
     hidden_names = set()
@@ -259,7 +250,7 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
             continue
         if kind == "tampered kernel":  # nbgrader cannot tell; check --verify can
             assert float(row["score"]) == 1.0, row
-            mismatch = nbmod.verify_scores(course, [package], students=[student], log=lambda *a: None)
+            mismatch = nbtools.verify_scores(course, [package], students=[student], log=lambda *a: None)
             assert list(mismatch) == [(package, student)] and "the grader gives 0" in mismatch[(package, student)]
             continue
         exercises = course / "autograded" / student / package / "exercises"
@@ -286,9 +277,9 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
     for ipynb in (course / "release").rglob("*.ipynb"):
         assert not [name for name in hidden_names if name in ipynb.read_text()]
 
-    flagged = nbmod.submission_problems(course)
+    flagged = nbtools.submission_problems(course)
     assert set(flagged) == {(packages[0], "dave")}, flagged
-    proc = subprocess.run([sys.executable, "-m", "grader.notebook", "check", str(course)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "grader.workflows.nbgrader", "check", str(course)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1 and "dave" in proc.stdout, proc.stdout + proc.stderr
 
@@ -312,18 +303,18 @@ def test_released_notebook_runs_with_nbconvert_on_stubs_and_on_solutions(course,
         proc = subprocess.run(
             [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
              "--ExecutePreprocessor.timeout=300", "--output", str(out), str(folder / f"{package}.ipynb")],
-            cwd=folder, capture_output=True, text=True, timeout=900, env=nbmod.nbgrader_env(),
+            cwd=folder, capture_output=True, text=True, timeout=900, env=nbtools.nbgrader_env(),
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
-        score, errors, stderr = nbmod.grade_output(json.loads(out.read_text()))
+        score, errors, stderr = jupyter.grade_output(json.loads(out.read_text()))
         assert not errors and not stderr, (errors, stderr)
         if kind == "stubs":
             assert score == 0.0
         else:
             results = folder / "public.json"
-            subprocess.run([sys.executable, "-m", "grader", "grade", chapter_id(package), "--submission",
-                            str(folder / "exercises"), "--results", str(results), "--quiet"],
-                           cwd=folder, check=True, capture_output=True, timeout=900)
+            graded = grade_subprocess([chapter_id(package)], folder / "exercises", results=results, cwd=folder,
+                                      timeout=900)
+            assert graded.returncode == 0, graded.stderr
             expected_public = json.loads(results.read_text())
             assert expected_public["extra_data"]["mode"] == "public"
             assert score == expected_public["score"] == expected_public["max_score"] > 0

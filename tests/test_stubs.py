@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader import stubgen
+from grader.workflows import stubgen
 from tests.helpers import EXERCISES, ROOT, SOLUTIONS
 
 

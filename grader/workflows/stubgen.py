@@ -23,6 +23,8 @@ import ast
 import re
 from pathlib import Path
 
+from ..chapters import tree_files
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 HEADER = "# Generated from solutions/{path} by `nox -s stubs`: fill in the TODOs below.\n"
@@ -30,7 +32,7 @@ HEADER = "# Generated from solutions/{path} by `nox -s stubs`: fill in the TODOs
 ROOT_INIT = '''"""Your work: one package per chapter (chNN_*), generated from the course's solutions by
 `nox -s stubs`. Fill in the functions that raise NotImplementedError; grade with `nox -s grade`."""
 '''
-SKIP_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
+# The one solution-marker pattern of the course (solutions/, notebooks/, release checks).
 MARKER = re.compile(r"^(\s*)### (BEGIN|END) SOLUTION\s*$")
 
 
@@ -98,10 +100,24 @@ def stub_source(source, chapter, rel_path):
     return text
 
 
+def marked_blocks(lines):
+    """The solution blocks of ``lines``: [(line number of BEGIN, [lines inside])], in order."""
+    blocks = []
+    i = 0
+    while i < len(lines):
+        m = MARKER.match(lines[i])
+        if m and m.group(2) == "BEGIN":
+            j = i + 1
+            while j < len(lines) and not MARKER.match(lines[j]):
+                j += 1
+            blocks.append((i + 1, list(lines[i + 1:j])))
+            i = j
+        i += 1
+    return blocks
+
+
 def _files(root):
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and not SKIP_PARTS.intersection(path.parts) and path.suffix != ".pyc":
-            yield path
+    return tree_files(root) if root.exists() else []
 
 
 def generate(solutions: Path, exercises: Path):

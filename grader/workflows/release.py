@@ -11,36 +11,49 @@ grade to zero and the solutions, copied in, to full marks, in public mode.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from . import stubgen
-from .chapters import ROOT
+from ..chapters import ROOT, SUITES, all_chapters, is_chapter_dir, is_hidden_test, tree_files
+from ..runner import UsageError, grade_subprocess, record_fixtures
+from . import notebooks, stubgen
 
-HIDDEN_FILE = re.compile(r"^test_hidden_.*\.py$")
-# Instructor tools that the student release does not need (and that quote the markers).
-INSTRUCTOR_ONLY = {"stubgen.py", "release.py", "autograde.py", "gradescope.py"}
-IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+GRADER = ROOT / "grader"
+WORKFLOWS = Path(__file__).resolve().parent  # this folder: never shipped to students
 
 
-class ReleaseError(RuntimeError):
+class ReleaseError(UsageError):
     pass
 
 
-def _copy_tree(src, dst, skip_file=None):
-    for path in sorted(src.rglob("*")):
-        rel = path.relative_to(src)
-        if any(part in ("__pycache__", ".pytest_cache", ".hypothesis") for part in rel.parts):
+def copy_tree(src, dst, skip=None):
+    """Copy the files under ``src`` to ``dst`` (tool litter left out, and files for which
+    ``skip(path)`` is true)."""
+    for path in tree_files(src):
+        if skip and skip(path):
             continue
-        if path.is_file() and not path.name.endswith(".pyc") and not (skip_file and skip_file(path)):
-            target = dst / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
+        target = dst / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+def copy_public_grader(dst, chapters=None):
+    """Copy the grader that students get into ``dst``: the engine, the runner, the notebook
+    runtime, what the suites share and the suites of ``chapters`` (default: all), without the
+    instructor workflows (this folder), the hidden tests and the fixtures (recorded apart)."""
+    keep = set(all_chapters() if chapters is None else chapters)
+
+    def skip(path):
+        if WORKFLOWS in path.parents or is_hidden_test(path) or path.parent == GRADER / "fixtures":
+            return True
+        if SUITES not in path.parents:
+            return False
+        top = path.relative_to(SUITES).parts[0]  # a chapter's folder, or what the suites share
+        return is_chapter_dir(top) and top not in keep
+
+    copy_tree(GRADER, Path(dst), skip=skip)
 
 
 def build(out: Path, *, force=False, log=print):
@@ -59,35 +72,25 @@ def build(out: Path, *, force=False, log=print):
     shutil.copy2(ROOT / "docs" / "student-README.md", out / "README.md")
     for name in ("noxfile.py", "pyproject.toml", ".gitignore"):
         shutil.copy2(ROOT / name, out / name)
-    _copy_tree(ROOT / "exercises", out / "exercises")
-    from . import notebook
-
-    notebook.write_student_notebooks(out / "notebooks")  # their solution cells stubbed out
-    _copy_tree(ROOT / "data", out / "data")
-    _copy_tree(ROOT / "grader", out / "grader",
-               skip_file=lambda p: HIDDEN_FILE.match(p.name) or p.parent.name == "fixtures"
-               or (p.parent.name == "grader" and p.name in INSTRUCTOR_ONLY))
+    copy_tree(ROOT / "exercises", out / "exercises")
+    notebooks.write_student_notebooks(out / "notebooks")  # their solution cells stubbed out
+    copy_tree(ROOT / "data", out / "data")
+    copy_public_grader(out / "grader")
     workflow = out / ".github" / "workflows" / "grade.yml"
     workflow.parent.mkdir(parents=True)
     shutil.copy2(ROOT / "docs" / "classroom-workflow.yml", workflow)
 
     log("recording public fixtures from the reference ...")
-    from .cli import run_suites
-    from .chapters import all_chapters
-
-    records, _ = run_suites(all_chapters(), ROOT / "solutions", mode="record",
-                            fixtures_dir=out / "grader" / "fixtures")
-    failed = [r for r in records if r["status"] != "passed"]
-    if failed:
-        names = ", ".join(f"{r['chapter']} {r['test']}" for r in failed[:5])
-        raise ReleaseError(f"{len(failed)} test(s) fail on solutions/ ({names}): fix them before releasing")
+    record_fixtures(all_chapters(), out / "grader" / "fixtures")
     return out
 
 
 # ----------------------------------------------------------------------------- checks
 
 
-def _significant(lines):
+def significant_lines(lines):
+    """The lines that carry code: stripped, comments and blank lines dropped, runs of spaces
+    made one (how a copy of solution code is recognised whatever its indentation)."""
     out = []
     for line in lines:
         text = line.strip()
@@ -100,23 +103,15 @@ def solution_blocks():
     """The code of every marked block in solutions/, as lists of significant lines."""
     blocks = []
     for path in sorted((ROOT / "solutions").rglob("*.py")):
-        lines = path.read_text().splitlines()
-        i = 0
-        while i < len(lines):
-            m = stubgen.MARKER.match(lines[i])
-            if m and m.group(2) == "BEGIN":
-                j = i + 1
-                while j < len(lines) and not stubgen.MARKER.match(lines[j]):
-                    j += 1
-                body = _significant(lines[i + 1:j])
-                if sum(len(x) for x in body) >= 30:
-                    blocks.append((f"{path.relative_to(ROOT)}:{i + 1}", body))
-                i = j
-            i += 1
+        for lineno, lines in stubgen.marked_blocks(path.read_text().splitlines()):
+            body = significant_lines(lines)
+            if sum(len(x) for x in body) >= 30:
+                blocks.append((f"{path.relative_to(ROOT)}:{lineno}", body))
     return blocks
 
 
-def _contains_run(haystack, needle):
+def contains_run(haystack, needle):
+    """True when the lines ``needle`` occur, consecutively, in ``haystack``."""
     n = len(needle)
     first = needle[0]
     for i, line in enumerate(haystack):
@@ -132,6 +127,8 @@ def check_contents(out: Path, secret=None):
     for name in ("solutions", "reference", ".course-secret"):
         if any(p.name == name for p in out.rglob(name)):
             problems.append(f"{name} is in the release")
+    if (out / "grader" / WORKFLOWS.name).exists():
+        problems.append(f"the instructor workflows (grader/{WORKFLOWS.name}/) are in the release")
     texts = {}
     for path in sorted(out.rglob("*")):
         if not path.is_file():
@@ -140,7 +137,7 @@ def check_contents(out: Path, secret=None):
         data = path.read_bytes()
         if secret and secret.encode() in data:
             problems.append(f"{rel} contains the course secret")
-        if HIDDEN_FILE.match(path.name):
+        if is_hidden_test(path):
             problems.append(f"{rel} is a hidden test")
         try:
             text = data.decode()
@@ -149,23 +146,19 @@ def check_contents(out: Path, secret=None):
         if stubgen.has_markers(text):
             problems.append(f"{rel} contains solution markers")
         if path.suffix == ".py":
-            texts[rel] = _significant(text.splitlines())
+            texts[rel] = significant_lines(text.splitlines())
             if rel.startswith("grader/suites/") and re.search(r"(@hidden\b|mark\.hidden|= *hidden\b)", text):
                 problems.append(f"{rel} contains a hidden test")
     for where, body in solution_blocks():
         for rel, lines in texts.items():
-            if _contains_run(lines, body):
+            if contains_run(lines, body):
                 problems.append(f"{rel} contains the solution code of {where}")
                 break
     return problems
 
 
 def _grade_in(out, submission, results):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", "--submission", str(submission), "--results", str(results),
-         "--quiet"], cwd=out, env=env, capture_output=True, text=True, timeout=1800,
-    )
+    proc = grade_subprocess([], submission, results=results, cwd=out, timeout=1800)
     if proc.returncode != 0 or not Path(results).is_file():
         raise ReleaseError(f"grading inside the release failed:\n{proc.stdout}\n{proc.stderr}")
     return json.loads(Path(results).read_text())
@@ -185,7 +178,7 @@ def check_works(out: Path, log=print):
         if stubs["score"] != 0 or stubs["max_score"] <= 0:
             problems.append(f"the stubs score {stubs['score']}/{stubs['max_score']} in the release, expected 0")
         log("grading the solutions, copied into the release, ...")
-        shutil.copytree(ROOT / "solutions", tmp / "solutions", ignore=IGNORE)
+        copy_tree(ROOT / "solutions", tmp / "solutions")
         full = _grade_in(out, tmp / "solutions", tmp / "full.json")
         if full["score"] != full["max_score"] or full["max_score"] <= 0:
             bad = [t["name"] for t in full["tests"] if t["status"] != "passed"][:5]

@@ -25,10 +25,10 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -36,14 +36,14 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .chapters import ROOT, SUITES, chapter_id
-from .oracle import student_seed
-from .report import write_json_atomic
+from ..chapters import ROOT, SUITES, chapter_id, is_chapter_dir, is_ignored
+from ..oracle import student_seed
+from ..report import write_json_atomic
+from ..runner import SECRET_FILE, course_secret, grade_subprocess
 
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 2000
-CHAPTER_DIR = re.compile(r"^ch\d\d_[a-z0-9_]+$")
 FINAL_STATUSES = ("graded", "empty", "not-a-zip", "unsafe-zip", "too-large", "no-chapters", "bad-entry")
 
 
@@ -69,7 +69,7 @@ def content_hash(path: Path):
                 h.update(chunk)
         return h.hexdigest()
     for p in sorted(path.rglob("*")):
-        if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts:
+        if p.is_file() and not p.is_symlink() and not is_ignored(p.relative_to(path)):
             h.update(p.relative_to(path).as_posix().encode() + b"\0")
             h.update(p.read_bytes())
     return h.hexdigest()
@@ -123,7 +123,7 @@ def _copy_folder(src: Path, dest: Path):
     total = count = 0
     for p in sorted(src.rglob("*")):
         rel = p.relative_to(src)
-        if p.is_symlink() or "__pycache__" in rel.parts:
+        if p.is_symlink() or is_ignored(rel):
             continue  # never follow links out of the submission
         if p.is_dir():
             (dest / rel).mkdir(parents=True, exist_ok=True)
@@ -144,7 +144,7 @@ def find_root(unpacked: Path):
     candidates = [unpacked]
     for _ in range(3):
         here = candidates[-1]
-        if any(CHAPTER_DIR.match(p.name) for p in here.iterdir() if p.is_dir()):
+        if any(is_chapter_dir(p.name) for p in here.iterdir() if p.is_dir()):
             return here
         subdirs = [p for p in here.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
         if (here / "exercises").is_dir():
@@ -168,7 +168,7 @@ def grader_fingerprint(chapters, extra=""):
     for c in chapters:
         files += sorted((SUITES / c).rglob("*.py")) + sorted((ROOT / "reference" / c).rglob("*.py"))
     for p in files:
-        if "__pycache__" not in p.parts:
+        if not is_ignored(p.relative_to(ROOT)):
             h.update(p.relative_to(ROOT).as_posix().encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
@@ -195,15 +195,12 @@ def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent,
         state["missing"] = [chapter_id(c) for c in chapters if not (root / c).is_dir()]
         results_path = out / "results" / f"{sid}.json"
         tmp_results = tmp / "results.json"
-        cmd = [sys.executable, "-m", "grader", "grade", *[chapter_id(c) for c in chapters], "--submission",
-               str(root), "--results", str(tmp_results), "--quiet", "--mode", "hidden",
-               "--seed", str(student_seed(secret, sid)), "--call-timeout", str(call_timeout)]
+        options = ["--mode", "hidden", "--seed", student_seed(secret, sid), "--call-timeout", call_timeout]
         if independent:
-            cmd.append("--independent")
-        env = {k: v for k, v in os.environ.items() if k != "COURSE_SECRET" and not k.startswith("PYTHON")}
-        try:
-            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-                                  start_new_session=True)
+            options.append("--independent")
+        try:  # the child sees no secret: its seed is given
+            proc = grade_subprocess([chapter_id(c) for c in chapters], root, results=tmp_results, options=options,
+                                    timeout=timeout, start_new_session=True)
         except subprocess.TimeoutExpired:
             state.update(status="timeout", message=f"grading took longer than {timeout:g} s")
             return state
@@ -292,6 +289,17 @@ def write_gradebook(out: Path, states, chapters):
     tmp = out / ".gradebook.csv.tmp"
     tmp.write_text(buf.getvalue())
     os.replace(tmp, out / "gradebook.csv")
+
+
+def ensure_secret(secret_file=None, log=print):
+    """The course secret; created (random, in the secret file) when there is none yet."""
+    secret = course_secret(secret_file)
+    if secret is None:
+        path = Path(secret_file) if secret_file else ROOT / SECRET_FILE
+        path.write_text(secrets.token_hex(16) + "\n")
+        log(f"created the course secret in {path} (keep it: it seeds every student's test inputs)")
+        secret = course_secret(path)
+    return secret
 
 
 def run(submissions: Path, out: Path, chapters, *, jobs=2, secret, timeout=600.0, independent=False,

@@ -23,7 +23,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .chapters import ROOT, all_chapters, chapter_id
+from ..chapters import ROOT, all_chapters, chapter_id, tree_files
+from ..oracle import student_seed
+from ..report import gradescope_results, write_json_atomic
+from ..runner import SECRET_FILE, course_secret, run_suites, substitution_notes
+from .autograde import SubmissionError, find_root
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once when the autograder image is built.
@@ -59,11 +63,10 @@ def build(out: Path, *, independent=False, secret):
         add_text("setup.sh", SETUP.format(deps=deps), executable=True)
         add_text("run_autograder", RUN.format(options="--independent" if independent else ""), executable=True)
         for tree in ("grader", "reference", "solutions", "data"):
-            for path in sorted((ROOT / tree).rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                    zf.write(path, path.relative_to(ROOT).as_posix())
+            for path in tree_files(ROOT / tree):
+                zf.write(path, path.relative_to(ROOT).as_posix())
         zf.write(ROOT / "pyproject.toml", "pyproject.toml")
-        add_text(".course-secret", secret + "\n")
+        add_text(SECRET_FILE, secret + "\n")
     os.replace(tmp, out)
     return out
 
@@ -81,11 +84,6 @@ def _student_from_metadata(root: Path):
 
 def run(autograder_root: Path, *, independent=False):
     """Grade $ROOT/submission and write $ROOT/results/results.json, whatever happens."""
-    from .autograde import SubmissionError, find_root
-    from .cli import course_secret, run_suites, substitution_notes
-    from .oracle import student_seed
-    from .report import gradescope_results, write_json_atomic
-
     root = Path(autograder_root)
     results_path = root / "results" / "results.json"
     packages = all_chapters()
@@ -97,7 +95,7 @@ def run(autograder_root: Path, *, independent=False):
             "score": 0, "output": f"Your submission could not be graded: {message}. Upload the chNN_* folders "
                                   "(or your exercises/ folder) and resubmit.", "tests": []})
         return 0
-    secret = course_secret(Path.cwd() / ".course-secret") or "gradescope"
+    secret = course_secret(Path.cwd() / SECRET_FILE) or "gradescope"
     seed = student_seed(secret, _student_from_metadata(root))
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TMPDIR"] = tmp

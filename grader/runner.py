@@ -1,0 +1,205 @@
+"""Between the engine and everything that grades: run the suites, the course secret, and the
+one way to start ``python -m grader grade`` in a separate process.
+
+Layers of the grader, from the bottom:
+
+- the engine: ``worker`` and ``sandbox`` (student code in its own process), ``oracle``
+  (inputs, expected values, fixtures), ``check`` (comparisons and diagnoses), ``plugin``
+  (pytest: points, records), ``api`` (what suites import), ``report`` (tables, results.json),
+  ``chapters`` (the course's layout);
+- this runner: ``run_suites`` (the engine in this process), ``grade_subprocess`` (the
+  engine in a fresh process, with a cleaned environment), the course secret;
+- above it: ``cli`` (argument parsing only), ``notebook`` (the grade cell), ``jupyter``
+  (notebook files), and ``workflows/`` (instructor tools, not in the student release).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .chapters import ROOT, SUITES, chapter_id
+from .oracle import student_seed
+
+SECRET_ENV = "COURSE_SECRET"
+SECRET_FILE = ".course-secret"
+
+
+class UsageError(Exception):
+    """The grader cannot do what was asked (a bad option, a missing folder, a failed run):
+    the command line prints the message and exits with status 2."""
+
+
+def reference_available():
+    """True when the hidden reference (``reference/``) is importable here (instructor mode)."""
+    try:
+        import reference  # noqa: F401
+    except ImportError:
+        return False
+    return (ROOT / "reference").is_dir()
+
+
+def course_secret(path=None):
+    """The course secret (per-student seeds): $COURSE_SECRET, else the file (default
+    .course-secret at the repository root), else None."""
+    if os.environ.get(SECRET_ENV):
+        return os.environ[SECRET_ENV]
+    path = Path(path) if path else ROOT / SECRET_FILE
+    if path.is_file():
+        return path.read_text().strip() or None
+    return None
+
+
+def seed_for_student(student, secret_file=None):
+    """The hidden-mode seed of ``student``'s inputs, from the course secret."""
+    secret = course_secret(secret_file)
+    if secret is None:
+        raise UsageError(f"--student needs the course secret: set {SECRET_ENV} or create {SECRET_FILE}")
+    return student_seed(secret, student)
+
+
+def independence_root():
+    """The solutions that replace a submission's earlier chapters (chapter independence)."""
+    root = ROOT / "solutions"
+    if not root.is_dir():
+        raise UsageError("--independent needs the course's solutions/, which are not here (public release?)")
+    return root
+
+
+def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.0, independent_from=None,
+               verbose=False, fixtures_dir=None, only=None):
+    """Run the grader suites of ``packages`` on ``submission`` in this process (the student
+    code still runs in its own worker); return (records, meta)."""
+    import pytest
+
+    from . import plugin
+
+    if mode == "auto":
+        mode = "hidden" if reference_available() else "public"
+    if mode in ("hidden", "record") and not reference_available():
+        raise UsageError(f"{mode} mode needs the reference/ package, which is not here")
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+        records_path = Path(tmp) / "records.json"
+        args = [
+            *(str(SUITES / p) for p in packages),
+            "-p", "no:cacheprovider", "--import-mode=importlib",
+            "--rootdir", str(SUITES), "-c", os.devnull,
+            "--submission", str(submission), "--grade-records", str(records_path),
+            "--grade-mode", mode, "--call-timeout", str(call_timeout),
+            "-W", "ignore",
+        ]
+        if seed is not None:
+            args += ["--grade-seed", str(seed)]
+        if independent_from is not None:
+            args += ["--independent-from", str(independent_from)]
+        if fixtures_dir is not None:
+            args += ["--fixtures-dir", str(fixtures_dir)]
+        if only:
+            args += ["-k", " or ".join(only)]
+        args += ["-v", "--tb=short"] if verbose else ["-p", "no:terminal"]
+        code = pytest.main(args, plugins=[plugin])
+        if not records_path.exists():
+            raise UsageError(f"the grading run did not finish (pytest exit status {int(code)})")
+        data = json.loads(records_path.read_text())
+    if int(code) == 5 and only:
+        raise UsageError(f"no test matches {' or '.join(only)}")
+    if int(code) not in (0, 1, 5):
+        raise UsageError(f"the grading run failed (pytest exit status {int(code)})")
+    return data["records"], {"mode": data["mode"], "seed": data["seed"], "internal": data["internal"],
+                             "substituted": data.get("substituted", {})}
+
+
+def record_fixtures(packages, fixtures_dir):
+    """Grade solutions/ with the reference and record the public-mode values of ``packages``
+    in ``fixtures_dir``; every test must pass. Returns the records."""
+    records, _ = run_suites(packages, ROOT / "solutions", mode="record", fixtures_dir=fixtures_dir)
+    failed = [r for r in records if r["status"] != "passed"]
+    if failed:
+        names = ", ".join(f"{r['chapter']} {r['test']}" for r in failed[:5])
+        raise UsageError(f"{len(failed)} test(s) fail on solutions/ ({names}): fix them first")
+    return records
+
+
+def substitution_notes(meta):
+    """Lines telling a student which earlier chapters were graded with the course's solutions."""
+    notes = []
+    for package, earlier in sorted(meta.get("substituted", {}).items()):
+        ids = ", ".join(chapter_id(e) for e in earlier)
+        notes.append(f"{chapter_id(package)} was graded with the course's solutions of {ids} in place of yours "
+                     "(chapter independence: an earlier bug is charged once).")
+    return notes
+
+
+def grade(packages, submission, *, mode="auto", seed=None, student=None, secret_file=None, independent=False,
+          call_timeout=10.0, only=None, verbose=False, results=None, quiet=False, brief=False, debug=False):
+    """``python -m grader grade``: grade ``submission``, print the report, write results.json."""
+    from rich.console import Console
+
+    from .report import gradescope_results, print_report, write_json_atomic
+
+    submission = Path(submission)
+    if not submission.is_dir():
+        raise UsageError(f"submission folder {submission} does not exist")
+    if seed is None and student:
+        seed = seed_for_student(student, secret_file)
+    start = time.perf_counter()
+    records, meta = run_suites(packages, submission.resolve(), mode=mode, seed=seed, call_timeout=call_timeout,
+                               verbose=verbose, independent_from=independence_root() if independent else None,
+                               only=only)
+    elapsed = time.perf_counter() - start
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    notes = substitution_notes(meta)
+    if meta["internal"]:
+        notes.append(f"{len(meta['internal'])} test(s) hit an internal grader error (not your fault).")
+        if debug:
+            for item in meta["internal"]:
+                console.print(item["test"])
+                console.print(item["traceback"], markup=False)
+    if not quiet:
+        print_report(records, console=console, details=not brief, mode=meta["mode"], notes=notes)
+        console.print(f"graded {len(packages)} chapter(s) of {submission} in {elapsed:.1f} s")
+    if results:
+        write_json_atomic(results, gradescope_results(records, mode=meta["mode"], execution_time=elapsed,
+                                                      notes=notes))
+    return records, meta
+
+
+# --------------------------------------------------------------- grading in a fresh process
+
+
+def grade_command(chapters, submission, *, results=None, options=(), quiet=True, python=None):
+    """The ``python -m grader grade`` command line for ``chapters`` (ids or package names)."""
+    cmd = [python or sys.executable, "-m", "grader", "grade", *chapters, "--submission", str(submission)]
+    if results is not None:
+        cmd += ["--results", str(results)]
+    if quiet:
+        cmd.append("--quiet")
+    return cmd + [str(o) for o in options]
+
+
+def grade_env(*, secret=None, environ=None):
+    """The environment of a grading process: the caller's, without PYTHON* variables (a
+    PYTHONPATH or PYTHONSTARTUP must not change what is graded) and without the course secret
+    unless ``secret`` is given (it then is the only secret the process sees); no bytecode written."""
+    env = {k: v for k, v in (os.environ if environ is None else environ).items()
+           if not k.startswith("PYTHON") and k != SECRET_ENV}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if secret:
+        env[SECRET_ENV] = secret
+    return env
+
+
+def grade_subprocess(chapters, submission, *, results=None, options=(), cwd=None, secret=None, timeout=None,
+                     quiet=True, python=None, **run_kwargs):
+    """Run ``python -m grader grade`` in a separate process with a cleaned environment (see
+    ``grade_env``), in ``cwd`` (default: this repository), and return the CompletedProcess
+    (text output captured). Release checks, autograde, the notebook grade cell, the benchmarks
+    and the course's tests all grade in a fresh process through this function."""
+    cmd = grade_command(chapters, submission, results=results, options=options, quiet=quiet, python=python)
+    return subprocess.run(cmd, cwd=str(cwd or ROOT), env=grade_env(secret=secret), capture_output=True,
+                          text=True, timeout=timeout, **run_kwargs)
