@@ -1,0 +1,35 @@
+"""Chapter 11: recurrent networks (Embedding, RNN, LSTM and GRU cells and layers with
+backpropagation through time, stacking, clipping by global norm, the adding problem and
+a character-level language model).
+
+Exports every class and function of the course so far (chapter 09's package), plus this
+chapter's.
+"""
+
+from ..ch09_mnist import *  # noqa: F403  (the course so far)
+from ..ch09_mnist import __all__ as _EARLIER
+from .clipping import clip_grad_norm, global_norm
+from .embedding import Embedding
+from .gru import GRU, GRUCell
+from .lstm import LSTM, LSTMCell, sigmoid
+from .rnn import RNN, RNNCell, uniform_init
+from .stack import LastStep, Stack, TimeDense
+
+__all__ = [
+    *_EARLIER,
+    # chapter 11
+    "Embedding",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "LastStep",
+    "RNN",
+    "RNNCell",
+    "Stack",
+    "TimeDense",
+    "clip_grad_norm",
+    "global_norm",
+    "sigmoid",
+    "uniform_init",
+]

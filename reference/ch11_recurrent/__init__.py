@@ -1,0 +1,318 @@
+"""Reference for chapter 11: embeddings, recurrent cells (vanilla RNN, LSTM, GRU), their
+sequence layers with backpropagation through time, stacking, clipping by global norm, and
+the adding problem.
+
+Plain float64 functions, no classes, no state. Shapes: a batch of N sequences of T steps
+of D features, H hidden units. Weight layout (the course's, ``inputs @ weights``):
+
+- RNN:  Wx (D, H),  Wh (H, H),  b (1, H);  h = tanh(x Wx + h_prev Wh + b)
+- LSTM: Wx (D, 4H), Wh (H, 4H), b (1, 4H); column blocks in the order i, f, g, o
+        (PyTorch's order); c = f c_prev + i g, h = o tanh(c)
+- GRU:  Wx (D, 3H), Wh (H, 3H), bx (1, 3H), bh (1, 3H); blocks r, z, n (PyTorch's);
+        n = tanh(x Wx_n + bx_n + r (h_prev Wh_n + bh_n)), h = (1 - z) n + z h_prev
+
+The cross-check against ``torch.nn.RNN`` / ``LSTM`` / ``GRU`` (tests/crosscheck) maps
+torch's ``weight_ih`` (G*H, D) to ``Wx = weight_ih.T`` and so on.
+"""
+
+import numpy as np
+
+
+def _f64(a):
+    return np.asarray(a, dtype=np.float64)
+
+
+def sigmoid(x):
+    x = _f64(x)
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    out[~pos] = e / (1.0 + e)
+    return out
+
+
+# --------------------------------------------------------------------------- embedding
+
+
+def embedding_forward(ids, W):
+    """(N, T) int ids, W (V, E) -> (N, T, E)."""
+    return _f64(W)[np.asarray(ids)]
+
+
+def embedding_backward(dout, ids, n_tokens):
+    """dW (V, E): the rows of dout added into the row of their id (repeats add up)."""
+    dout = _f64(dout)
+    dW = np.zeros((n_tokens, dout.shape[-1]))
+    np.add.at(dW, np.asarray(ids).reshape(-1), dout.reshape(-1, dout.shape[-1]))
+    return dW
+
+
+# ------------------------------------------------------------------------------ RNN
+
+
+def rnn_step_forward(x, h_prev, Wx, Wh, b):
+    """One step: (N, D), (N, H) -> h (N, H), cache."""
+    h = np.tanh(_f64(x) @ _f64(Wx) + _f64(h_prev) @ _f64(Wh) + _f64(b))
+    return h, (_f64(x), _f64(h_prev), _f64(Wx), _f64(Wh), h)
+
+
+def rnn_step_backward(dh, cache):
+    """-> dx (N, D), dh_prev (N, H), dWx, dWh, db (1, H)."""
+    x, h_prev, Wx, Wh, h = cache
+    da = _f64(dh) * (1.0 - h * h)
+    return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0, keepdims=True)
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    """(N, T, D), h0 (N, H) -> hs (N, T, H), caches."""
+    x = _f64(x)
+    h, hs, caches = _f64(h0), [], []
+    for t in range(x.shape[1]):
+        h, cache = rnn_step_forward(x[:, t], h, Wx, Wh, b)
+        hs.append(h)
+        caches.append(cache)
+    return np.stack(hs, axis=1), caches
+
+
+def rnn_backward(dhs, caches):
+    """dhs (N, T, H): the gradient arriving at every hidden state ->
+    dx (N, T, D), dh0 (N, H), dWx, dWh, db (sums over the steps)."""
+    dhs = _f64(dhs)
+    T = dhs.shape[1]
+    x0, _, Wx, Wh, _ = caches[0]
+    dx = np.zeros((dhs.shape[0], T, Wx.shape[0]))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros((1, Wh.shape[0]))
+    dh_next = np.zeros_like(dhs[:, 0])
+    for t in reversed(range(T)):
+        dx[:, t], dh_next, gWx, gWh, gb = rnn_step_backward(dhs[:, t] + dh_next, caches[t])
+        dWx += gWx
+        dWh += gWh
+        db += gb
+    return dx, dh_next, dWx, dWh, db
+
+
+# ----------------------------------------------------------------------------- LSTM
+
+
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
+    """One step -> h (N, H), c (N, H), cache. Gate blocks i, f, g, o."""
+    x, h_prev, c_prev = _f64(x), _f64(h_prev), _f64(c_prev)
+    H = h_prev.shape[1]
+    a = x @ _f64(Wx) + h_prev @ _f64(Wh) + _f64(b)
+    i, f = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H])
+    g, o = np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
+    c = f * c_prev + i * g
+    tc = np.tanh(c)
+    h = o * tc
+    return h, c, (x, h_prev, c_prev, _f64(Wx), _f64(Wh), i, f, g, o, tc)
+
+
+def lstm_step_backward(dh, dc, cache):
+    """dh, dc (N, H) arriving at h and c -> dx, dh_prev, dc_prev, dWx, dWh, db."""
+    x, h_prev, c_prev, Wx, Wh, i, f, g, o, tc = cache
+    dh, dc = _f64(dh), _f64(dc)
+    dc_total = dc + dh * o * (1.0 - tc * tc)
+    do = dh * tc
+    di, df, dg = dc_total * g, dc_total * c_prev, dc_total * i
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1)
+    return da @ Wx.T, da @ Wh.T, dc_total * f, x.T @ da, h_prev.T @ da, da.sum(axis=0, keepdims=True)
+
+
+def lstm_forward(x, h0, c0, Wx, Wh, b):
+    """(N, T, D), h0, c0 (N, H) -> hs (N, T, H), caches."""
+    x = _f64(x)
+    h, c, hs, caches = _f64(h0), _f64(c0), [], []
+    for t in range(x.shape[1]):
+        h, c, cache = lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
+        hs.append(h)
+        caches.append(cache)
+    return np.stack(hs, axis=1), caches
+
+
+def lstm_backward(dhs, caches):
+    """dhs (N, T, H) -> dx (N, T, D), dh0, dc0 (N, H), dWx, dWh, db."""
+    dhs = _f64(dhs)
+    T = dhs.shape[1]
+    Wx, Wh = caches[0][3], caches[0][4]
+    dx = np.zeros((dhs.shape[0], T, Wx.shape[0]))
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros((1, Wh.shape[1]))
+    dh_next = np.zeros_like(dhs[:, 0])
+    dc_next = np.zeros_like(dhs[:, 0])
+    for t in reversed(range(T)):
+        dx[:, t], dh_next, dc_next, gWx, gWh, gb = lstm_step_backward(dhs[:, t] + dh_next, dc_next, caches[t])
+        dWx += gWx
+        dWh += gWh
+        db += gb
+    return dx, dh_next, dc_next, dWx, dWh, db
+
+
+# ------------------------------------------------------------------------------ GRU
+
+
+def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
+    """One step -> h (N, H), cache. Blocks r, z, n; the reset gate multiplies
+    (h_prev Wh_n + bh_n); h = (1 - z) n + z h_prev."""
+    x, h_prev = _f64(x), _f64(h_prev)
+    H = h_prev.shape[1]
+    ax = x @ _f64(Wx) + _f64(bx)
+    ah = h_prev @ _f64(Wh) + _f64(bh)
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])
+    hn = ah[:, 2 * H:]
+    n = np.tanh(ax[:, 2 * H:] + r * hn)
+    h = (1.0 - z) * n + z * h_prev
+    return h, (x, h_prev, _f64(Wx), _f64(Wh), r, z, n, hn)
+
+
+def gru_step_backward(dh, cache):
+    """-> dx, dh_prev, dWx, dWh, dbx, dbh."""
+    x, h_prev, Wx, Wh, r, z, n, hn = cache
+    dh = _f64(dh)
+    dn = dh * (1.0 - z)
+    dz = dh * (h_prev - n)
+    dan = dn * (1.0 - n * n)          # gradient at the pre-activation of n
+    dr = dan * hn
+    dhn = dan * r                     # at h_prev Wh_n + bh_n
+    dar = dr * r * (1.0 - r)
+    daz = dz * z * (1.0 - z)
+    dax = np.concatenate([dar, daz, dan], axis=1)
+    dah = np.concatenate([dar, daz, dhn], axis=1)
+    dh_prev = dh * z + dah @ Wh.T
+    return (dax @ Wx.T, dh_prev, x.T @ dax, h_prev.T @ dah, dax.sum(axis=0, keepdims=True),
+            dah.sum(axis=0, keepdims=True))
+
+
+def gru_forward(x, h0, Wx, Wh, bx, bh):
+    x = _f64(x)
+    h, hs, caches = _f64(h0), [], []
+    for t in range(x.shape[1]):
+        h, cache = gru_step_forward(x[:, t], h, Wx, Wh, bx, bh)
+        hs.append(h)
+        caches.append(cache)
+    return np.stack(hs, axis=1), caches
+
+
+def gru_backward(dhs, caches):
+    """dhs (N, T, H) -> dx (N, T, D), dh0, dWx, dWh, dbx, dbh."""
+    dhs = _f64(dhs)
+    T = dhs.shape[1]
+    Wx, Wh = caches[0][2], caches[0][3]
+    dx = np.zeros((dhs.shape[0], T, Wx.shape[0]))
+    dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
+    dbx, dbh = np.zeros((1, Wx.shape[1])), np.zeros((1, Wh.shape[1]))
+    dh_next = np.zeros_like(dhs[:, 0])
+    for t in reversed(range(T)):
+        dx[:, t], dh_next, gWx, gWh, gbx, gbh = gru_step_backward(dhs[:, t] + dh_next, caches[t])
+        dWx += gWx
+        dWh += gWh
+        dbx += gbx
+        dbh += gbh
+    return dx, dh_next, dWx, dWh, dbx, dbh
+
+
+# ---------------------------------------------------------------- layers by name
+
+
+def sequence_forward(kind, x, h0, params, c0=None):
+    """hs (N, T, H) of an "rnn", "lstm" or "gru" layer; params is its parameters() dict."""
+    p = params
+    if kind == "rnn":
+        return rnn_forward(x, h0, p["weights_x"], p["weights_h"], p["biases"])[0]
+    if kind == "lstm":
+        return lstm_forward(x, h0, c0, p["weights_x"], p["weights_h"], p["biases"])[0]
+    return gru_forward(x, h0, p["weights_x"], p["weights_h"], p["biases_x"], p["biases_h"])[0]
+
+
+def sequence_backward(kind, x, h0, params, dhs, c0=None):
+    """(dx, {"h0": dh0, ["c0": dc0], name: gradient, ...}) of a sequence layer."""
+    p = params
+    if kind == "rnn":
+        _, caches = rnn_forward(x, h0, p["weights_x"], p["weights_h"], p["biases"])
+        dx, dh0, dWx, dWh, db = rnn_backward(dhs, caches)
+        return dx, {"h0": dh0, "weights_x": dWx, "weights_h": dWh, "biases": db}
+    if kind == "lstm":
+        _, caches = lstm_forward(x, h0, c0, p["weights_x"], p["weights_h"], p["biases"])
+        dx, dh0, dc0, dWx, dWh, db = lstm_backward(dhs, caches)
+        return dx, {"h0": dh0, "c0": dc0, "weights_x": dWx, "weights_h": dWh, "biases": db}
+    _, caches = gru_forward(x, h0, p["weights_x"], p["weights_h"], p["biases_x"], p["biases_h"])
+    dx, dh0, dWx, dWh, dbx, dbh = gru_backward(dhs, caches)
+    return dx, {"h0": dh0, "weights_x": dWx, "weights_h": dWh, "biases_x": dbx, "biases_h": dbh}
+
+
+def stacked_forward(kinds, x, params_list):
+    """A stack of sequence layers, each starting from zero states; layer k + 1 reads layer
+    k's hidden sequence. -> the last layer's hs."""
+    h = _f64(x)
+    for kind, p in zip(kinds, params_list):
+        zeros = np.zeros((h.shape[0], p["weights_h"].shape[0]))
+        h = sequence_forward(kind, h, zeros, p, c0=zeros)
+    return h
+
+
+def stacked_backward(kinds, x, params_list, dhs):
+    """(dx, [gradients dict of each layer])."""
+    inputs, h = [], _f64(x)
+    for kind, p in zip(kinds, params_list):
+        inputs.append(h)
+        zeros = np.zeros((h.shape[0], p["weights_h"].shape[0]))
+        h = sequence_forward(kind, h, zeros, p, c0=zeros)
+    grads = [None] * len(kinds)
+    d = _f64(dhs)
+    for k in reversed(range(len(kinds))):
+        zeros = np.zeros((inputs[k].shape[0], params_list[k]["weights_h"].shape[0]))
+        d, g = sequence_backward(kinds[k], inputs[k], zeros, params_list[k], d, c0=zeros)
+        grads[k] = {name: v for name, v in g.items() if name not in ("h0", "c0")}
+    return d, grads
+
+
+# ---------------------------------------------------------------------------- clipping
+
+
+def global_norm(grads):
+    """sqrt of the sum of squares of every entry of every array in ``grads`` (a list)."""
+    return float(np.sqrt(sum(float(np.sum(_f64(g) ** 2)) for g in grads)))
+
+
+def clip_by_global_norm(grads, max_norm):
+    """(the arrays scaled by max_norm / norm when norm > max_norm, else unchanged; norm)."""
+    norm = global_norm(grads)
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return [_f64(g) * scale for g in grads], norm
+
+
+# ------------------------------------------------------------------- the adding problem
+
+
+def adding_data(n, T, rng):
+    """The adding problem: X (n, T, 2), y (n, 1).
+
+    Draw, in this order: ``values = rng.uniform(0, 1, (n, T))``, then for each sequence two
+    distinct marked positions ``first = rng.integers(0, T // 2, n)`` and
+    ``second = rng.integers(T // 2, T, n)``. Channel 0 holds the values, channel 1 is 1.0
+    at the two marked positions and 0 elsewhere; y = the sum of the two marked values."""
+    values = rng.uniform(0.0, 1.0, size=(n, T))
+    first = rng.integers(0, T // 2, size=n)
+    second = rng.integers(T // 2, T, size=n)
+    marks = np.zeros((n, T))
+    rows = np.arange(n)
+    marks[rows, first] = 1.0
+    marks[rows, second] = 1.0
+    X = np.stack([values, marks], axis=2)
+    y = (values[rows, first] + values[rows, second])[:, None]
+    return X, y
+
+
+def numerical_gradient(f, x, h=1e-6):
+    """Central differences of the scalar function f at x (x is not modified)."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        plus = f(x.copy())
+        x[idx] = old - h
+        minus = f(x.copy())
+        x[idx] = old
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad

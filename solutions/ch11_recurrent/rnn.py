@@ -1,0 +1,147 @@
+"""The vanilla recurrent network: one cell, and the layer that runs it over a sequence
+with backpropagation through time (BPTT).
+
+Shapes: N sequences, T steps, D input features, H hidden units.
+"""
+
+import numpy as np
+
+
+def uniform_init(rng, n_hidden, *shape):
+    """Weights drawn uniformly from [-1/sqrt(H), 1/sqrt(H)] (PyTorch's default for its
+    recurrent layers), with ``shape`` the array's shape and H = ``n_hidden``."""
+    bound = 1.0 / np.sqrt(n_hidden)
+    return rng.uniform(-bound, bound, size=shape)
+
+
+class RNNCell:
+    """One step of a vanilla RNN: ``h_next = tanh(inputs @ Wx + h_prev @ Wh + b)``.
+
+    Parameters: ``weights_x`` (D, H), ``weights_h`` (H, H), drawn by ``uniform_init`` in
+    that order; ``biases`` (1, H), zeros. ``parameters()`` maps these names to the arrays,
+    ``gradients()`` the same names to ``dweights_x``, ``dweights_h``, ``dbiases``.
+    """
+
+    def __init__(self, n_inputs, n_hidden, rng):
+        self.n_inputs, self.n_hidden = n_inputs, n_hidden
+        self.weights_x = uniform_init(rng, n_hidden, n_inputs, n_hidden)
+        self.weights_h = uniform_init(rng, n_hidden, n_hidden, n_hidden)
+        self.biases = np.zeros((1, n_hidden))
+        self.dweights_x = np.zeros_like(self.weights_x)
+        self.dweights_h = np.zeros_like(self.weights_h)
+        self.dbiases = np.zeros_like(self.biases)
+        self.trainable = True
+
+    def parameters(self):
+        return {"weights_x": self.weights_x, "weights_h": self.weights_h, "biases": self.biases}
+
+    def gradients(self):
+        return {"weights_x": self.dweights_x, "weights_h": self.dweights_h, "biases": self.dbiases}
+
+    def forward(self, inputs, h_prev):
+        """inputs: (N, D), one step of the sequences; h_prev: (N, H), the previous state.
+
+        returns: h_next (N, H). Stores in ``self.cache`` everything ``backward`` needs
+        (``backward`` must read nothing else: the sequence layer saves the cache of each
+        step and puts it back before calling ``backward`` for that step).
+        """
+        ### BEGIN SOLUTION
+        h_next = np.tanh(inputs @ self.weights_x + h_prev @ self.weights_h + self.biases)
+        self.cache = (inputs, h_prev, h_next)
+        return h_next
+        ### END SOLUTION
+
+    def backward(self, dvalues):
+        """dvalues: (N, H), the gradient arriving at h_next.
+
+        Sets, for this one step: ``self.dweights_x`` (D, H), ``self.dweights_h`` (H, H),
+        ``self.dbiases`` (1, H) (summed over the batch), ``self.dh_prev`` (N, H) and
+        ``self.dinputs`` (N, D).
+
+        returns: ``self.dinputs``
+        """
+        ### BEGIN SOLUTION
+        inputs, h_prev, h_next = self.cache
+        da = dvalues * (1.0 - h_next ** 2)  # through tanh: tanh' = 1 - tanh**2
+        self.dweights_x = inputs.T @ da
+        self.dweights_h = h_prev.T @ da
+        self.dbiases = np.sum(da, axis=0, keepdims=True)
+        self.dh_prev = da @ self.weights_h.T
+        self.dinputs = da @ self.weights_x.T
+        return self.dinputs
+        ### END SOLUTION
+
+
+class RNN:
+    """A recurrent layer: its cell run over every step of (N, T, D) sequences.
+
+    ``self.cell`` is a ``cell_class(n_inputs, n_hidden, rng)`` (an ``RNNCell`` here; the
+    ``GRU`` layer reuses this class with a ``GRUCell``). The layer's parameters are its
+    cell's, the same arrays under the same names; its gradients are their sums over the
+    steps, set by ``backward``.
+    """
+
+    cell_class = RNNCell
+
+    def __init__(self, n_inputs, n_hidden, rng):
+        self.n_inputs, self.n_hidden = n_inputs, n_hidden
+        self.cell = self.cell_class(n_inputs, n_hidden, rng)
+        self.grads = {name: np.zeros_like(p) for name, p in self.cell.parameters().items()}
+        self.trainable = True
+
+    def parameters(self):
+        return self.cell.parameters()
+
+    def gradients(self):
+        return self.grads
+
+    def forward(self, inputs, h0=None, training=False):
+        """inputs: (N, T, D); h0: (N, H), the state before the first step (None: zeros).
+
+        Runs the cell at t = 0, 1, ..., T - 1, each step from the state the step before it
+        returned, and saves each step's ``self.cell.cache`` (in a list, in step order).
+
+        returns: (N, T, H), the hidden state after every step (out[:, t] is h_t).
+        """
+        ### BEGIN SOLUTION
+        N, T, _ = inputs.shape
+        h = np.zeros((N, self.n_hidden)) if h0 is None else h0
+        self.input_shape = inputs.shape
+        self.caches = []
+        self.output = np.zeros((N, T, self.n_hidden))
+        for t in range(T):
+            h = self.cell.forward(inputs[:, t], h)
+            self.caches.append(self.cell.cache)
+            self.output[:, t] = h
+        return self.output
+        ### END SOLUTION
+
+    def backward(self, dvalues):
+        """dvalues: (N, T, H), the gradient arriving at every hidden state (from the layer
+        above: the loss may use every step, or only the last one and zeros elsewhere).
+
+        Backpropagation through time, from t = T - 1 down to 0: the gradient at h_t is
+        dvalues[:, t] plus the gradient that step t + 1 sent back to its h_prev. Put step
+        t's cache back into the cell, run ``self.cell.backward`` on that sum, and add the
+        cell's ``gradients()`` of that step into this layer's.
+
+        Sets ``self.dinputs`` (N, T, D), ``self.dh0`` (N, H) (the gradient that reaches
+        h0), and ``self.grads``: name -> the sum over the T steps (what ``gradients()``
+        returns).
+
+        returns: ``self.dinputs``
+        """
+        ### BEGIN SOLUTION
+        N, T, _ = dvalues.shape
+        self.grads = {name: np.zeros_like(p) for name, p in self.cell.parameters().items()}
+        self.dinputs = np.zeros(self.input_shape)
+        dh_next = np.zeros((N, self.n_hidden))
+        for t in reversed(range(T)):
+            self.cell.cache = self.caches[t]
+            self.dinputs[:, t] = self.cell.backward(dvalues[:, t] + dh_next)
+            dh_next = self.cell.dh_prev
+            for name, g in self.cell.gradients().items():
+                self.grads[name] += g
+        self.dh0 = dh_next
+        return self.dinputs
+        ### END SOLUTION
