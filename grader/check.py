@@ -3,12 +3,14 @@
 Every check raises :class:`GradeFailure` with a one-line summary (shown in the score
 table) and details (shown below it and in results.json): the call that was graded,
 the input shapes, a few expected-vs-got entries, and a diagnosis when the error has a
-known shape (a constant factor such as a missing 1/N, a sign flip, a transpose, a
-bias gradient not summed over the batch, NaN from an overflow, or one of the known
-wrong answers a test lists).
+known shape (a constant factor such as a missing 1/N, a sign flip, a transpose or
+another permutation of the axes, a bias gradient not summed over the batch, NaN from an
+overflow, or one of the known wrong answers a test lists).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -72,6 +74,59 @@ def as_array(got, call, want_shape=None, what="output"):
     return arr
 
 
+MAX_PERMUTED_AXES = 6  # 720 orders at most; results have far fewer axes
+
+
+def axis_permutation(got, want, *, rtol=1e-6, atol=1e-8):
+    """The order of axes ``p`` (a tuple, never the identity) for which ``got`` is
+    ``np.transpose(want, p)``, entry for entry to the tolerance, or None.
+
+    Only a certain answer is given: exactly one order of the axes matches, and ``want``
+    varies along every axis that order moves (an array constant along an axis looks the
+    same whichever way that axis is put, so the values would not show the permutation).
+    """
+    got, want = np.asarray(got), np.asarray(want)
+    if (want.ndim < 2 or want.ndim > MAX_PERMUTED_AXES or got.ndim != want.ndim or got.size != want.size
+            or want.size < 2 or got.dtype.kind not in "biuf" or want.dtype.kind not in "biuf"):
+        return None
+    identity = tuple(range(want.ndim))
+    if sorted(got.shape) != sorted(want.shape):
+        return None
+    matches = [p for p in itertools.permutations(identity)
+               if p != identity and tuple(want.shape[i] for i in p) == got.shape
+               and np.allclose(got, np.transpose(want, p), rtol=rtol, atol=atol)]
+    if len(matches) != 1:
+        return None
+    p = matches[0]
+    wf = want.astype(np.float64)
+    for j, i in enumerate(p):
+        if i != j and want.shape[i] > 1 and np.allclose(np.diff(wf, axis=i), 0, rtol=0, atol=atol):
+            return None
+    return p
+
+
+def _fmt_axes(names):
+    return "(" + ", ".join(str(n) for n in names) + ")"
+
+
+def permutation_hint(p, want_shape, axes=None):
+    """Words for a result whose axes are ``want`` 's in the order ``p``. ``axes``: names of
+    the expected axes (``"NCHW"``, ``("N", "T", "H")``), to name the layouts."""
+    got_shape = tuple(want_shape[i] for i in p)
+    moved = [j for j, i in enumerate(p) if i != j]
+    if axes is not None and len(axes) == len(p):
+        names = list(axes)
+        return (f"the axes are in the wrong order: your result is laid out {_fmt_axes(names[i] for i in p)}, "
+                f"the expected one {_fmt_axes(names)} (check transposes, reshapes and which axis is which)")
+    if len(moved) == 2:
+        a, b = moved
+        what = f"axes {a} and {b} are swapped"
+    else:
+        what = f"its axes are the expected ones in the order {_fmt_axes(p)}"
+    return (f"the axes are in the wrong order: {what} (your shape {_fmt_shape(got_shape)}, expected "
+            f"{_fmt_shape(want_shape)}; check transposes, reshapes and which axis is which)")
+
+
 def _diagnose_shape(got_shape, want_shape):
     if len(want_shape) == 2 and got_shape == want_shape[::-1] and want_shape[0] != want_shape[1]:
         return "the result is transposed (check the order of the operands and any .T)"
@@ -90,7 +145,17 @@ def _diagnose_shape(got_shape, want_shape):
     return ""
 
 
-def _diagnose_values(got, want, batch):
+def _shape_hint(got, want, axes, *, rtol, atol):
+    """Why ``got`` has another shape than ``want``: an N-d axis permutation when the values
+    prove it, else what the shapes alone say."""
+    if want.ndim >= 3:
+        p = axis_permutation(got, want, rtol=rtol, atol=atol)
+        if p is not None:
+            return permutation_hint(p, want.shape, axes)
+    return _diagnose_shape(got.shape, want.shape)
+
+
+def _diagnose_values(got, want, batch, axes=None, rtol=1e-6, atol=1e-8):
     """A short explanation when got relates to want in a known way, else ''."""
     if got.shape != want.shape or want.size == 0:
         return ""
@@ -111,6 +176,10 @@ def _diagnose_values(got, want, batch):
             return f"every value is {c:.4g} times the expected value (a constant factor)"
     if g.ndim == 2 and g.shape[0] == g.shape[1] and g.shape[0] > 1 and np.allclose(g, w.T, rtol=1e-5):
         return "the result is transposed (check the order of the operands and any .T)"
+    if g.ndim >= 3:
+        p = axis_permutation(g, w, rtol=rtol, atol=atol)
+        if p is not None:
+            return permutation_hint(p, w.shape, axes)
     diff = g - w
     if diff.size > 1 and np.allclose(diff, diff.flat[0], rtol=1e-6, atol=1e-9 * scale):
         return f"every value is off by the same constant {diff.flat[0]:.4g}"
@@ -118,7 +187,7 @@ def _diagnose_values(got, want, batch):
 
 
 def check_array(got, want, *, call, inputs=None, rtol=1e-6, atol=1e-8, known_bugs=(),
-                what="output", batch=None, nonfinite_hint=None, dtype_kind=None):
+                what="output", batch=None, nonfinite_hint=None, dtype_kind=None, axes=None):
     """Compare a student's array with the expected one; explain any difference.
 
     call:       how the student's code was called, e.g. ``"ReLU.backward(dvalues)"``
@@ -126,6 +195,8 @@ def check_array(got, want, *, call, inputs=None, rtol=1e-6, atol=1e-8, known_bug
     known_bugs: (description, wrong_value) pairs: if the student's output matches a
                 wrong value, the description is the diagnosis
     batch:      the batch size N, to recognise a missing or extra 1/N
+    axes:       names of the expected array's axes (``"NCHW"``, ``("N", "T", "H")``), to name
+                the layouts when the result is the expected one with its axes permuted
     """
     want = np.asarray(want)
     got = as_array(got, call, want.shape, what)
@@ -134,7 +205,7 @@ def check_array(got, want, *, call, inputs=None, rtol=1e-6, atol=1e-8, known_bug
     if dtype_kind and got.dtype.kind not in dtype_kind:
         fail(f"{call}: {what} has dtype {got.dtype}, expected {want.dtype}", head)
     if got.shape != want.shape:
-        hint = _diagnose_shape(got.shape, want.shape)
+        hint = _shape_hint(got, want, axes, rtol=rtol, atol=atol)
         for desc, bad in known_bugs:
             if np.shape(bad) == got.shape and np.allclose(got, bad, rtol=1e-5, atol=1e-8, equal_nan=True):
                 hint = desc
@@ -163,7 +234,7 @@ def check_array(got, want, *, call, inputs=None, rtol=1e-6, atol=1e-8, known_bug
         if bad.shape == got.shape and np.allclose(gf, bad, rtol=max(rtol, 1e-6), atol=atol, equal_nan=True):
             diagnosis = desc
             break
-    diagnosis = diagnosis or _diagnose_values(gf, wf, batch)
+    diagnosis = diagnosis or _diagnose_values(gf, wf, batch, axes, rtol=rtol, atol=atol)
     n_bad = int((~close).sum())
     lines = [head]
     for idx in np.argwhere(~close)[:4]:
@@ -209,14 +280,20 @@ def gradient_error(analytic, numeric):
     return float(np.max(np.abs(a - n) / np.maximum(floor, np.abs(a) + np.abs(n))))
 
 
+# Entries of an analytic gradient and central differences that agree to this are the same
+# value (central differences carry errors of about 1e-7 relative).
+GRADIENT_RTOL, GRADIENT_ATOL = 1e-4, 1e-7
+
+
 def check_gradient(analytic, numeric, *, call, inputs=None, threshold=1e-6, batch=None, what="gradient",
-                   known_bugs=()):
-    """Gradient check: the student's analytic gradient against central differences."""
+                   known_bugs=(), axes=None):
+    """Gradient check: the student's analytic gradient against central differences
+    (``axes``: names of the gradient's axes, as for check_array)."""
     numeric = np.asarray(numeric, dtype=np.float64)
     got = as_array(analytic, call, numeric.shape, what)
     head = f"{call}" + (f" with {describe_inputs(inputs)}" if inputs else "")
     if got.shape != numeric.shape:
-        hint = _diagnose_shape(got.shape, numeric.shape)
+        hint = _shape_hint(got, numeric, axes, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
         fail(f"{call}: {what} has shape {_fmt_shape(got.shape)}, expected {_fmt_shape(numeric.shape)}"
              + (f" ({hint})" if hint else ""), head)
     gf = got.astype(np.float64)
@@ -231,9 +308,9 @@ def check_gradient(analytic, numeric, *, call, inputs=None, threshold=1e-6, batc
         if bad.shape == gf.shape and np.allclose(gf, bad, rtol=1e-5, atol=1e-8):
             diagnosis = desc
             break
-    diagnosis = diagnosis or _diagnose_values(gf, numeric, batch)
+    diagnosis = diagnosis or _diagnose_values(gf, numeric, batch, axes, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
     lines = [head, f"  relative error {err:.2e} against central differences (must be below {threshold:.0e})"]
-    close = np.isclose(gf, numeric, rtol=1e-4, atol=1e-7)
+    close = np.isclose(gf, numeric, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
     for idx in np.argwhere(~close)[:3]:
         idx = tuple(int(i) for i in idx)
         lines.append(f"  at {list(idx)}: numerical {_fmt(numeric[idx])}, yours {_fmt(gf[idx])}")

@@ -68,3 +68,66 @@ def test_gradient_check_ignores_rounding_noise_on_near_zero_entries():
     assert check_gradient(analytic, numeric, call="backward") < 1e-6
     with pytest.raises(GradeFailure):
         check_gradient(numeric * np.array([1, 1, 1, -1]), numeric, call="backward")
+
+
+# ------------------------------------------------------------------ axis permutations (N-d)
+
+NCHW = RNG.normal(size=(2, 3, 4, 5))
+
+
+def test_every_order_of_the_axes_is_recognised_exactly():
+    import itertools
+
+    from grader.check import axis_permutation
+
+    for p in itertools.permutations(range(4)):
+        found = axis_permutation(np.transpose(NCHW, p), NCHW)
+        assert found == (None if p == (0, 1, 2, 3) else p)
+
+
+def test_nhwc_instead_of_nchw_is_named():
+    got = NCHW.transpose(0, 2, 3, 1)
+    text = summary_of(got, NCHW)
+    assert "has shape (2, 4, 5, 3), expected (2, 3, 4, 5)" in text
+    assert "axes are in the wrong order" in text and "(0, 2, 3, 1)" in text
+    named = summary_of(got, NCHW, axes="NCHW")
+    assert "laid out (N, H, W, C), the expected one (N, C, H, W)" in named
+
+
+def test_time_major_instead_of_batch_major_is_named():
+    want = RNG.normal(size=(4, 6, 5))  # (N, T, H)
+    text = summary_of(want.transpose(1, 0, 2), want, axes=("N", "T", "H"))
+    assert "laid out (T, N, H), the expected one (N, T, H)" in text
+    assert "axes 0 and 1 are swapped" in summary_of(want.transpose(1, 0, 2), want)
+
+
+def test_a_transposed_kernel_of_the_same_shape_is_named():
+    want = RNG.normal(size=(4, 3, 3, 3))  # (F, C, kh, kw): kh and kw swapped keeps the shape
+    text = summary_of(want.transpose(0, 1, 3, 2), want)
+    assert "output is wrong (the axes are in the wrong order: axes 2 and 3 are swapped" in text
+    with pytest.raises(GradeFailure, match="axes 2 and 3 are swapped"):
+        check_gradient(want.transpose(0, 1, 3, 2), want, call="Conv2D.backward")
+    with pytest.raises(GradeFailure, match="has shape .5, 4, 3.* axes 0 and 2 are swapped"):
+        check_gradient(NCHW[0].transpose(2, 1, 0), NCHW[0], call="RNN.backward")
+
+
+def test_no_permutation_is_claimed_when_the_values_do_not_prove_it():
+    from grader.check import axis_permutation
+
+    # Off in one entry: not a permutation.
+    got = NCHW.transpose(0, 2, 3, 1).copy()
+    got[1, 2, 3, 0] += 0.1
+    assert axis_permutation(got, NCHW) is None
+    assert "wrong order" not in summary_of(got, NCHW)
+    # The right shape after a permutation but other values.
+    assert "wrong order" not in summary_of(RNG.normal(size=(2, 4, 5, 3)), NCHW)
+    # Constant along the moved axes: the values cannot show which way they were put.
+    flat = np.broadcast_to(np.arange(2.0)[:, None, None], (2, 3, 4)).copy()
+    assert axis_permutation(flat.transpose(0, 2, 1), flat) is None
+    assert "wrong order" not in summary_of(flat.transpose(0, 2, 1), flat)
+    # Two orders fit (the data is symmetric in two axes): which one the code used is unknown.
+    sym = RNG.normal(size=(2, 3, 3))
+    sym = sym + sym.transpose(0, 2, 1)
+    assert axis_permutation(sym.transpose(1, 2, 0), sym) is None
+    # 2-D keeps its own wording.
+    assert "transposed" in summary_of(WANT.T)
