@@ -15,6 +15,14 @@ Two levels, chosen per grading run and recorded in every result:
     cgroups, the worker and all its children share one memory and process budget.
     Whatever the worker starts dies with it (the PID namespace ends with its first process).
 
+``user``
+    Where namespaces are forbidden but the grader runs as root (a Docker container with
+    the default seccomp profile, as on Gradescope): the worker runs as an unprivileged user
+    id of its own (``setpriv``), with a private scratch folder, copies of the submission and
+    the worker script, and a process limit; the course's folder must not be readable by
+    other users (``chmod -R go-rwx``; the probe checks it). Every process of that user id is
+    killed when the worker ends. No network or PID isolation.
+
 ``process``
     The fallback for a student's own laptop (macOS, Windows, Linux without user
     namespaces or without bubblewrap): a separate process with resource limits, a scratch
@@ -37,8 +45,10 @@ import time
 from pathlib import Path
 
 SANDBOX = "sandbox"
+USER = "user"
 PROCESS = "process"
-LEVELS = (SANDBOX, PROCESS)
+LEVELS = (SANDBOX, USER, PROCESS)
+STRONG = (SANDBOX, USER)  # levels that keep the course's files out of reach
 
 # Where things appear inside the sandbox.
 INSIDE_SUBMISSION = "/submission"
@@ -73,10 +83,12 @@ def probe():
     trivial sandbox once per process."""
     if "result" in _PROBE:
         return _PROBE["result"]
+    reasons = []
+    result = None
     if not sys.platform.startswith("linux"):
-        result = (PROCESS, f"no sandbox on {sys.platform}")
+        reasons.append(f"no sandbox on {sys.platform}")
     elif bwrap_path() is None:
-        result = (PROCESS, "bubblewrap (bwrap) is not installed")
+        reasons.append("bubblewrap (bwrap) is not installed")
     else:
         argv = _bwrap_base(user_ns=os.geteuid() != 0) + ["--", sys.executable, "-I", "-c", "pass"]
         try:
@@ -85,11 +97,55 @@ def probe():
                 result = (SANDBOX, "bubblewrap namespaces")
             else:
                 why = done.stderr.decode("utf-8", "replace").strip().splitlines()
-                result = (PROCESS, f"bubblewrap cannot start a sandbox here: {why[-1] if why else done.returncode}")
+                reasons.append(f"bubblewrap cannot start a sandbox here: {why[-1] if why else done.returncode}")
         except (OSError, subprocess.SubprocessError) as exc:
-            result = (PROCESS, f"bubblewrap cannot start a sandbox here: {exc}")
+            reasons.append(f"bubblewrap cannot start a sandbox here: {exc}")
+    if result is None:
+        user_ok, why = probe_user_level()
+        if user_ok:
+            result = (USER, "a separate unprivileged user (" + "; ".join(reasons) + ")")
+        else:
+            reasons.append(why)
+    if result is None:
+        result = (PROCESS, "; ".join(reasons))
     _PROBE["result"] = result
     return result
+
+
+def course_root():
+    return Path(__file__).resolve().parent.parent
+
+
+def _readable_by_others(path):
+    """Could a user other than the owner (and outside its group) read ``path`` or list it?"""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return bool(info.st_mode & stat.S_IROTH)
+
+
+def probe_user_level():
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        return False, "no separate user: the grader does not run as root"
+    if shutil.which("setpriv") is None:
+        return False, "no separate user: setpriv (util-linux) is missing"
+    root = course_root()
+    exposed = [name for name in ("solutions", "reference", "grader", "data", ".course-secret", "")
+               if _readable_by_others(root / name)]
+    if exposed:
+        return False, (f"no separate user: the course folder is readable by other users "
+                       f"({', '.join(n or '.' for n in exposed)}); run `chmod -R go-rwx {root.name}`")
+    uid = str(UID_BASE + os.getpid())
+    try:
+        done = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+                               sys.executable, "-I", "-c", "import numpy"],
+                              capture_output=True, timeout=60, stdin=subprocess.DEVNULL, cwd="/")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"no separate user: {exc}"
+    if done.returncode != 0:
+        return False, "no separate user: Python and numpy are not readable by an unprivileged user"
+    return True, ""
 
 
 def choose(requested="auto"):
@@ -97,10 +153,10 @@ def choose(requested="auto"):
     level, reason = probe()
     if requested == "auto":
         return level
-    if requested == SANDBOX and level != SANDBOX:
-        raise IsolationError(f"the sandbox is not available: {reason}")
     if requested not in LEVELS:
         raise IsolationError(f"unknown isolation level {requested!r}")
+    if LEVELS.index(requested) < LEVELS.index(level):
+        raise IsolationError(f"isolation level {requested!r} is not available: {reason}")
     return requested
 
 
@@ -113,6 +169,9 @@ def describe(level):
         if Cgroup.available():
             parts.append("cgroup memory+pids")
         return SANDBOX + ": " + ", ".join(parts)
+    if level == USER:
+        extra = ", cgroup memory+pids" if Cgroup.available() else ""
+        return USER + ": unprivileged uid, private scratch, copied submission" + extra
     return PROCESS + ": separate process with resource limits (no file-system isolation)"
 
 
@@ -376,6 +435,9 @@ class Launch:
         self.argv, self.pass_fds, self.cgroup, self.copy = argv, pass_fds, cgroup, copy
         self.info_fd, self.args_file = info_fd, args_file
         self.inner_pid = None
+        self.uid = None
+        self.cwd = None
+        self.env = None
 
 
 def sandbox_launch(python, worker_script, root, overlays, env, limits, scratch_mb=256, tmp_mb=64,
@@ -482,3 +544,61 @@ def wait_gone(pid, timeout=5.0):
             pass
         time.sleep(0.01)
     return False
+
+
+def user_launch(python, worker_script, root, overlays, env, limits):
+    """The ``user`` level: copies of the worker script, the submission and the allowed
+    chapters in a private folder, run as an unprivileged user id of this grading process."""
+    uid = UID_BASE + os.getpid()
+    base = Path(tempfile.mkdtemp(prefix="grader-user-"))
+    os.chmod(base, 0o755)
+    try:
+        copy_submission(root, base / "submission")
+        inside_overlays = {}
+        for name, path in sorted((overlays or {}).items()):
+            inside_overlays[name] = str(copy_submission(path, base / "chapters" / name))
+        (base / "worker").mkdir()
+        shutil.copyfile(worker_script, base / "worker" / "worker.py")
+        os.chmod(base / "worker" / "worker.py", 0o444)
+        os.chmod(base / "worker", 0o555)
+        scratch = base / "scratch"
+        scratch.mkdir(mode=0o700)
+        os.chown(scratch, uid, uid)
+    except BaseException:
+        remove_tree(base)
+        raise
+    env = dict(env, HOME=str(scratch), TMPDIR=str(scratch))
+    command = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+               "--bounding-set=-all", "--", str(python), "-I", "-X", "utf8", str(base / "worker" / "worker.py"),
+               str(base / "submission"), json.dumps(inside_overlays)]
+    cgroup = None
+    if Cgroup.available():
+        cgroup = Cgroup(f"u{os.getpid()}-{time.monotonic_ns()}", limits.memory_mb << 20, 128)
+    launch = Launch(command, (), cgroup, base)
+    launch.uid = uid
+    launch.cwd = str(scratch)
+    launch.env = env
+    return launch
+
+
+def kill_user(uid, wait=5.0):
+    """SIGKILL every process of user id ``uid`` until none is left."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = False
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if os.stat(f"/proc/{entry}").st_uid != uid:
+                    continue
+                with open(f"/proc/{entry}/stat") as fh:
+                    if fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                        continue
+                found = True
+                os.kill(int(entry), signal.SIGKILL)
+            except (OSError, IndexError):
+                pass
+        if not found or time.monotonic() > deadline:
+            return not found
+        time.sleep(0.01)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .isolation import PROCESS, SANDBOX, read_inner_pid, remove_tree, sandbox_launch, wait_gone
+from .isolation import (PROCESS, SANDBOX, USER, kill_user, read_inner_pid, remove_tree, sandbox_launch,
+                        user_launch, wait_gone)
 from .worker import CodecError, decode, encode
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -179,7 +180,7 @@ class WorkerClient:
         self.generation += 1
         self.log = tempfile.TemporaryFile()
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin") if self.isolation != SANDBOX else "/usr/bin:/bin",
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin") if self.isolation == PROCESS else "/usr/bin:/bin",
             "HOME": "",
             "TMPDIR": "",
             "LANG": "C.UTF-8",
@@ -193,6 +194,9 @@ class WorkerClient:
         if self.isolation == SANDBOX:
             self.launch = sandbox_launch(self.python, WORKER_SCRIPT, self.root, self.overlays, env, self.limits)
             argv, cwd, pass_fds = self.launch.argv, None, self.launch.pass_fds
+        elif self.isolation == USER:
+            self.launch = user_launch(self.python, WORKER_SCRIPT, self.root, self.overlays, env, self.limits)
+            argv, cwd, pass_fds, env = self.launch.argv, self.launch.cwd, (), self.launch.env
         else:
             self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
             env["HOME"] = env["TMPDIR"] = self.scratch
@@ -208,12 +212,12 @@ class WorkerClient:
                 cwd=cwd,
                 env=env,
                 pass_fds=pass_fds,
-                preexec_fn=_limit_child(self.limits, cgroup, separate_uid=self.isolation == SANDBOX),
+                preexec_fn=_limit_child(self.limits, cgroup, separate_uid=self.isolation in (SANDBOX, USER)),
             )
         except OSError as exc:
             self.close()
             raise StudentError("infrastructure", f"the grader could not start the worker: {exc}") from None
-        if self.launch is not None:
+        if self.launch is not None and self.launch.info_fd is not None:
             read_inner_pid(self.launch)
         self._buf = bytearray()
         self._read_reply(0, timeout=60, label="starting the worker")
@@ -235,6 +239,8 @@ class WorkerClient:
         if launch is not None:
             # Every process of the sandbox ends before the grader goes on.
             wait_gone(launch.inner_pid)
+            if launch.uid is not None:
+                kill_user(launch.uid)
             if launch.cgroup is not None:
                 launch.cgroup.remove()
             for fd in launch.info_fd or ():
@@ -242,7 +248,8 @@ class WorkerClient:
                     os.close(fd)
                 except OSError:
                     pass
-            launch.args_file.close()
+            if launch.args_file is not None:
+                launch.args_file.close()
             remove_tree(launch.copy)
         if self.log is not None:
             try:
@@ -312,7 +319,7 @@ class WorkerClient:
         code = self.proc.wait() if self.proc else None
         tail = self._output_tail()
         oom = bool(self.launch and self.launch.cgroup and self.launch.cgroup.oom_killed())
-        sandboxed = self.launch is not None
+        sandboxed = self.isolation == SANDBOX
         self.close()
         signum = None
         if code is not None and code < 0:

@@ -9,10 +9,12 @@ are skipped with the reason, except the check that CI really has the sandbox.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -368,3 +370,81 @@ def test_machine_kill_is_not_charged_as_a_student_crash(tmp_path):
         assert info.value.kind == "infrastructure", info.value.summary
     finally:
         w.close()
+
+
+# ------------------------------------------------------------------- the "user" level
+
+
+@pytest.fixture
+def python_for_other_users():
+    """A folder any user can traverse (pytest's tmp_path sits in a private folder)."""
+    import tempfile
+
+    base = tempfile.mkdtemp(prefix="nnfs-test-venv-")
+    os.chmod(base, 0o755)
+    yield _python_for_other_users(Path(base))
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _python_for_other_users(tmp_path):
+    """A virtual environment of the system's Python that any user can run, with the course
+    environment's numpy copied in (same Python minor version), or None."""
+    system = "/usr/bin/python3"
+    if os.geteuid() != 0 or not os.path.exists(system):
+        return None
+    version = subprocess.run([system, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
+                             text=True).stdout.strip()
+    if version != str(tuple(sys.version_info[:2])):
+        return None
+    venv = tmp_path / "venv"
+    if subprocess.run([system, "-m", "venv", "--without-pip", str(venv)], capture_output=True).returncode:
+        return None
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    here = os.path.dirname(os.path.dirname(np.__file__))
+    for name in os.listdir(here):
+        if name == "numpy" or name.startswith("numpy.libs") or name.startswith("numpy-"):
+            src = os.path.join(here, name)
+            (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, site / name)
+    os.chmod(tmp_path, 0o755)
+    return str(venv / "bin" / "python")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="the user level needs a grader running as root, and setpriv")
+def test_user_level_runs_as_its_own_user_and_leaves_nothing(tmp_path, python_for_other_users):
+    python = python_for_other_users
+    if python is None:
+        pytest.skip("no system Python of the same version to run as another user")
+    body = ATTEMPTS + DAEMON
+    sub = _submission(tmp_path, body)
+    os.chmod(tmp_path / "sub", 0o700)  # not readable by the worker's user: it gets a copy
+    marker = tmp_path / "marker"
+    w = WorkerClient(sub, Limits(), isolation=isolation.USER, python=python)
+    try:
+        evil = w.request({"op": "import", "module": "evil"})
+        uid, euid, _ = _call(w, evil.ids)
+        assert uid == euid >= isolation.UID_BASE
+        assert _call(w, evil.write, str(sub / "evil" / "planted.py")).startswith("refused")
+        assert _call(w, evil.write, os.path.dirname(os.__file__) + "/planted.pth").startswith("refused")
+        assert _call(w, evil.write, "fine.txt").startswith("ok")
+        assert "COURSE_SECRET" not in _call(w, evil.environ)
+        _call(w, evil.leave_a_daemon, str(marker))
+    finally:
+        w.close()
+    time.sleep(2.5)
+    assert not marker.exists()
+    assert not (sub / "evil" / "planted.py").exists()
+
+
+def test_user_level_is_refused_when_the_course_is_readable_by_others(tmp_path, monkeypatch):
+    course = tmp_path / "course"
+    for name in ("solutions", "reference", "grader", "data"):
+        (course / name).mkdir(parents=True)
+    os.chmod(course / "reference", 0o755)
+    monkeypatch.setattr(isolation, "course_root", lambda: course)
+    if os.geteuid() != 0:
+        ok, why = isolation.probe_user_level()
+        assert not ok and "root" in why
+        return
+    ok, why = isolation.probe_user_level()
+    assert not ok and "reference" in why and "chmod -R go-rwx" in why
