@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from pathlib import Path
 
-from .chapters import ROOT
+from .chapters import ROOT, is_chapter_dir
 from .notebook import ENV_SUBMISSION
 
 NOTEBOOKS = ROOT / "notebooks"
-NOTEBOOK_FILE = re.compile(r"^(ch\d\d_[a-z0-9_]+)\.py$")
 CELL_TIMEOUT = 300  # nbgrader's per-cell limit (Execute.timeout), above the grading run's
 
 
@@ -32,9 +30,8 @@ def chapter_notebooks(directory=None):
     directory = Path(directory or NOTEBOOKS)
     found = {}
     for path in sorted(directory.glob("ch*.py")) if directory.is_dir() else []:
-        m = NOTEBOOK_FILE.match(path.name)
-        if m:
-            found[m.group(1)] = path
+        if is_chapter_dir(path.stem):  # notebooks/<chapter package>.py
+            found[path.stem] = path
     return found
 
 

@@ -7,16 +7,19 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from grader.chapters import IGNORED_PARTS, IGNORED_SUFFIXES
 from grader.runner import grade_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
+# What copies of course folders leave out: the grader's one set of ignored folders and files.
+IGNORE = shutil.ignore_patterns(*IGNORED_PARTS, *(f"*{s}" for s in IGNORED_SUFFIXES))
 
 
 def copy_solutions(dest: Path) -> Path:
     """A fresh copy of solutions/ to patch into a wrong or malicious submission."""
-    shutil.copytree(SOLUTIONS, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(SOLUTIONS, dest, ignore=IGNORE)
     return dest
 
 

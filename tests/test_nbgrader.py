@@ -35,7 +35,7 @@ from grader.runner import grade_subprocess
 from grader.workflows import nbgrader as nbtools
 from grader.workflows import notebooks, release
 from grader.workflows.stubgen import MARKER, marked_blocks
-from tests.helpers import EXERCISES, ROOT, SOLUTIONS, patch
+from tests.helpers import EXERCISES, IGNORE, ROOT, SOLUTIONS, patch
 
 SECRET = "nbgrader-test-secret"
 HAVE_NBGRADER = all(importlib.util.find_spec(m) is not None for m in ("nbgrader", "jupytext", "nbclient"))
@@ -162,7 +162,7 @@ def _fill(folder, source_root, packages):
     for q in packages:
         target = folder / "exercises" / q
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source_root / q, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(source_root / q, target, ignore=IGNORE)
 
 
 def _expected(package, exercises, student):
