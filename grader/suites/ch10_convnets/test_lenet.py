@@ -1,0 +1,160 @@
+"""Chapter 10: LeNet-5 built with your Model, a small batch it must learn by heart, and a
+real training run judged on held-out images.
+
+The images are the chapter-09 split of the 10,000 shipped MNIST images
+(``split_indices(10000, default_rng(9))``), scaled to [-1, 1] as chapter 09's
+``preprocess`` does and shaped (N, 1, 28, 28). Only the test *images* go to the worker;
+the grader scores your model's outputs against labels your code never sees.
+"""
+
+from functools import lru_cache
+
+from data.loaders import load_mnist_idx
+from grader.api import Rng, StudentError, check_array, check_true, fail, keep, np, points, pytest, reference
+
+ref = reference("ch10_convnets")
+ref09 = reference("ch09_mnist")
+
+SPLIT_SEED = 9
+LAYERS = ("Conv2D", "ReLU", "MaxPool2D", "Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dense", "ReLU", "Dense", "ReLU",
+          "Dense", "Softmax")
+SHAPES = {0: (6, 1, 5, 5), 3: (16, 6, 5, 5), 7: (400, 120), 9: (120, 84), 11: (84, 10)}
+
+
+@lru_cache(maxsize=1)
+def _mnist():
+    images, labels = load_mnist_idx()
+    X = ((images.astype(np.float64) - 127.5) / 127.5).reshape(len(images), 1, 28, 28)
+    return X, labels.astype(np.int64)
+
+
+def _split(oracle):
+    return tuple(np.asarray(p, dtype=np.int64) for p in oracle.compute("split", lambda: tuple(
+        np.asarray(p, dtype=np.int32) for p in ref09.split_indices(10000, np.random.default_rng(SPLIT_SEED)))))
+
+
+def _class_name(remote):
+    return str(getattr(remote, "type_name", type(remote).__name__)).rsplit(".", 1)[-1]
+
+
+def _model(got, call):
+    if got is None:
+        fail(f"{call} returned None instead of the model", "Did you forget `return model`?")
+    if not hasattr(got, "type_name"):
+        fail(f"{call} returned a {type(got).__name__} instead of the model",
+             "Return the Model object itself (the history is kept as model.history).")
+    return got
+
+
+# ------------------------------------------------------------------------- the network
+
+
+@points(3)
+def test_build_lenet_architecture(student):
+    call = "build_lenet(rng)"
+    model = _model(student.build_lenet(Rng(0)), call)
+    layers = model.layers
+    names = [_class_name(layer) for layer in layers]
+    check_true(names == list(LAYERS), f"{call}: the layers are {names}, expected {list(LAYERS)}")
+    for i, shape in SHAPES.items():
+        W = np.asarray(layers[i].weights)
+        check_true(W.shape == shape, f"{call}: layer {i} ({names[i]}) has weights of shape {W.shape}, expected {shape}")
+    check_true((int(layers[0].padding), int(layers[3].padding)) == (2, 0),
+               f"{call}: the first Conv2D pads by 2 (28 x 28 stays 28 x 28), the second does not pad")
+    loss, optimizer = _class_name(model.loss), _class_name(model.optimizer)
+    check_true(loss == "CategoricalCrossEntropy", f"{call}: the loss is {loss}, expected CategoricalCrossEntropy")
+    check_true(optimizer == "Adam", f"{call}: the optimizer is {optimizer}, expected Adam")
+    X = np.random.default_rng(1).uniform(-1, 1, size=(3, 1, 28, 28))
+    probs = check_array(model.predict(X), np.full((3, 10), 0.1), call=f"{call}.predict(X of shape (3, 1, 28, 28))",
+                        atol=np.inf, what="outputs")
+    check_true(np.all(probs >= 0) and np.allclose(np.sum(probs, axis=1), 1.0),
+               f"{call}.predict(X): the outputs are not probabilities (each row must sum to 1)")
+
+
+@points(2)
+def test_build_lenet_he_initialisation_in_layer_order(student, oracle):
+    """The five weight arrays are He-scaled standard normal draws from rng, in layer order."""
+    seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
+    corners = oracle.compute("want", lambda: [v.reshape(v.shape[0], -1)[:3, :4] for k, v in
+                                              ref.lenet_init(np.random.default_rng(seed)).items() if k.endswith(".W")])
+    call = f"build_lenet(rng=default_rng({seed}))"
+    model = _model(student.build_lenet(Rng(seed)), call)
+    for i, want in zip(SHAPES, corners):
+        W = np.asarray(model.layers[i].weights, dtype=np.float64)
+        check_array(W.reshape(W.shape[0], -1)[:3, :4], want, call=call, rtol=1e-9,
+                    what=f"weights of layer {i} ({LAYERS[i]}), first entries (weights.reshape(F, -1)[:3, :4])")
+
+
+# ------------------------------------------------------------------------ small batch
+
+OVERFIT_SIZE, OVERFIT_EPOCHS, OVERFIT_BATCH, OVERFIT_BAR = 50, 15, 10, 0.98
+
+
+@points(3)
+@pytest.mark.call_timeout(30)
+def test_lenet_overfits_a_small_batch(student, oracle):
+    """50 training images, 15 epochs of batches of 10 (75 Adam steps): the network must
+    learn them by heart (the reference reaches 1.0 for every seed 0-9)."""
+    X, y = _mnist()
+    idx = _split(oracle)[0][:OVERFIT_SIZE]
+    call = (f"build_lenet(default_rng(0)).train(X (50, 1, 28, 28), y, epochs={OVERFIT_EPOCHS}, "
+            f"batch_size={OVERFIT_BATCH}, rng)")
+    model = _model(student.build_lenet(Rng(0)), "build_lenet(rng)")
+    model.train(X[idx], y[idx], epochs=OVERFIT_EPOCHS, batch_size=OVERFIT_BATCH, rng=keep(student, Rng(1)))
+    outputs = check_array(model.predict(X[idx]), np.zeros((OVERFIT_SIZE, 10)), call=f"{call}, then predict",
+                          atol=np.inf, what="outputs", nonfinite_hint="training diverged")
+    score = float(np.mean(np.argmax(np.asarray(outputs), axis=1) == y[idx]))
+    check_true(score >= OVERFIT_BAR, f"LeNet-5 learns only {score:.2f} of 50 training images by heart "
+               f"(expected at least {OVERFIT_BAR})",
+               f"{call}\nA correct network fits them all. Check the gradient tests of Conv2D, MaxPool2D and "
+               "Flatten first, then that every layer passes its dinputs on.")
+
+
+# -------------------------------------------------------------------- the training run
+
+TRAIN_SEED = 0
+TRAIN_SIZE, EPOCHS = 4000, 2
+# The bar: see docs/benchmarks.md (chapter 10). Filled in from the measurement.
+BAR = 0.925
+MEASURED = "0.936-0.938 (training seeds 0-2)"
+
+
+def _history_text(model):
+    try:
+        h = model.history
+        return (f"history: training loss {float(h['loss'][-1]):.4g}, training accuracy {float(h['accuracy'][-1]):.4g}, "
+                f"validation accuracy {float(h['val_accuracy'][-1]):.4g} after {len(h['loss'])} epochs")
+    except Exception:  # no (or another) history: nothing more to say
+        return "(no model.history to show)"
+
+
+@points(10)
+@pytest.mark.call_timeout(120)
+def test_lenet_test_accuracy_reaches_bar(student, oracle):
+    """train_lenet on the first 4,000 training images of the split (2 epochs, validation on
+    the first 500 validation images), then predict the 1,000 test images."""
+    X, y = _mnist()
+    train, val, test = _split(oracle)
+    train, val = train[:TRAIN_SIZE], val[:500]
+    call = (f"train_lenet(X_train ({TRAIN_SIZE}, 1, 28, 28), y_train, X_val (500, 1, 28, 28), y_val, "
+            f"rng=default_rng({TRAIN_SEED}), epochs={EPOCHS}) then model.predict(X_test (1000, 1, 28, 28))")
+    try:
+        model = _model(student.train_lenet(X[train], y[train], X[val], y[val], Rng(TRAIN_SEED), epochs=EPOCHS),
+                       "train_lenet(...)")
+    except StudentError as exc:
+        if exc.kind == "timeout":
+            fail("train_lenet did not finish within 120 s (the reference takes about 10 s): is Conv2D vectorised "
+                 "with im2col? (see test_conv2d_forward_is_vectorised)", call)
+        raise
+    outputs = check_array(model.predict(X[test]), np.zeros((len(test), 10)), call=call, what="test outputs",
+                          atol=np.inf, nonfinite_hint="training diverged (a gradient far too large?)")
+    score = float(np.mean(np.argmax(np.asarray(outputs), axis=1) == y[test]))
+    if score >= BAR:
+        return
+    summary = f"LeNet-5 on MNIST: test accuracy {score:.3f}, below the bar {BAR}"
+    details = [call, _history_text(model), f"The reference implementation reaches {MEASURED}.",
+               "LeNet-5 whose convolutions never learn (their weights stay random) reaches about 0.90 here: check "
+               "that the optimizer updates the Conv2D layers (dweights and dbiases, parameters() and gradients())."]
+    if score < 0.2:
+        summary += " (chance is 0.1: the network learned nothing)"
+    fail(summary, "\n".join(details))
