@@ -316,3 +316,84 @@ def numerical_gradient(f, x, h=1e-6):
         x[idx] = old
         grad[idx] = (plus - minus) / (2 * h)
     return grad
+
+
+# ------------------------------------------------------------ training on the adding problem
+
+
+def init_layer(kind, n_inputs, n_hidden, rng):
+    """A sequence layer's parameters as the chapter's classes draw them: uniform in
+    [-1/sqrt(H), 1/sqrt(H)], weights_x then weights_h (then, for the GRU, biases_x and
+    biases_h); RNN and LSTM biases zeros, except the LSTM's forget-gate block, 1."""
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    bound = 1.0 / np.sqrt(n_hidden)
+    p = {"weights_x": rng.uniform(-bound, bound, size=(n_inputs, G * n_hidden)),
+         "weights_h": rng.uniform(-bound, bound, size=(n_hidden, G * n_hidden))}
+    if kind == "gru":
+        p["biases_x"] = rng.uniform(-bound, bound, size=(1, G * n_hidden))
+        p["biases_h"] = rng.uniform(-bound, bound, size=(1, G * n_hidden))
+    else:
+        p["biases"] = np.zeros((1, G * n_hidden))
+        if kind == "lstm":
+            p["biases"][:, n_hidden:2 * n_hidden] = 1.0
+    return p
+
+
+def adam_step(params, grads, state, t, lr, b1=0.9, b2=0.999, eps=1e-7):
+    """One Adam step (the course's, chapter 05) on dicts of arrays, in place; t from 1."""
+    for name, p in params.items():
+        m, v = state.setdefault(name, (np.zeros_like(p), np.zeros_like(p)))
+        g = grads[name]
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        state[name] = (m, v)
+        p -= lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+
+
+def adding_fit(kind, T, rng, steps=300, n_hidden=16, batch_size=32, lr=1e-2, max_norm=5.0):
+    """The chapter's adding-problem run, replayed with these functions: a sequence layer,
+    its last hidden state, a dense layer to one output (weights 1/sqrt(H) * standard
+    normal, bias 0), mean squared error, clipping by global norm, Adam. Each step draws a
+    fresh batch with ``adding_data``. -> (params dict, dense (W, b), list of losses)."""
+    p = init_layer(kind, 2, n_hidden, rng)
+    W = rng.standard_normal((n_hidden, 1)) / np.sqrt(n_hidden)
+    b = np.zeros((1, 1))
+    head = {"dense.weights": W, "dense.biases": b}
+    state, losses = {}, []
+    for step in range(1, steps + 1):
+        X, y = adding_data(batch_size, T, rng)
+        loss, grads = adding_gradients(kind, p, W, b, X, y)
+        losses.append(loss)
+        clipped, _ = clip_by_global_norm([grads[k] for k in grads], max_norm)
+        grads = dict(zip(grads, clipped))
+        both = {**p, **head}
+        adam_step(both, grads, state, step, lr)
+    return p, (W, b), losses
+
+
+def adding_gradients(kind, p, W, b, X, y):
+    """(mean squared error, gradients) of the adding network (sequence layer ``p``, last
+    state, dense W (H, 1), b (1, 1)) on one batch; the gradients dict has the layer's
+    names and "dense.weights", "dense.biases"."""
+    X, y = _f64(X), _f64(y)
+    n, H = X.shape[0], p["weights_h"].shape[0]
+    zeros = np.zeros((n, H))
+    hs = sequence_forward(kind, X, zeros, p, c0=zeros)
+    last = hs[:, -1]
+    out = last @ W + b
+    dout = 2.0 * (out - y) / n
+    dhs = np.zeros_like(hs)
+    dhs[:, -1] = dout @ W.T
+    _, g = sequence_backward(kind, X, zeros, p, dhs, c0=zeros)
+    grads = {name: g[name] for name in p}
+    grads["dense.weights"] = last.T @ dout
+    grads["dense.biases"] = dout.sum(axis=0, keepdims=True)
+    return float(np.mean((out - y) ** 2)), grads
+
+
+def adding_predict(kind, params, dense, X):
+    """(n, 1) predictions of a trained adding network on X (n, T, 2)."""
+    X = _f64(X)
+    zeros = np.zeros((X.shape[0], params["weights_h"].shape[0]))
+    hs = sequence_forward(kind, X, zeros, params, c0=zeros)
+    return hs[:, -1] @ dense[0] + dense[1]

@@ -8,6 +8,8 @@ chapter's.
 
 from ..ch09_mnist import *  # noqa: F403  (the course so far)
 from ..ch09_mnist import __all__ as _EARLIER
+from .adding import (ADDING_BATCH, ADDING_HIDDEN, ADDING_LEARNING_RATE, ADDING_MAX_NORM, ADDING_STEPS, CELLS,
+                     adding_data, clipped_train_step, train_adding)
 from .clipping import clip_grad_norm, global_norm
 from .embedding import Embedding
 from .gru import GRU, GRUCell
@@ -18,6 +20,15 @@ from .stack import LastStep, Stack, TimeDense
 __all__ = [
     *_EARLIER,
     # chapter 11
+    "ADDING_BATCH",
+    "ADDING_HIDDEN",
+    "ADDING_LEARNING_RATE",
+    "ADDING_MAX_NORM",
+    "ADDING_STEPS",
+    "CELLS",
+    "adding_data",
+    "clipped_train_step",
+    "train_adding",
     "Embedding",
     "GRU",
     "GRUCell",

@@ -23,7 +23,8 @@ class LSTMCell:
         h_next = o * tanh(c_next)
 
     Parameters: ``weights_x`` (D, 4H), ``weights_h`` (H, 4H), drawn by ``uniform_init`` in
-    that order; ``biases`` (1, 4H), zeros. Gradients ``dweights_x``, ``dweights_h``,
+    that order; ``biases`` (1, 4H), zeros except the forget gate's block, 1.0 (so that at
+    the start of training the cell keeps its state: f = sigmoid(1) = 0.73). Gradients ``dweights_x``, ``dweights_h``,
     ``dbiases``.
     """
 
@@ -32,6 +33,7 @@ class LSTMCell:
         self.weights_x = uniform_init(rng, n_hidden, n_inputs, 4 * n_hidden)
         self.weights_h = uniform_init(rng, n_hidden, n_hidden, 4 * n_hidden)
         self.biases = np.zeros((1, 4 * n_hidden))
+        self.biases[:, n_hidden:2 * n_hidden] = 1.0  # forget gate open: start by remembering
         self.dweights_x = np.zeros_like(self.weights_x)
         self.dweights_h = np.zeros_like(self.weights_h)
         self.dbiases = np.zeros_like(self.biases)
