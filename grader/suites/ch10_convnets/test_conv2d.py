@@ -212,10 +212,10 @@ SPEED_LIMIT = 1.0  # seconds for one forward; the im2col form takes about 0.05 s
 @pytest.mark.call_timeout(30)
 def test_conv2d_forward_is_vectorised(student, oracle):
     """LeNet's first convolution on a batch of 128 images must take well under a second.
-    The inputs are fixed (not per student); the values of the first two images are checked."""
+    The inputs are fixed (not per student); a corner of the first output is checked too."""
     x = np.random.default_rng(10).standard_normal((SPEED_BATCH, 1, 28, 28))
     Wt, b = oracle.random("params", lambda rng: (rng.standard_normal((6, 1, 5, 5)) / 5, rng.standard_normal(6)))
-    want = oracle.compute("want", lambda: ref.conv_forward(x[:2], Wt, b, 1, 2))
+    want = oracle.compute("want", lambda: ref.conv_forward(x[:1], Wt, b, 1, 2)[:, :, :8, :8])
     layer = _conv(student, 1, 6, 5, 1, 2, Wt, b)
     call = f"Conv2D(1, 6, 5, padding=2).forward(inputs of shape {x.shape})"
     start = time.perf_counter()
@@ -228,7 +228,7 @@ def test_conv2d_forward_is_vectorised(student, oracle):
         raise
     elapsed = time.perf_counter() - start
     got = check_array(got, np.zeros((SPEED_BATCH, 6, 28, 28)), call=call, atol=np.inf)
-    check_array(got[:2], want, call=call, what="output of the first two images")
+    check_array(got[:1, :, :8, :8], want, call=call, what="output of the first image (top-left 8 x 8 corner)")
     if elapsed > SPEED_LIMIT:
         fail(f"{call} took {elapsed:.2f} s, more than {SPEED_LIMIT:g} s: vectorise it with im2col",
              "Python loops over the pixels are far too slow to train a network (the im2col form is about 0.05 s "
