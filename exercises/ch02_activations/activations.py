@@ -9,16 +9,22 @@ returns the gradient with respect to its input, ``dinputs`` (N, D).
 All activations except ``Softmax`` work element by element, so their backward pass
 is an element-wise product of ``dvalues`` with the local derivative. ``Softmax``
 mixes the values of a row, so its backward pass applies a (D, D) Jacobian per sample.
+
+Each class is a ``Layer`` (chapter 01's contract): ``forward(inputs, training=False)``
+(an activation computes the same thing while training and at inference, so it ignores
+``training``), ``backward(dvalues)``, and no parameters (``parameters()`` is ``{}``).
 """
 
 import numpy as np
 
+from ..ch01_neurons import Layer
 
-class ReLU:
+
+class ReLU(Layer):
     """Rectified linear unit: ``max(0, x)`` element-wise."""
 
-    def forward(self, inputs):
-        """inputs: (N, D) array.
+    def forward(self, inputs, training=False):
+        """inputs: (N, D) array; training: bool, unused (the same in training and at inference).
 
         Stores ``self.inputs`` and ``self.output`` and returns the output, shape
         (N, D): ``inputs`` with every negative entry replaced by 0.
@@ -37,15 +43,15 @@ class ReLU:
         raise NotImplementedError("ch02: implement ReLU.backward")
 
 
-class LeakyReLU:
+class LeakyReLU(Layer):
     """Leaky ReLU: ``x`` where ``x > 0``, ``alpha * x`` elsewhere, element-wise."""
 
     def __init__(self, alpha=0.01):
         """alpha: float, the slope used for inputs <= 0."""
         self.alpha = alpha
 
-    def forward(self, inputs):
-        """inputs: (N, D) array.
+    def forward(self, inputs, training=False):
+        """inputs: (N, D) array; training: bool, unused (the same in training and at inference).
 
         Stores ``self.inputs`` and ``self.output`` and returns the output, shape
         (N, D): ``x`` where ``x > 0``, ``alpha * x`` elsewhere.
@@ -63,11 +69,11 @@ class LeakyReLU:
         raise NotImplementedError("ch02: implement LeakyReLU.backward")
 
 
-class Sigmoid:
+class Sigmoid(Layer):
     """Logistic sigmoid: ``1 / (1 + exp(-x))`` element-wise, values in [0, 1]."""
 
-    def forward(self, inputs):
-        """inputs: (N, D) array.
+    def forward(self, inputs, training=False):
+        """inputs: (N, D) array; training: bool, unused (the same in training and at inference).
 
         Stores ``self.inputs`` and ``self.output`` and returns the output, shape
         (N, D). Computed without overflow: ``exp`` only ever sees ``-|x|``, so even
@@ -86,11 +92,11 @@ class Sigmoid:
         raise NotImplementedError("ch02: implement Sigmoid.backward")
 
 
-class Tanh:
+class Tanh(Layer):
     """Hyperbolic tangent element-wise, values in [-1, 1]."""
 
-    def forward(self, inputs):
-        """inputs: (N, D) array.
+    def forward(self, inputs, training=False):
+        """inputs: (N, D) array; training: bool, unused (the same in training and at inference).
 
         Stores ``self.inputs`` and ``self.output`` and returns the output, shape
         (N, D): ``np.tanh(inputs)``.
@@ -108,11 +114,12 @@ class Tanh:
         raise NotImplementedError("ch02: implement Tanh.backward")
 
 
-class Softmax:
+class Softmax(Layer):
     """Softmax over each row: turns a row of D scores into D probabilities."""
 
-    def forward(self, inputs):
-        """inputs: (N, D) array, one row of D scores (logits) per sample.
+    def forward(self, inputs, training=False):
+        """inputs: (N, D) array, one row of D scores (logits) per sample; training: bool,
+        unused.
 
         Stores ``self.inputs`` and ``self.output`` and returns the output, shape
         (N, D): row i is ``exp(x_i) / sum(exp(x_i))``. Each row's maximum is
@@ -133,11 +140,11 @@ class Softmax:
         raise NotImplementedError("ch02: implement Softmax.backward")
 
 
-class Linear:
+class Linear(Layer):
     """The identity activation: output equals input (for regression outputs)."""
 
-    def forward(self, inputs):
-        """inputs: (N, D) array.
+    def forward(self, inputs, training=False):
+        """inputs: (N, D) array; training: bool, unused (the same in training and at inference).
 
         Stores ``self.inputs`` and ``self.output`` and returns the output, shape
         (N, D): a copy of ``inputs``.

@@ -1,17 +1,10 @@
-"""Chapter 03: losses and accuracy."""
+"""Chapter 03: losses and accuracy.
 
-from ..ch02_activations import (
-    Dense,
-    LeakyReLU,
-    Linear,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
-    layer_output,
-    matmul,
-    neuron_output,
-)
+Exports the course so far (chapter 02's package) plus this chapter's losses.
+"""
+
+from ..ch02_activations import *  # noqa: F403  (the course so far)
+from ..ch02_activations import __all__ as _course_so_far
 from .losses import (
     BinaryCrossEntropy,
     CategoricalCrossEntropy,
@@ -23,17 +16,8 @@ from .losses import (
     binary_accuracy,
 )
 
-__all__ = [
-    "Dense",
-    "layer_output",
-    "matmul",
-    "neuron_output",
-    "ReLU",
-    "LeakyReLU",
-    "Sigmoid",
-    "Tanh",
-    "Softmax",
-    "Linear",
+# The course so far, then this chapter's new names (a name it replaces keeps its place).
+__all__ = _course_so_far + [name for name in [
     "Loss",
     "CategoricalCrossEntropy",
     "BinaryCrossEntropy",
@@ -42,4 +26,4 @@ __all__ = [
     "SoftmaxCrossEntropy",
     "accuracy",
     "binary_accuracy",
-]
+] if name not in _course_so_far]

@@ -4,32 +4,42 @@
 Every optimizer works the same way in a training loop, once per batch::
 
     optimizer.pre_update_params()      # compute this step's learning rate
-    for layer in trainable_layers:     # after the backward pass filled dweights, dbiases
+    for layer in trainable_layers:     # after the backward pass filled the gradients
         optimizer.update_params(layer)
     optimizer.post_update_params()     # count the step
 
-An optimizer keeps no per-parameter state of its own: what it remembers between steps
-(momentums, caches) is stored on each layer, as arrays of the shape of the layer's
-weights and biases, created as zeros the first time the layer is updated. One optimizer
-can therefore update any number of layers.
+An optimizer never looks for ``weights`` or ``biases`` by name. It asks the layer, through
+the course's parameter interface (``docs/conventions.md``):
 
-In the formulas below, ``g`` is a gradient (``layer.dweights`` or ``layer.dbiases``),
-``p`` the matching parameter (``layer.weights`` or ``layer.biases``), ``lr`` the current
-learning rate and ``t = iterations + 1`` the number of the step being taken (1 for the
-first step). All operations are elementwise.
+    layer.parameters()   {name: array}  the layer's own arrays, updated in place
+    layer.gradients()    {name: array}  the gradient of each, same names and shapes
+    layer.trainable      bool           False freezes the layer: it is left alone
+
+so a ``Dense`` (``weights``, ``biases``), a ``BatchNorm`` (``gamma``, ``beta``) or any layer of
+a later chapter is trained by the same code. What an optimizer remembers between steps
+(momentums, caches) is kept in ``self.state``, one small dict per (layer, parameter name),
+created empty the first time that parameter is updated: one optimizer can update any
+number of layers, and each parameter has its own state.
+
+In the formulas below, ``g`` is a gradient, ``p`` the matching parameter, ``lr`` the
+current learning rate and ``t = iterations + 1`` the number of the step being taken (1 for
+the first step). All operations are elementwise.
 """
 
 import numpy as np
 
 
 class Optimizer:
-    """What every optimizer shares: the learning rate, its decay, and the step count.
+    """What every optimizer shares: the learning rate, its decay, the step count and the
+    state of every parameter it updates.
 
     Attributes:
         learning_rate:         float, the initial learning rate
         current_learning_rate: float, the learning rate of the step being taken
         decay:                 float, learning-rate decay per step (0 for none)
         iterations:            int, the number of steps taken so far (starts at 0)
+        state:                 dict {(layer, name): dict of arrays}, what the optimizer
+                               keeps for each parameter it has updated (given: starts empty)
 
     Decay: before step number ``iterations`` (counting from 0),
     ``current_learning_rate = learning_rate / (1 + decay * iterations)``.
@@ -38,6 +48,7 @@ class Optimizer:
     def __init__(self, learning_rate, decay=0.0):
         """learning_rate, decay: floats. Sets the four attributes above;
         ``current_learning_rate`` starts equal to ``learning_rate``, ``iterations`` at 0."""
+        self.state = {}
         # TODO(ch05): implement Optimizer.__init__ (the docstring gives the shapes).
         raise NotImplementedError("ch05: implement Optimizer.__init__")
 
@@ -49,8 +60,26 @@ class Optimizer:
         raise NotImplementedError("ch05: implement Optimizer.pre_update_params")
 
     def update_params(self, layer):
-        """Update ``layer.weights`` and ``layer.biases`` in place (each optimizer's rule)."""
-        raise NotImplementedError("each optimizer defines its own update_params")
+        """Update every parameter of ``layer`` in place, with this optimizer's rule.
+
+        A frozen layer (``layer.trainable`` False) is skipped (given): nothing changes and
+        no state is created for it. Otherwise, for every ``name, param`` in
+        ``layer.parameters()``: take the gradient ``layer.gradients()[name]`` and the
+        parameter's state ``self.state[(layer, name)]`` (a new empty dict the first time;
+        the key is the layer object itself and the parameter's name, so two layers never
+        share state), and call ``self.update_parameter(param, gradient, state)``.
+        """
+        if not getattr(layer, "trainable", True):  # a layer without the attribute is trainable
+            return
+        # TODO(ch05): implement Optimizer.update_params (the docstring gives the shapes).
+        raise NotImplementedError("ch05: implement Optimizer.update_params")
+
+    def update_parameter(self, param, grad, state):
+        """Update one parameter array ``param`` in place (``param -= ...``, ``param += ...``:
+        assigning to the name ``param`` would not change the layer's array) from its
+        gradient ``grad`` (same shape) and its ``state`` (a dict this method fills the first
+        time and reads and updates afterwards). Each optimizer defines its rule."""
+        raise NotImplementedError("each optimizer defines its own update_parameter")
 
     def post_update_params(self):
         """Call once after the updates of a step: ``iterations`` goes up by one."""
@@ -63,8 +92,8 @@ class SGD(Optimizer):
 
     Without momentum:  ``p = p - lr * g``.
 
-    With momentum (0 < momentum < 1) the layer keeps the previous update ``u`` of each
-    parameter (``layer.weight_momentums``, ``layer.bias_momentums``; zeros at first) and
+    With momentum (0 < momentum < 1) each parameter keeps its previous update ``u``
+    (``state["momentums"]``, zeros at first) and
 
         u = momentum * u - lr * g
         p = p + u
@@ -77,21 +106,19 @@ class SGD(Optimizer):
         super().__init__(learning_rate, decay)
         self.momentum = momentum
 
-    def update_params(self, layer):
-        """layer: has ``weights`` (n_in, n_out), ``biases`` (1, n_out) and their gradients
-        ``dweights`` (n_in, n_out), ``dbiases`` (1, n_out). Updates the parameters in
-        place with ``current_learning_rate``; with momentum, also sets
-        ``layer.weight_momentums`` (n_in, n_out) and ``layer.bias_momentums`` (1, n_out)
-        to this step's updates."""
-        # TODO(ch05): implement SGD.update_params (the docstring gives the shapes).
-        raise NotImplementedError("ch05: implement SGD.update_params")
+    def update_parameter(self, param, grad, state):
+        """param, grad: arrays of one shape; state: dict. Updates ``param`` in place with
+        ``current_learning_rate``; with momentum, also sets ``state["momentums"]`` (the
+        shape of ``param``) to this step's update."""
+        # TODO(ch05): implement SGD.update_parameter (the docstring gives the shapes).
+        raise NotImplementedError("ch05: implement SGD.update_parameter")
 
 
 class Adagrad(Optimizer):
     """Adaptive gradient: each parameter gets its own, shrinking step size.
 
-    The layer keeps the sum of all squared gradients so far (``layer.weight_cache``,
-    ``layer.bias_cache``; zeros at first) and
+    Each parameter keeps the sum of all its squared gradients so far (``state["cache"]``,
+    zeros at first) and
 
         cache = cache + g**2
         p = p - lr * g / (sqrt(cache) + epsilon)
@@ -104,19 +131,18 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate, decay)
         self.epsilon = epsilon
 
-    def update_params(self, layer):
-        """layer: ``weights`` (n_in, n_out), ``biases`` (1, n_out), ``dweights``,
-        ``dbiases`` of the same shapes. Updates ``layer.weight_cache`` (n_in, n_out),
-        ``layer.bias_cache`` (1, n_out), then the parameters, in place."""
-        # TODO(ch05): implement Adagrad.update_params (the docstring gives the shapes).
-        raise NotImplementedError("ch05: implement Adagrad.update_params")
+    def update_parameter(self, param, grad, state):
+        """param, grad: arrays of one shape; state: dict. Updates ``state["cache"]`` (the
+        shape of ``param``), then ``param``, in place."""
+        # TODO(ch05): implement Adagrad.update_parameter (the docstring gives the shapes).
+        raise NotImplementedError("ch05: implement Adagrad.update_parameter")
 
 
 class RMSprop(Optimizer):
     """Root-mean-square propagation: Adagrad with a cache that forgets.
 
-    The layer keeps a running average of squared gradients (``layer.weight_cache``,
-    ``layer.bias_cache``; zeros at first) and
+    Each parameter keeps a running average of its squared gradients (``state["cache"]``,
+    zeros at first) and
 
         cache = rho * cache + (1 - rho) * g**2
         p = p - lr * g / (sqrt(cache) + epsilon)
@@ -129,20 +155,19 @@ class RMSprop(Optimizer):
         self.epsilon = epsilon
         self.rho = rho
 
-    def update_params(self, layer):
-        """layer: ``weights`` (n_in, n_out), ``biases`` (1, n_out), ``dweights``,
-        ``dbiases`` of the same shapes. Updates ``layer.weight_cache`` (n_in, n_out),
-        ``layer.bias_cache`` (1, n_out), then the parameters, in place."""
-        # TODO(ch05): implement RMSprop.update_params (the docstring gives the shapes).
-        raise NotImplementedError("ch05: implement RMSprop.update_params")
+    def update_parameter(self, param, grad, state):
+        """param, grad: arrays of one shape; state: dict. Updates ``state["cache"]`` (the
+        shape of ``param``), then ``param``, in place."""
+        # TODO(ch05): implement RMSprop.update_parameter (the docstring gives the shapes).
+        raise NotImplementedError("ch05: implement RMSprop.update_parameter")
 
 
 class Adam(Optimizer):
     """Adaptive moment estimation: momentum and RMSprop together, bias-corrected.
 
-    The layer keeps a running average of gradients ``m`` (``layer.weight_momentums``,
-    ``layer.bias_momentums``) and of squared gradients ``v`` (``layer.weight_cache``,
-    ``layer.bias_cache``), zeros at first. With ``t = iterations + 1``:
+    Each parameter keeps a running average of its gradients ``m`` (``state["momentums"]``)
+    and of its squared gradients ``v`` (``state["cache"]``), zeros at first. With
+    ``t = iterations + 1``:
 
         m = beta_1 * m + (1 - beta_1) * g
         v = beta_2 * v + (1 - beta_2) * g**2
@@ -160,10 +185,8 @@ class Adam(Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
 
-    def update_params(self, layer):
-        """layer: ``weights`` (n_in, n_out), ``biases`` (1, n_out), ``dweights``,
-        ``dbiases`` of the same shapes. Updates ``layer.weight_momentums``,
-        ``layer.weight_cache`` (n_in, n_out), ``layer.bias_momentums``,
-        ``layer.bias_cache`` (1, n_out), then the parameters, in place."""
-        # TODO(ch05): implement Adam.update_params (the docstring gives the shapes).
-        raise NotImplementedError("ch05: implement Adam.update_params")
+    def update_parameter(self, param, grad, state):
+        """param, grad: arrays of one shape; state: dict. Updates ``state["momentums"]`` and
+        ``state["cache"]`` (the shape of ``param``), then ``param``, in place."""
+        # TODO(ch05): implement Adam.update_parameter (the docstring gives the shapes).
+        raise NotImplementedError("ch05: implement Adam.update_parameter")

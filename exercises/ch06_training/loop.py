@@ -2,10 +2,10 @@
 """The training loop: mini-batches, epochs, a validation split, and evaluation.
 
 A network here is a plain Python list of layers, applied in order, plus a loss object.
-Every layer follows the course's contract (``forward(inputs)`` returns the output and
-keeps what ``backward`` needs; ``backward(dvalues)`` returns ``dinputs``). A layer is
-*trainable* when it has ``weights`` (a ``Dense``); an optimizer from chapter 05 updates
-it from its ``dweights`` and ``dbiases``.
+Every layer follows the course's contract (``forward(inputs, training=False)`` returns the
+output and keeps what ``backward`` needs; ``backward(dvalues)`` returns ``dinputs``). A layer
+is *trainable* when its ``parameters()`` are not empty (a ``Dense``); an optimizer from
+chapter 05 updates them from the layer's ``gradients()``.
 
 Three kinds of task use the same loop, told apart by the loss:
 
@@ -38,8 +38,10 @@ from ..ch05_optimizers import (
 
 
 def is_trainable(layer):
-    """True for a layer with parameters to update (one that has ``weights``)."""
-    return hasattr(layer, "weights")
+    """True for a layer with parameters to update (its ``parameters()`` are not empty),
+    whatever they are called. A frozen layer (``trainable`` False) still counts: the
+    optimizer is the one that leaves it alone."""
+    return bool(layer.parameters())
 
 
 def loss_value(loss, output, y):

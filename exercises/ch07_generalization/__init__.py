@@ -1,106 +1,21 @@
 """Chapter 07: generalization (regularization, dropout, initialisation, batch norm).
 
-Exports every class and function of the course so far (chapter 06's package). From
-this chapter on every layer's ``forward`` takes ``forward(inputs, training=False)``:
-``Dense`` is now the regularized version, and the activations are chapter 02's with
-that keyword (``activations.py``)."""
+Exports the course so far (chapter 06's package); ``Dense`` is now the regularized
+version, and ``Dropout`` and ``BatchNorm`` are new layers.
+"""
 
-from ..ch06_training import (
-    Adagrad,
-    Adam,
-    BinaryCrossEntropy,
-    CategoricalCrossEntropy,
-    Loss,
-    MeanAbsoluteError,
-    MeanSquaredError,
-    Optimizer,
-    RMSprop,
-    SGD,
-    SoftmaxCrossEntropy,
-    accuracy,
-    binary_accuracy,
-    build_network,
-    evaluate,
-    fit_standardizer,
-    is_trainable,
-    layer_output,
-    loss_gradient,
-    loss_value,
-    matmul,
-    metric,
-    metric_name,
-    minibatch_indices,
-    neuron_output,
-    numerical_gradient,
-    predict,
-    random_search,
-    rel_error,
-    sine_data,
-    sparse_gradient_check,
-    spiral_data,
-    standardize,
-    train,
-    train_step,
-    train_validation_split,
-    two_layer_loss_and_grads,
-    vertical_data,
-    xor_data,
-)
-from .activations import LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from ..ch06_training import *  # noqa: F403  (the course so far)
+from ..ch06_training import __all__ as _course_so_far
 from .batchnorm import BatchNorm
 from .dropout import Dropout
 from .init import init_weights
 from .regularization import Dense, regularization_loss
 
-__all__ = [
-    "Adagrad",
-    "Adam",
+# The course so far, then this chapter's new names (a name it replaces keeps its place).
+__all__ = _course_so_far + [name for name in [
     "BatchNorm",
-    "BinaryCrossEntropy",
-    "CategoricalCrossEntropy",
     "Dense",
     "Dropout",
-    "LeakyReLU",
-    "Linear",
-    "Loss",
-    "MeanAbsoluteError",
-    "MeanSquaredError",
-    "Optimizer",
-    "RMSprop",
-    "ReLU",
-    "SGD",
-    "Sigmoid",
-    "Softmax",
-    "SoftmaxCrossEntropy",
-    "Tanh",
-    "accuracy",
-    "binary_accuracy",
-    "build_network",
-    "evaluate",
-    "fit_standardizer",
     "init_weights",
-    "is_trainable",
-    "layer_output",
-    "loss_gradient",
-    "loss_value",
-    "matmul",
-    "metric",
-    "metric_name",
-    "minibatch_indices",
-    "neuron_output",
-    "numerical_gradient",
-    "predict",
-    "random_search",
     "regularization_loss",
-    "rel_error",
-    "sine_data",
-    "sparse_gradient_check",
-    "spiral_data",
-    "standardize",
-    "train",
-    "train_step",
-    "train_validation_split",
-    "two_layer_loss_and_grads",
-    "vertical_data",
-    "xor_data",
-]
+] if name not in _course_so_far]

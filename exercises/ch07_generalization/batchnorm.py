@@ -4,8 +4,10 @@ rescale and shift it with two learned parameters, ``gamma`` and ``beta``."""
 
 import numpy as np
 
+from ..ch06_training import Layer
 
-class BatchNorm:
+
+class BatchNorm(Layer):
     """Batch normalization of a (N, D) batch, feature by feature (over axis 0).
 
     Parameters (learned): ``gamma`` (1, D), initially ones, and ``beta`` (1, D),
@@ -13,18 +15,19 @@ class BatchNorm:
     ``running_mean`` (1, D), initially zeros, and ``running_var`` (1, D), initially
     ones.
 
-    **Optimizer names.** The optimizers of chapter 05 update ``layer.weights`` with
-    ``layer.dweights`` and ``layer.biases`` with ``layer.dbiases``. Here these four
-    names are properties, aliases of ``gamma``, ``dgamma``, ``beta`` and ``dbeta``:
-    reading ``weights`` gives the ``gamma`` array itself, and assigning to ``weights``
-    (or updating it in place) changes ``gamma``. So a ``BatchNorm`` is trained like a
-    ``Dense`` with no extra code, and there is only one copy of each parameter.
+    **The parameter interface** (chapter 01's ``Layer``, used by the optimizers of
+    chapter 05): ``parameters()`` is ``{"gamma": gamma, "beta": beta}`` (the layer's own
+    arrays, so an optimizer updates them in place) and ``gradients()`` is
+    ``{"gamma": dgamma, "beta": dbeta}``. The running statistics are not trained; they are
+    ``buffers()``, ``{"running_mean": ..., "running_var": ...}``, saved with the parameters
+    (chapter 08) because predictions need them.
     """
 
     def __init__(self, n_features, momentum=0.9, epsilon=1e-5):
         """n_features: int D; momentum: float in [0, 1), the weight kept by the running
         statistics at each training step; epsilon: float > 0, added to the variance
         before the square root."""
+        self.n_features = n_features
         self.momentum = momentum
         self.epsilon = epsilon
         self.gamma = np.ones((1, n_features))
@@ -32,42 +35,17 @@ class BatchNorm:
         self.running_mean = np.zeros((1, n_features))
         self.running_var = np.ones((1, n_features))
 
-    # The names the optimizers use (see the class docstring).
-    @property
-    def weights(self):
-        """(1, D): the same array as ``gamma``."""
-        return self.gamma
+    def parameters(self):
+        """{"gamma": (1, D), "beta": (1, D)}: the layer's own arrays."""
+        return {"gamma": self.gamma, "beta": self.beta}
 
-    @weights.setter
-    def weights(self, value):
-        self.gamma = value
+    def gradients(self):
+        """{"gamma": dgamma, "beta": dbeta}, both (1, D), as the last ``backward`` set them."""
+        return {"gamma": self.dgamma, "beta": self.dbeta}
 
-    @property
-    def biases(self):
-        """(1, D): the same array as ``beta``."""
-        return self.beta
-
-    @biases.setter
-    def biases(self, value):
-        self.beta = value
-
-    @property
-    def dweights(self):
-        """(1, D): the same array as ``dgamma`` (set by ``backward``)."""
-        return self.dgamma
-
-    @dweights.setter
-    def dweights(self, value):
-        self.dgamma = value
-
-    @property
-    def dbiases(self):
-        """(1, D): the same array as ``dbeta`` (set by ``backward``)."""
-        return self.dbeta
-
-    @dbiases.setter
-    def dbiases(self, value):
-        self.dbeta = value
+    def buffers(self):
+        """{"running_mean": (1, D), "running_var": (1, D)}: not trained, but saved."""
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
 
     def forward(self, inputs, training=False):
         """inputs: (N, D); training: bool.

@@ -4,7 +4,8 @@
 A ``Model`` measures accuracy on *predictions*, not on raw outputs: the class with the
 highest probability, a yes/no answer, or a value. Which one depends only on the last
 layer, so each output activation gets a ``predictions(outputs)`` method. Everything
-else (``forward(inputs, training=False)`` and ``backward``) is chapter 07's, unchanged.
+else (``forward(inputs, training=False)``, ``backward`` and the rest of the layer
+contract) is chapter 02's, unchanged: these classes only add the one method.
 """
 
 import numpy as np
@@ -15,7 +16,7 @@ from ..ch07_generalization import Softmax as _Softmax
 
 
 class Softmax(_Softmax):
-    """Chapter 07's ``Softmax``, plus ``predictions``."""
+    """Chapter 02's ``Softmax``, plus ``predictions``."""
 
     def predictions(self, outputs):
         """outputs: (N, C) class probabilities (what ``forward`` returned).
@@ -27,7 +28,7 @@ class Softmax(_Softmax):
 
 
 class Sigmoid(_Sigmoid):
-    """Chapter 07's ``Sigmoid``, plus ``predictions``."""
+    """Chapter 02's ``Sigmoid``, plus ``predictions``."""
 
     def predictions(self, outputs):
         """outputs: (N, K) probabilities of the answer 1, one column per yes/no output.
@@ -39,7 +40,7 @@ class Sigmoid(_Sigmoid):
 
 
 class Linear(_Linear):
-    """Chapter 07's ``Linear``, plus ``predictions``."""
+    """Chapter 02's ``Linear``, plus ``predictions``."""
 
     def predictions(self, outputs):
         """outputs: (N, K) values. returns: (N, K), the outputs themselves (a regression

@@ -46,10 +46,10 @@ from .saving import (
     build_object,
     decode_architecture,
     encode_architecture,
+    layer_arrays,
     layer_spec,
     object_spec,
     parameter_key,
-    parameter_names,
     read_arrays,
 )
 
@@ -194,8 +194,11 @@ class Model:
         raise NotImplementedError("ch08: implement Model.backward")
 
     def regularization_loss(self):
-        """float: the sum of chapter 07's ``regularization_loss`` over the trainable layers."""
-        return float(sum(regularization_loss(layer) for layer in self.trainable_layers))
+        """float: the sum of chapter 07's ``regularization_loss`` over the trainable layers
+        (a layer written without chapter 01's ``Layer`` base, and so without
+        ``regularizers()``, declares no penalty)."""
+        return float(sum(regularization_loss(layer) for layer in self.trainable_layers
+                         if hasattr(layer, "regularizers")))
 
     # ------------------------------------------------------------------ training
 
@@ -278,9 +281,10 @@ class Model:
         """The learned state of every layer that has some, as new arrays (copies).
 
         returns: dict {``parameter_key(i, name)``: array} for every layer ``i`` of
-                 ``layers`` (its index in the list) and every ``name`` in
-                 ``parameter_names(layer)``; e.g. ``{"layer0.weights": (2, 64),
-                 "layer0.biases": (1, 64), "layer3.weights": (64, 3), ...}``
+                 ``layers`` (its index in the list) and every ``name, array`` in
+                 ``layer_arrays(layer)`` (its ``parameters()`` then its ``buffers()``);
+                 e.g. ``{"layer0.weights": (2, 64), "layer0.biases": (1, 64),
+                 "layer3.weights": (64, 3), ...}``
         """
         # TODO(ch08): implement Model.get_parameters (the docstring gives the shapes).
         raise NotImplementedError("ch08: implement Model.get_parameters")
@@ -290,7 +294,9 @@ class Model:
 
         params: dict {name: array}; it must have exactly the keys ``get_parameters``
                 would return, each array with the shape of the array it replaces.
-        Every layer gets float64 copies (never the caller's arrays themselves).
+        The values are copied into the layers' own arrays (those of ``layer_arrays``), in
+        place: the layers never hold the caller's arrays themselves, and an optimizer's
+        state for a parameter stays attached to it.
         raises: ValueError, naming the key, when a key is missing or unexpected, or a
                 shape differs; nothing is changed then.
         """

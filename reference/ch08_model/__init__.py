@@ -25,7 +25,6 @@ from ..ch07_generalization import batchnorm_backward, batchnorm_forward_eval, ba
 FORMAT = "nn-from-scratch-model"
 VERSION = 1
 HISTORY_KEYS = ("loss", "data_loss", "regularization_loss", "accuracy", "val_loss", "val_accuracy")
-DENSE_PENALTIES = ("weight_regularizer_l1", "weight_regularizer_l2", "bias_regularizer_l1", "bias_regularizer_l2")
 
 
 def _f64(a):
@@ -37,18 +36,98 @@ def key(i, name):
     return f"layer{i}.{name}"
 
 
+# ----------------------------------------------------------------------- layer kinds
+#
+# Each kind of layer a model file can name, described once: the arrays it trains (in
+# saving order), the untrained arrays saved with them, its penalty strengths per trained
+# array (argument names), how its arrays start, and its forward and backward passes.
+# Everything below (parameters, penalties, the passes) goes through this table only.
+
+
+def _dense_init(a, rng, weight_scale):
+    return {"weights": weight_scale * rng.standard_normal((a["n_inputs"], a["n_neurons"])),
+            "biases": np.zeros((1, a["n_neurons"]))}
+
+
+def _batchnorm_init(a, rng, weight_scale):
+    d = a["n_features"]
+    return {"gamma": np.ones((1, d)), "beta": np.zeros((1, d)), "running_mean": np.zeros((1, d)),
+            "running_var": np.ones((1, d))}
+
+
+def _dense_forward(x, p, a, cache, ctx):
+    return x @ p["weights"] + p["biases"], {}
+
+
+def _batchnorm_forward(x, p, a, cache, ctx):
+    momentum, eps = a.get("momentum", 0.9), a.get("epsilon", 1e-5)
+    g, b, rm, rv = p["gamma"], p["beta"], p["running_mean"], p["running_var"]
+    if ctx["training"]:
+        out, new_mean, new_var, cache["bn"] = batchnorm_forward_train(x, g, b, rm, rv, momentum, eps)
+        return out, {"running_mean": new_mean, "running_var": new_var}
+    return batchnorm_forward_eval(x, g, b, rm, rv, eps), {}
+
+
+def _dropout_forward(x, p, a, cache, ctx):
+    if ctx["training"]:
+        keep = 1.0 - a["rate"]
+        mask = ctx["dropout_rngs"][ctx["dropouts"]].binomial(1, keep, size=x.shape).astype(np.float64) / keep
+        cache["mask"] = mask
+        x = x * mask
+    ctx["dropouts"] += 1
+    return x, {}
+
+
+def _dense_backward(d, x, p, a, cache):
+    d, dW, db = dense_backward(x, p["weights"], d)
+    return d, {"weights": dW, "biases": db}
+
+
+def _batchnorm_backward(d, x, p, a, cache):
+    d, dg, dbeta = batchnorm_backward(d, cache["bn"])
+    return d, {"gamma": dg, "beta": dbeta}
+
+
+def _stateless(forward, backward):
+    return {"trained": (), "buffers": (), "penalties": {}, "init": None,
+            "forward": lambda x, p, a, cache, ctx: (forward(x, a), {}),
+            "backward": lambda d, x, p, a, cache: (backward(d, x, a, cache), {})}
+
+
+LAYER_KINDS = {
+    "Dense": {"trained": ("weights", "biases"), "buffers": (),
+              "penalties": {"weights": ("weight_regularizer_l1", "weight_regularizer_l2"),
+                            "biases": ("bias_regularizer_l1", "bias_regularizer_l2")},
+              "init": _dense_init, "forward": _dense_forward, "backward": _dense_backward},
+    "BatchNorm": {"trained": ("gamma", "beta"), "buffers": ("running_mean", "running_var"), "penalties": {},
+                  "init": _batchnorm_init, "forward": _batchnorm_forward, "backward": _batchnorm_backward},
+    "Dropout": {**_stateless(None, lambda d, x, a, cache: d * cache["mask"]), "forward": _dropout_forward},
+    "ReLU": _stateless(lambda x, a: relu_forward(x), lambda d, x, a, cache: relu_backward(x, d)),
+    "LeakyReLU": _stateless(lambda x, a: leaky_relu_forward(x, a.get("alpha", 0.01)),
+                            lambda d, x, a, cache: leaky_relu_backward(x, d, a.get("alpha", 0.01))),
+    "Tanh": _stateless(lambda x, a: tanh_forward(x), lambda d, x, a, cache: tanh_backward(x, d)),
+    "Sigmoid": _stateless(lambda x, a: sigmoid_forward(x), lambda d, x, a, cache: sigmoid_backward(x, d)),
+    "Softmax": _stateless(lambda x, a: softmax_forward(x), lambda d, x, a, cache: softmax_backward(x, d)),
+    "Linear": _stateless(lambda x, a: _f64(x), lambda d, x, a, cache: _f64(d)),
+}
+
+
+def _kind(entry):
+    try:
+        return LAYER_KINDS[entry["class"]]
+    except KeyError:
+        raise ValueError(f"unknown layer {entry['class']}") from None
+
+
 def state_names(entry):
-    """The saved arrays of a layer entry."""
-    if entry["class"] == "Dense":
-        return ("weights", "biases")
-    if entry["class"] == "BatchNorm":
-        return ("gamma", "beta", "running_mean", "running_var")
-    return ()
+    """The saved arrays of a layer entry: its trained arrays, then its buffers."""
+    kind = _kind(entry)
+    return tuple(kind["trained"]) + tuple(kind["buffers"])
 
 
 def trained_names(entry):
     """The arrays an optimizer updates (and their gradient names' order)."""
-    return state_names(entry)[:2]
+    return tuple(_kind(entry)["trained"])
 
 
 def init_params(arch, rng, weight_scale=0.1):
@@ -57,18 +136,18 @@ def init_params(arch, rng, weight_scale=0.1):
     BatchNorm starts at gamma 1, beta 0, running mean 0, running variance 1."""
     params = {}
     for i, entry in enumerate(arch):
-        a = entry.get("args", {})
-        if entry["class"] == "Dense":
-            params[key(i, "weights")] = weight_scale * rng.standard_normal((a["n_inputs"], a["n_neurons"]))
-            params[key(i, "biases")] = np.zeros((1, a["n_neurons"]))
-        elif entry["class"] == "BatchNorm":
-            d = a["n_features"]
-            params[key(i, "gamma")], params[key(i, "beta")] = np.ones((1, d)), np.zeros((1, d))
-            params[key(i, "running_mean")], params[key(i, "running_var")] = np.zeros((1, d)), np.ones((1, d))
+        init = _kind(entry)["init"]
+        if init is not None:
+            for name, value in init(entry.get("args", {}), rng, weight_scale).items():
+                params[key(i, name)] = value
     return params
 
 
 # ----------------------------------------------------------------------- forward/backward
+
+
+def _layer_params(i, entry, params):
+    return {name: params[key(i, name)] for name in state_names(entry)}
 
 
 def forward(arch, params, X, training=False, dropout_rngs=None):
@@ -80,42 +159,13 @@ def forward(arch, params, X, training=False, dropout_rngs=None):
     inference)."""
     a = _f64(X)
     caches, running = [], {}
-    j = 0
+    ctx = {"training": training, "dropout_rngs": dropout_rngs, "dropouts": 0}
     for i, entry in enumerate(arch):
-        cls, args = entry["class"], entry.get("args", {})
         cache = {"x": a}
-        if cls == "Dense":
-            a = a @ params[key(i, "weights")] + params[key(i, "biases")]
-        elif cls == "BatchNorm":
-            momentum, eps = args.get("momentum", 0.9), args.get("epsilon", 1e-5)
-            g, b = params[key(i, "gamma")], params[key(i, "beta")]
-            rm, rv = params[key(i, "running_mean")], params[key(i, "running_var")]
-            if training:
-                a, new_mean, new_var, cache["bn"] = batchnorm_forward_train(a, g, b, rm, rv, momentum, eps)
-                running[key(i, "running_mean")], running[key(i, "running_var")] = new_mean, new_var
-            else:
-                a = batchnorm_forward_eval(a, g, b, rm, rv, eps)
-        elif cls == "Dropout":
-            if training:
-                keep = 1.0 - args["rate"]
-                mask = dropout_rngs[j].binomial(1, keep, size=a.shape).astype(np.float64) / keep
-                cache["mask"] = mask
-                a = a * mask
-            j += 1
-        elif cls == "ReLU":
-            a = relu_forward(a)
-        elif cls == "LeakyReLU":
-            a = leaky_relu_forward(a, args.get("alpha", 0.01))
-        elif cls == "Tanh":
-            a = tanh_forward(a)
-        elif cls == "Sigmoid":
-            a = sigmoid_forward(a)
-        elif cls == "Softmax":
-            a = softmax_forward(a)
-        elif cls == "Linear":
-            a = _f64(a)
-        else:
-            raise ValueError(f"unknown layer {cls}")
+        a, new_buffers = _kind(entry)["forward"](a, _layer_params(i, entry, params), entry.get("args", {}),
+                                                 cache, ctx)
+        for name, value in new_buffers.items():
+            running[key(i, name)] = value
         caches.append(cache)
     return a, caches, running
 
@@ -153,50 +203,28 @@ def backward(arch, params, caches, output, y, loss, skip=(), unfused=False):
     grads = {}
     for i in range(last - 1, -1, -1):
         entry, cache = arch[i], caches[i]
-        cls, args = entry["class"], entry.get("args", {})
         if i in skip:
             continue
-        x = cache["x"]
-        if cls == "Dense":
-            W, b = params[key(i, "weights")], params[key(i, "biases")]
-            d, dW, db = dense_backward(x, W, d)
-            dW = dW + args.get("weight_regularizer_l1", 0.0) * np.sign(W) \
-                + 2.0 * args.get("weight_regularizer_l2", 0.0) * W
-            db = db + args.get("bias_regularizer_l1", 0.0) * np.sign(b) \
-                + 2.0 * args.get("bias_regularizer_l2", 0.0) * b
-            grads[key(i, "weights")], grads[key(i, "biases")] = dW, db
-        elif cls == "BatchNorm":
-            d, dg, dbeta = batchnorm_backward(d, cache["bn"])
-            grads[key(i, "gamma")], grads[key(i, "beta")] = dg, dbeta
-        elif cls == "Dropout":
-            d = d * cache["mask"]
-        elif cls == "ReLU":
-            d = relu_backward(x, d)
-        elif cls == "LeakyReLU":
-            d = leaky_relu_backward(x, d, args.get("alpha", 0.01))
-        elif cls == "Tanh":
-            d = tanh_backward(x, d)
-        elif cls == "Sigmoid":
-            d = sigmoid_backward(x, d)
-        elif cls == "Softmax":
-            d = softmax_backward(x, d)
-        elif cls == "Linear":
-            d = _f64(d)
+        kind, args = _kind(entry), entry.get("args", {})
+        p = _layer_params(i, entry, params)
+        d, layer_grads = kind["backward"](d, cache["x"], p, args, cache)
+        for name, g in layer_grads.items():
+            l1_name, l2_name = kind["penalties"].get(name, (None, None))
+            if l1_name is not None:
+                g = g + args.get(l1_name, 0.0) * np.sign(p[name]) + 2.0 * args.get(l2_name, 0.0) * p[name]
+            grads[key(i, name)] = g
     return grads
 
 
 def regularization_loss(arch, params):
-    """float: the L1/L2 penalties of every Dense layer."""
+    """float: the L1/L2 penalties of every layer that declares some (a Dense)."""
     total = 0.0
     for i, entry in enumerate(arch):
-        if entry["class"] != "Dense":
-            continue
         a = entry.get("args", {})
-        W, b = params[key(i, "weights")], params[key(i, "biases")]
-        total += a.get("weight_regularizer_l1", 0.0) * np.sum(np.abs(W))
-        total += a.get("weight_regularizer_l2", 0.0) * np.sum(W * W)
-        total += a.get("bias_regularizer_l1", 0.0) * np.sum(np.abs(b))
-        total += a.get("bias_regularizer_l2", 0.0) * np.sum(b * b)
+        for name, (l1_name, l2_name) in _kind(entry)["penalties"].items():
+            P = params[key(i, name)]
+            total += a.get(l1_name, 0.0) * np.sum(np.abs(P))
+            total += a.get(l2_name, 0.0) * np.sum(P * P)
     return float(total)
 
 

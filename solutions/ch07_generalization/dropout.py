@@ -3,8 +3,10 @@ the survivors up, so that nothing needs to change at inference."""
 
 import numpy as np
 
+from ..ch06_training import Layer
 
-class Dropout:
+
+class Dropout(Layer):
     """Drops each value with probability ``rate`` while training; the identity at
     inference.
 

@@ -8,6 +8,11 @@ A regularized layer adds to the data loss
 so its backward pass adds the derivative of that penalty to ``dweights`` and
 ``dbiases``: ``l1 * sign(W) + 2 * l2 * W``. The inputs' gradient is unchanged: the
 penalty does not depend on the inputs.
+
+A layer declares its penalties through the course's layer contract: ``regularizers()``
+returns ``{parameter name: (l1, l2)}`` (chapter 01's ``Layer`` returns ``{}``: no
+penalty). ``regularization_loss`` reads only that and ``parameters()``, so it works for
+any layer of the course, whatever its parameters are called.
 """
 
 import numpy as np
@@ -16,8 +21,7 @@ from ..ch06_training import Dense as _DenseBackward
 
 
 class Dense(_DenseBackward):
-    """Chapter 04's ``Dense`` with optional L1/L2 penalties on its weights and biases,
-    and a ``forward`` that accepts (and ignores) ``training``.
+    """Chapter 04's ``Dense`` with optional L1/L2 penalties on its weights and biases.
 
     Attributes after ``__init__``: ``weights`` (n_inputs, n_neurons) and ``biases``
     (1, n_neurons) as in chapter 01, and the four penalty strengths
@@ -36,14 +40,11 @@ class Dense(_DenseBackward):
         self.bias_regularizer_l1 = bias_regularizer_l1
         self.bias_regularizer_l2 = bias_regularizer_l2
 
-    def forward(self, inputs, training=False):
-        """inputs: (N, n_inputs); training: bool, unused (a dense layer computes the same
-        thing in training and at inference; the keyword is there so that every layer
-        can be called as ``forward(inputs, training=...)``).
-
-        returns: (N, n_neurons), ``inputs @ weights + biases`` (chapter 01's forward).
-        """
-        return super().forward(inputs)
+    def regularizers(self):
+        """{"weights": (weight_regularizer_l1, weight_regularizer_l2),
+        "biases": (bias_regularizer_l1, bias_regularizer_l2)}: the penalties on each parameter."""
+        return {"weights": (self.weight_regularizer_l1, self.weight_regularizer_l2),
+                "biases": (self.bias_regularizer_l1, self.bias_regularizer_l2)}
 
     def backward(self, dvalues):
         """dvalues: (N, n_neurons), the gradient of the loss with respect to the output.
@@ -67,21 +68,25 @@ class Dense(_DenseBackward):
 
 
 def regularization_loss(layer):
-    """The penalty a layer adds to the loss, a float:
+    """The penalty a layer adds to the loss, a float: for every ``name, (l1, l2)`` in
+    ``layer.regularizers()``, with ``p = layer.parameters()[name]``,
+
+        l1 * sum(|p|) + l2 * sum(p**2)
+
+    summed over the names. For a ``Dense`` that is
 
         weight_regularizer_l1 * sum(|weights|) + weight_regularizer_l2 * sum(weights**2)
       + bias_regularizer_l1 * sum(|biases|)    + bias_regularizer_l2 * sum(biases**2)
 
-    layer: an object with ``weights`` and ``biases`` arrays (any shapes). A strength
-           the layer does not have (no attribute, e.g. a ``BatchNorm``) counts as 0, so
-           the function can be called on every trainable layer of a network.
+    layer: any layer of the course. A layer that declares no penalty (``regularizers()``
+           is ``{}``, e.g. a ``BatchNorm``) gives 0, so the function can be called on
+           every trainable layer of a network.
     """
     ### BEGIN SOLUTION
-    l1_w = getattr(layer, "weight_regularizer_l1", 0.0)
-    l2_w = getattr(layer, "weight_regularizer_l2", 0.0)
-    l1_b = getattr(layer, "bias_regularizer_l1", 0.0)
-    l2_b = getattr(layer, "bias_regularizer_l2", 0.0)
-    loss = l1_w * np.sum(np.abs(layer.weights)) + l2_w * np.sum(layer.weights * layer.weights)
-    loss += l1_b * np.sum(np.abs(layer.biases)) + l2_b * np.sum(layer.biases * layer.biases)
+    params = layer.parameters()
+    loss = 0.0
+    for name, (l1, l2) in layer.regularizers().items():
+        p = params[name]
+        loss += l1 * np.sum(np.abs(p)) + l2 * np.sum(p * p)
     return float(loss)
     ### END SOLUTION

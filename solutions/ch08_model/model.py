@@ -45,10 +45,10 @@ from .saving import (
     build_object,
     decode_architecture,
     encode_architecture,
+    layer_arrays,
     layer_spec,
     object_spec,
     parameter_key,
-    parameter_names,
     read_arrays,
 )
 
@@ -217,8 +217,11 @@ class Model:
         ### END SOLUTION
 
     def regularization_loss(self):
-        """float: the sum of chapter 07's ``regularization_loss`` over the trainable layers."""
-        return float(sum(regularization_loss(layer) for layer in self.trainable_layers))
+        """float: the sum of chapter 07's ``regularization_loss`` over the trainable layers
+        (a layer written without chapter 01's ``Layer`` base, and so without
+        ``regularizers()``, declares no penalty)."""
+        return float(sum(regularization_loss(layer) for layer in self.trainable_layers
+                         if hasattr(layer, "regularizers")))
 
     # ------------------------------------------------------------------ training
 
@@ -359,15 +362,16 @@ class Model:
         """The learned state of every layer that has some, as new arrays (copies).
 
         returns: dict {``parameter_key(i, name)``: array} for every layer ``i`` of
-                 ``layers`` (its index in the list) and every ``name`` in
-                 ``parameter_names(layer)``; e.g. ``{"layer0.weights": (2, 64),
-                 "layer0.biases": (1, 64), "layer3.weights": (64, 3), ...}``
+                 ``layers`` (its index in the list) and every ``name, array`` in
+                 ``layer_arrays(layer)`` (its ``parameters()`` then its ``buffers()``);
+                 e.g. ``{"layer0.weights": (2, 64), "layer0.biases": (1, 64),
+                 "layer3.weights": (64, 3), ...}``
         """
         ### BEGIN SOLUTION
         params = {}
         for i, layer in enumerate(self.layers):
-            for name in parameter_names(layer):
-                params[parameter_key(i, name)] = np.array(getattr(layer, name), dtype=np.float64, copy=True)
+            for name, value in layer_arrays(layer).items():
+                params[parameter_key(i, name)] = np.array(value, dtype=np.float64, copy=True)
         return params
         ### END SOLUTION
 
@@ -376,30 +380,32 @@ class Model:
 
         params: dict {name: array}; it must have exactly the keys ``get_parameters``
                 would return, each array with the shape of the array it replaces.
-        Every layer gets float64 copies (never the caller's arrays themselves).
+        The values are copied into the layers' own arrays (those of ``layer_arrays``), in
+        place: the layers never hold the caller's arrays themselves, and an optimizer's
+        state for a parameter stays attached to it.
         raises: ValueError, naming the key, when a key is missing or unexpected, or a
                 shape differs; nothing is changed then.
         """
         ### BEGIN SOLUTION
         expected = {}
         for i, layer in enumerate(self.layers):
-            for name in parameter_names(layer):
-                expected[parameter_key(i, name)] = (layer, name)
+            for name, array in layer_arrays(layer).items():
+                expected[parameter_key(i, name)] = array
         missing = sorted(set(expected) - set(params))
         unexpected = sorted(set(params) - set(expected))
         if missing or unexpected:
             raise ValueError(f"the parameters do not fit this model: missing {missing}, unexpected {unexpected}")
         values = {}
-        for key, (layer, name) in expected.items():
+        for key, array in expected.items():
             value = np.asarray(params[key])
             if value.dtype.kind not in "iuf":
                 raise ValueError(f"parameter {key} has dtype {value.dtype}, expected numbers")
-            want = np.shape(getattr(layer, name))
+            want = np.shape(array)
             if value.shape != want:
                 raise ValueError(f"parameter {key} has shape {value.shape}, but this model's is {want}")
             values[key] = value
-        for key, (layer, name) in expected.items():
-            setattr(layer, name, np.array(values[key], dtype=np.float64, copy=True))
+        for key, array in expected.items():
+            array[...] = values[key]
         ### END SOLUTION
 
     def save_parameters(self, path):

@@ -4,7 +4,8 @@ A saved model is one ``.npz`` file (a zip archive of ``.npy`` arrays, written by
 ``np.savez``) holding
 
 - one array per saved parameter, named ``layer{i}.{name}``: ``i`` is the layer's index in
-  ``model.layers`` and ``name`` one of ``parameter_names(layer)``, e.g.
+  ``model.layers`` and ``name`` one of ``parameter_names(layer)`` (the names of the layer's
+  ``parameters()`` and then of its ``buffers()``, chapter 01's layer contract), e.g.
   ``layer0.weights``, ``layer0.biases``, ``layer3.running_mean``;
 - one array named ``architecture``: the UTF-8 bytes of a JSON document, as a 1-d
   ``uint8`` array, describing everything else (see ``architecture`` in ``model.py``).
@@ -15,6 +16,7 @@ the JSON may only name classes from the allow-lists below: loading a file that c
 someone else can never run code of their choosing.
 """
 
+import inspect
 import json
 import math
 
@@ -44,7 +46,8 @@ VERSION = 1
 ARCHITECTURE_KEY = "architecture"
 
 # The allow-lists: class name in the file -> (class, the constructor arguments the file
-# may give). Nothing else can be named in a model file.
+# may give). Nothing else can be named in a model file. A layer's constructor arguments
+# are read back from the layer's attributes of the same names when it is saved.
 LAYERS = {
     "Dense": (Dense, ("n_inputs", "n_neurons", "weight_regularizer_l1", "weight_regularizer_l2",
                       "bias_regularizer_l1", "bias_regularizer_l2")),
@@ -74,20 +77,46 @@ OPTIMIZERS = {
     "RMSprop": (RMSprop, ("learning_rate", "decay", "epsilon", "rho")),
     "Adam": (Adam, ("learning_rate", "decay", "epsilon", "beta_1", "beta_2")),
 }
+
+
+def _takes_rng(cls):
+    return "rng" in inspect.signature(cls).parameters
+
+
 # Layers whose constructor also takes a Generator (it is not part of the file).
-NEEDS_RNG = ("Dense", "Dropout")
+NEEDS_RNG = [name for name, (cls, _) in LAYERS.items() if _takes_rng(cls)]
+
+
+def register_layer(cls, args=()):
+    """Allow a layer class in model files (the way a later chapter adds its layers).
+
+    cls:  a layer class following the course's layer contract; its parameters are found
+          through ``parameters()`` and ``buffers()``, so nothing else needs to know it
+    args: the names of the constructor arguments a file gives it; the layer must keep
+          each as an attribute of the same name (numbers only); a constructor argument
+          ``rng`` is given the loader's Generator
+    The class is named in files by its class name.
+    """
+    name = cls.__name__
+    LAYERS[name] = (cls, tuple(args))
+    if _takes_rng(cls) and name not in NEEDS_RNG:
+        NEEDS_RNG.append(name)
 
 
 def parameter_names(layer):
     """The names of the arrays that hold a layer's learned state, in the order they are
-    saved: ``("weights", "biases")`` for a ``Dense``; ``("gamma", "beta", "running_mean",
+    saved: the names of ``layer.parameters()`` then those of ``layer.buffers()``.
+    ``("weights", "biases")`` for a ``Dense``; ``("gamma", "beta", "running_mean",
     "running_var")`` for a ``BatchNorm`` (its running statistics are not trained, but
     predictions need them); ``()`` for a layer without parameters."""
-    if isinstance(layer, BatchNorm):
-        return ("gamma", "beta", "running_mean", "running_var")
-    if hasattr(layer, "weights"):
-        return ("weights", "biases")
-    return ()
+    return tuple(layer_arrays(layer))
+
+
+def layer_arrays(layer):
+    """{name: array} of every saved array of a layer (``parameters()`` then ``buffers()``):
+    the layer's own arrays, to read or to fill in place."""
+    buffers = getattr(layer, "buffers", None)  # chapter 01's Layer gives every layer one
+    return {**layer.parameters(), **(buffers() if buffers is not None else {})}
 
 
 def parameter_key(index, name):
@@ -106,18 +135,14 @@ def _class_name(obj, registry, what):
 
 def layer_spec(layer):
     """The JSON-ready description of a layer: ``{"class": name, "args": {...}}`` with the
-    constructor arguments that rebuild it (its parameters are saved as arrays)."""
+    constructor arguments that rebuild it (its parameters are saved as arrays), read from
+    the layer's attributes of the same names."""
     name = _class_name(layer, LAYERS, "layer")
-    if name == "Dense":
-        n_inputs, n_neurons = np.shape(layer.weights)
-        args = {"n_inputs": int(n_inputs), "n_neurons": int(n_neurons)}
-        for key in LAYERS["Dense"][1][2:]:
-            args[key] = float(getattr(layer, key, 0.0))
-    elif name == "BatchNorm":
-        args = {"n_features": int(np.shape(layer.gamma)[1]), "momentum": float(layer.momentum),
-                "epsilon": float(layer.epsilon)}
-    else:
-        args = {key: float(getattr(layer, key)) for key in LAYERS[name][1]}
+    args = {}
+    for key in LAYERS[name][1]:
+        value = getattr(layer, key)
+        is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+        args[key] = int(value) if is_int else float(value)
     return {"class": name, "args": args}
 
 

@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import array_shapes, arrays
 from grader.api import (GradeFailure, StudentError, check_array, check_gradient, check_true, fail, keep, np,
                         numeric_gradient, points, pytest, reference)
 from grader.check import as_array
+from grader.suites.common import stored as _stored
 
 ref = reference("ch02_activations")
 
@@ -43,17 +44,6 @@ def _layer(student, cls, alpha=None):
     if cls == "LeakyReLU" and alpha is not None and alpha != ALPHA_DEFAULT:
         return student.LeakyReLU(alpha=alpha)
     return getattr(student, cls)()
-
-
-def _stored(layer, attr, call):
-    """layer.<attr>, or a clear failure when the student's method did not set it."""
-    try:
-        return getattr(layer, attr)
-    except StudentError as exc:
-        if exc.summary.startswith("AttributeError"):
-            fail(f"{call} did not store self.{attr}",
-                 f"After {call}, self.{attr} must hold the result (later layers and backward read it).")
-        raise
 
 
 def _inputs(oracle, case, key="x"):

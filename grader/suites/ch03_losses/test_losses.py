@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from grader.api import (GradeFailure, StudentError, check_array, check_gradient, check_scalar, check_true, fail,
                         keep, np, numeric_gradient, points, pytest, reference)
+from grader.suites.common import call_with_labels as _call_with_labels
 
 ref = reference("ch03_losses")
 
@@ -42,11 +43,6 @@ def _clip(p, eps=EPS):
     return np.clip(np.asarray(p, dtype=np.float64), eps, 1 - eps)
 
 
-def _label_form(y):
-    return f"one-hot rows of shape {tuple(np.shape(y))}" if np.ndim(y) == 2 else \
-        f"integer labels of shape ({len(y)},)"
-
-
 KEEPDIMS = "keepdims=True leaves a column axis: forward returns one loss per sample, shape (N,)"
 
 
@@ -63,15 +59,8 @@ def _reduction_bugs(per_output):
 
 
 def call_with_labels(method, call, *args):
-    """Call student code whose y_true (args[1]) may be labels or one-hot rows; an exception
-    becomes a failure that says which form of labels the code was given."""
-    try:
-        return method(*args)
-    except StudentError as exc:
-        if exc.kind != "exception":
-            raise
-        fail(f"{call} raised {exc.summary} when y_true is given as {_label_form(args[1])}",
-             LABEL_HINT + ("\nTraceback (your code only):\n" + exc.details if exc.details else ""))
+    """common.call_with_labels with this file's hint about the two forms of labels."""
+    return _call_with_labels(method, call, *args, hint=LABEL_HINT)
 
 
 def as_floats(got, call, what="an array of per-sample losses, shape (N,)"):

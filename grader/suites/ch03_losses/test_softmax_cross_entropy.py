@@ -1,7 +1,9 @@
 """Chapter 03: softmax and cross-entropy fused into one step."""
 
-from grader.api import (GradeFailure, StudentError, check_array, check_gradient, check_scalar, fail, keep, np,
+from grader.api import (GradeFailure, check_array, check_gradient, check_scalar, fail, keep, np,
                         numeric_gradient, points, pytest, reference)
+from grader.suites.common import call_with_labels as _call_with_labels
+from grader.suites.common import softmax as _softmax
 
 ref = reference("ch03_losses")
 
@@ -14,24 +16,9 @@ def _inputs(rng, N, C, labels, scale=3.0):
     return z, (np.eye(C)[y] if labels == "one-hot" else y)
 
 
-def _softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def call_with_labels(method, call, *args):
-    """Call student code whose y_true (args[1]) may be labels or one-hot rows; an exception
-    becomes a failure that says which form of labels the code was given."""
-    try:
-        return method(*args)
-    except StudentError as exc:
-        if exc.kind != "exception":
-            raise
-        y = args[1]
-        form = (f"one-hot rows of shape {tuple(np.shape(y))}" if np.ndim(y) == 2
-                else f"integer labels of shape ({len(y)},)")
-        fail(f"{call} raised {exc.summary} when y_true is given as {form}",
-             LABEL_HINT + ("\nTraceback (your code only):\n" + exc.details if exc.details else ""))
+    """common.call_with_labels with this file's hint about the two forms of labels."""
+    return _call_with_labels(method, call, *args, hint=LABEL_HINT)
 
 
 CASES = [(1, 3, "sparse"), (6, 4, "sparse"), (5, 3, "one-hot")]

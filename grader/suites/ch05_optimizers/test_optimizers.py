@@ -1,9 +1,11 @@
 """Chapter 05: SGD (with momentum), Adagrad, RMSprop and Adam, on the student's own Dense.
 
 The exact tests set a layer's weights once, then feed it a fixed sequence of gradients
-(``dweights``, ``dbiases``) and run pre_update_params / update_params /
-post_update_params for every step, comparing the learning rate, the change of every
-parameter and the step count with the reference after each step.
+(``dweights``, ``dbiases``, which the layer's ``gradients()`` returns) and run
+pre_update_params / update_params / post_update_params for every step, comparing the
+learning rate, the change of every parameter and the step count with the reference after
+each step. The optimizer reaches the parameters only through the layer's
+``parameters()`` / ``gradients()`` (the course's parameter interface).
 """
 
 from hypothesis import example, given
@@ -27,8 +29,10 @@ NAN_HINTS = {
     "Adam": "bias correction divides by 1 - beta ** iterations, which is 0 at the first step: "
             "use iterations + 1",
 }
-STATE_HINT = "keep the optimizer's state on each layer (layer.weight_momentums, layer.weight_cache, ...), " \
-             "not on the optimizer: one optimizer updates many layers"
+STATE_HINT = "keep the optimizer's state per (layer, parameter name): self.state[(layer, name)], " \
+             "not per name alone nor on the optimizer itself: one optimizer updates many layers"
+IN_PLACE_HINT = "the parameter did not change: update_parameter must change the array in place " \
+                "(param -= ..., param += ...); param = param - ... only rebinds the local name"
 
 
 def _signature(cls, kwargs):
@@ -106,7 +110,8 @@ class _Run:
             got = _param(getattr(self.layer, name), shape, call, f"{self.label}.{name}", NAN_HINTS.get(self.cls))
             check_array(got - self.prev_got[name], self.want[k][name] - self.prev_want[name], call=call,
                         inputs=self.inputs, what=f"change of {self.label}.{name}", rtol=1e-6, atol=1e-11,
-                        known_bugs=[(d, traj[k][name] - self.prev_want[name]) for d, traj in self.bugs])
+                        known_bugs=[(d, traj[k][name] - self.prev_want[name]) for d, traj in self.bugs]
+                        + [(IN_PLACE_HINT, np.zeros(shape))])
             self.prev_got[name], self.prev_want[name] = got, self.want[k][name]
 
 
@@ -192,7 +197,7 @@ def _sgd_variants(kwargs):
          "- learning_rate * gradient, then param += update", _variant(momentum=-momentum)),
         ("update_subtracted", "the update goes uphill: with update = momentum * previous_update - "
          "learning_rate * gradient, add it to the parameters (param += update)", _momentum_subtracted),
-        ("momentum_ignored", "momentum is ignored: keep this step's update in layer.weight_momentums "
+        ("momentum_ignored", "momentum is ignored: keep this step's update in state[\"momentums\"] "
          "and add momentum * it to the next update", _variant(momentum=0.0)),
     ]
     if kwargs.get("decay"):

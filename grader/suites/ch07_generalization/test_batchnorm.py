@@ -226,16 +226,33 @@ def test_batchnorm_backward_eval_treats_statistics_as_constants(student, oracle)
 
 @points(1)
 def test_batchnorm_optimizer_names_alias_gamma_and_beta(student, oracle):
-    """weights/biases and dweights/dbiases are gamma/beta and dgamma/dbeta (for the optimizers)."""
+    """The parameter interface: parameters() is {"gamma", "beta"} (the layer's own arrays) and
+    gradients() {"gamma": dgamma, "beta": dbeta}, so an optimizer trains a BatchNorm."""
     x, gamma, beta, dv = oracle.random("inputs", lambda rng: _inputs(rng, 5, 2))
-    bn = _layer(student, np.ones((1, 2)), np.zeros((1, 2)))
-    bn.weights, bn.biases = gamma, beta  # what an optimizer does
-    check_array(bn.gamma, gamma, call="BatchNorm: after setting .weights", what="gamma (weights is gamma)")
-    check_array(bn.beta, beta, call="BatchNorm: after setting .biases", what="beta (biases is beta)")
+    bn = _layer(student, gamma, beta)
+    call = "BatchNorm(2).parameters()"
+    params = bn.parameters()
+    check_true(isinstance(params, dict) and set(params) == {"gamma", "beta"},
+               f"{call} must be a dict with the keys 'gamma' and 'beta', got "
+               f"{sorted(params) if isinstance(params, dict) else type(params).__name__}")
+    check_array(params["gamma"], gamma, call=call, what="parameters()['gamma'] (must be gamma)")
+    check_array(params["beta"], beta, call=call, what="parameters()['beta'] (must be beta)")
     bn.forward(x, training=True)
     bn.backward(dv)
-    check_array(bn.dweights, bn.dgamma, call="BatchNorm.backward(dvalues)", what="dweights (must be dgamma)")
-    check_array(bn.dbiases, bn.dbeta, call="BatchNorm.backward(dvalues)", what="dbiases (must be dbeta)")
+    grads = bn.gradients()
+    call = "BatchNorm.gradients() after backward(dvalues)"
+    check_true(isinstance(grads, dict) and set(grads) == {"gamma", "beta"},
+               f"{call} must be a dict with the keys 'gamma' and 'beta', got "
+               f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}")
+    check_array(grads["gamma"], bn.dgamma, call=call, what="gradients()['gamma'] (must be dgamma)")
+    check_array(grads["beta"], bn.dbeta, call=call, what="gradients()['beta'] (must be dbeta)")
+    # An optimizer updates the arrays parameters() returns, in place: they must be the layer's own.
+    dgamma, dbeta = np.asarray(bn.dgamma, dtype=np.float64), np.asarray(bn.dbeta, dtype=np.float64)
+    student.SGD(learning_rate=1.0).update_params(bn)
+    call = "SGD(learning_rate=1.0).update_params(batchnorm)"
+    hint = "parameters() must return the layer's own gamma and beta arrays, not copies"
+    check_array(bn.gamma, gamma - dgamma, call=call, what=f"gamma ({hint})")
+    check_array(bn.beta, beta - dbeta, call=call, what=f"beta ({hint})")
 
 
 @points(2)

@@ -5,7 +5,8 @@ The accuracy test trains your ``train_mnist`` in the worker on the chapter's spl
 images and the 1,000 validation images with their labels, scaled by the grader as
 ``preprocess`` defines it. Only the 1,000 test *images* go to the worker; your model's
 outputs come back and the grader scores them against the test labels, which your code
-never sees.
+never sees. In hidden mode the test images carry a little pixel noise drawn from the
+student's seed, so they match no shipped file: a table of the shipped labels is no use.
 """
 
 from functools import lru_cache
@@ -41,10 +42,26 @@ BAR = 0.92
 MEASURED = "0.955 with training seed 0 (0.935-0.959, mean 0.946, over training seeds 0-29)"
 
 
+NOISE_GRAY_LEVELS = 8.0  # hidden mode: the standard deviation of the test images' noise
+
+
+def noisy_test_images(images, seed):
+    """``images`` (N, 28, 28) uint8 plus Gaussian noise of NOISE_GRAY_LEVELS gray levels,
+    clipped to [0, 255], scaled like the training inputs: (N, 784) in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    noisy = np.clip(images.astype(np.float64) + rng.normal(0.0, NOISE_GRAY_LEVELS, size=images.shape), 0, 255)
+    return (noisy.reshape(len(images), -1) - 127.5) / 127.5
+
+
+@lru_cache(maxsize=1)
+def _raw_mnist():
+    return load_mnist_idx()
+
+
 @lru_cache(maxsize=1)
 def _mnist():
     """The 10,000 shipped images as the chapter's inputs (N, 784) in [-1, 1], and labels."""
-    images, labels = load_mnist_idx()
+    images, labels = _raw_mnist()
     X = (images.reshape(len(images), -1).astype(np.float64) - 127.5) / 127.5
     return X, labels.astype(np.int64)
 
@@ -101,7 +118,7 @@ def test_build_mnist_model_he_initialisation(student, oracle):
                                                                                   np.random.default_rng(seed))])
     call = f"build_mnist_model(rng=default_rng({seed}))"
     model = _model(student.build_mnist_model(Rng(seed)), call)
-    dense = [layer for layer in model.layers if _class_name(layer) == "Dense"]
+    dense = [layer for layer in model.layers if _class_name(layer) == "Dense"]  # kind: the architecture
     check_true(len(dense) == 3, f"{call}: expected 3 Dense layers, found {len(dense)}")
     for k, (layer, want, n_in) in enumerate(zip(dense, corners, (784, 128, 64))):
         W = np.asarray(layer.weights, dtype=np.float64)
@@ -142,8 +159,13 @@ def test_mnist_test_accuracy_reaches_bar(student, oracle):
                                for p in ref.split_indices(10000, np.random.default_rng(SPLIT_SEED)))))
     call = (f"train_mnist(X_train (8000, 784), y_train, X_val (1000, 784), y_val, rng=default_rng({TRAIN_SEED})) "
             "then model.predict(X_test (1000, 784))")
+    X_test = X[test]
+    if oracle.mode == "hidden":
+        # Hidden mode: fresh noise per student (the seed comes from the student's seed).
+        noise_seed = int(oracle.random("noise-seed", lambda rng: rng.integers(0, 2**31)))
+        X_test = noisy_test_images(_raw_mnist()[0][test], noise_seed)
     model = _model(student.train_mnist(X[train], y[train], X[val], y[val], Rng(TRAIN_SEED)), "train_mnist(...)")
-    outputs = check_array(model.predict(X[test]), np.zeros((len(test), 10)), call=call, what="test outputs",
+    outputs = check_array(model.predict(X_test), np.zeros((len(test), 10)), call=call, what="test outputs",
                           atol=np.inf, nonfinite_hint="training diverged (a learning rate or a gradient far too large?)")
     score = float(np.mean(np.argmax(np.asarray(outputs), axis=1) == y[test]))
     if score >= BAR:

@@ -1,0 +1,162 @@
+"""What the chapter suites share: targets and labels, optimizer defaults, architectures as
+data, the "did not store self.X" wrapper and ``call_with_labels``.
+
+A helper lives here as soon as two chapters' suites need it; a chapter's own helpers stay
+in its folder. Nothing here draws randomness of its own: every function that draws takes
+the Generator of an ``oracle.random`` call, so the values it makes are recorded in the
+fixtures like any other input.
+"""
+
+from grader.api import StudentError, fail, np
+
+# ----------------------------------------------------------------------------- targets
+
+
+def softmax(z):
+    """Row-wise softmax of (N, C) scores (to build the expected values of wrong variants)."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def class_targets(y, C, form):
+    """Integer labels y (N,) as they are given to a loss: as they are (``form`` "sparse") or
+    as one-hot rows (N, C) (``form`` "one-hot")."""
+    return np.eye(C)[y] if form == "one-hot" else y
+
+
+def draw_targets(rng, task, n, n_out):
+    """Targets for a network's task: class labels (N,) for "multiclass", 0/1 (N, n_out) for
+    "binary", standard normal values (N, n_out) for "regression"."""
+    if task == "multiclass":
+        return rng.integers(0, n_out, size=n)
+    if task == "binary":
+        return rng.integers(0, 2, size=(n, n_out))
+    return rng.normal(size=(n, n_out))
+
+
+def label_form(y):
+    """How labels were given, for feedback: one-hot rows or integer labels, with the shape."""
+    return (f"one-hot rows of shape {tuple(np.shape(y))}" if np.ndim(y) == 2
+            else f"integer labels of shape ({len(y)},)")
+
+
+def call_with_labels(method, call, *args, hint=""):
+    """Call student code whose y_true (args[1]) may be labels or one-hot rows; an exception
+    becomes a failure that says which form of labels the code was given (and ``hint``)."""
+    try:
+        return method(*args)
+    except StudentError as exc:
+        if exc.kind != "exception":
+            raise
+        fail(f"{call} raised {exc.summary} when y_true is given as {label_form(args[1])}",
+             hint + ("\nTraceback (your code only):\n" + exc.details if exc.details else ""))
+
+
+# ----------------------------------------------------------------------------- layers
+
+
+def stored(layer, attr, call):
+    """layer.<attr>, or a clear failure when the student's method did not set it."""
+    try:
+        return getattr(layer, attr)
+    except StudentError as exc:
+        if exc.summary.startswith("AttributeError"):
+            fail(f"{call} did not store self.{attr}",
+                 f"After {call}, self.{attr} must hold the result (later layers and backward read it).")
+        raise
+
+
+def type_name(handle):
+    """The class name of a student object (a worker handle or a plain value)."""
+    return getattr(handle, "type_name", type(handle).__name__).rsplit(".", 1)[-1]
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+# The reference's name of each optimizer, and the documented defaults of its constructor.
+OPTIMIZER_KEYS = {"SGD": "sgd", "Adagrad": "adagrad", "RMSprop": "rmsprop", "Adam": "adam"}
+OPTIMIZER_DEFAULTS = {
+    "SGD": {"learning_rate": 1.0, "decay": 0.0, "momentum": 0.0},
+    "Adagrad": {"learning_rate": 1.0, "decay": 0.0, "epsilon": 1e-7},
+    "RMSprop": {"learning_rate": 0.001, "decay": 0.0, "epsilon": 1e-7, "rho": 0.9},
+    "Adam": {"learning_rate": 0.001, "decay": 0.0, "epsilon": 1e-7, "beta_1": 0.9, "beta_2": 0.999},
+}
+
+
+# ----------------------------------------------------------------------------- architectures
+#
+# An architecture is a list of ``{"class": name, "args": {...}}`` entries, the description
+# the course's model files store; the tests build it in the worker with the student's own
+# classes. Parameters are a dict {"layer{i}.{name}": array}, the keys of a model file.
+#
+# LAYER_ARRAYS describes, once, the arrays each kind of layer keeps under the course's
+# parameter interface: the names of its ``parameters()`` (trained) and of its ``buffers()``
+# (saved, not trained), and how the tests draw random values for them. A chapter that adds
+# a layer kind to its architectures adds it here.
+
+
+def _dense_arrays(rng, a, scale):
+    return {"weights": scale * rng.standard_normal((a["n_inputs"], a["n_neurons"])),
+            "biases": 0.1 * rng.standard_normal((1, a["n_neurons"]))}
+
+
+def _batchnorm_arrays(rng, a, scale):
+    d = a["n_features"]
+    return {"gamma": 1.0 + 0.2 * rng.standard_normal((1, d)), "beta": 0.1 * rng.standard_normal((1, d)),
+            "running_mean": 0.3 * rng.standard_normal((1, d)), "running_var": 0.5 + rng.random((1, d))}
+
+
+LAYER_ARRAYS = {
+    "Dense": {"parameters": ("weights", "biases"), "buffers": (), "draw": _dense_arrays},
+    "BatchNorm": {"parameters": ("gamma", "beta"), "buffers": ("running_mean", "running_var"),
+                  "draw": _batchnorm_arrays},
+}
+_NO_ARRAYS = {"parameters": (), "buffers": (), "draw": None}
+
+
+def trained_names(entry):
+    """The names of the arrays an optimizer updates in a layer entry (its parameters())."""
+    return LAYER_ARRAYS.get(entry["class"], _NO_ARRAYS)["parameters"]
+
+
+def saved_names(entry):
+    """The names of the arrays a model file keeps for a layer entry: parameters, then buffers."""
+    kind = LAYER_ARRAYS.get(entry["class"], _NO_ARRAYS)
+    return kind["parameters"] + kind["buffers"]
+
+
+def dense(n_in, n_out, **penalties):
+    args = {"n_inputs": n_in, "n_neurons": n_out}
+    args.update(penalties)
+    return {"class": "Dense", "args": args}
+
+
+def layer(name, **args):
+    return {"class": name, "args": args}
+
+
+def describe(arch):
+    """'Dense(2, 8) -> ReLU -> Dropout(0.2) -> ...' for feedback."""
+    parts = []
+    for entry in arch:
+        a = entry.get("args", {})
+        sizes = [v for k, v in a.items() if k in ("n_inputs", "n_neurons")]
+        extra = [f"{k}={v}" for k, v in a.items() if k not in ("n_inputs", "n_neurons") and v]
+        if sizes:
+            parts.append(f"{entry['class']}({', '.join(str(v) for v in sizes + extra)})")
+        elif a:
+            parts.append(f"{entry['class']}({', '.join(str(v) for v in a.values())})")
+        else:
+            parts.append(entry["class"])
+    return " -> ".join(parts)
+
+
+def draw_params(rng, arch, scale=0.5):
+    """Random starting values of every saved array of arch (BatchNorm statistics included)."""
+    params = {}
+    for i, entry in enumerate(arch):
+        draw = LAYER_ARRAYS.get(entry["class"], _NO_ARRAYS)["draw"]
+        if draw is not None:
+            for name, value in draw(rng, entry.get("args", {}), scale).items():
+                params[f"layer{i}.{name}"] = value
+    return params
