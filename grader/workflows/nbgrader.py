@@ -33,8 +33,9 @@ from .notebooks import notebook_problems
 from .stubgen import MARKER
 
 GRADE_ID = "{chapter}-grade"
-# What the generated configuration points nbgrader's export at.
-EXPORT_PLUGIN = f"{__name__}.FlaggedCsvExport"
+# What the generated configuration points nbgrader's export at (this module's import name,
+# also when it runs as ``python -m``).
+EXPORT_PLUGIN = "grader.workflows.nbgrader.FlaggedCsvExport"
 
 
 def _nbgrader_meta(grade_id, *, solution=False, grade=False, locked=False, points=None, cell_type="code"):
