@@ -6,18 +6,14 @@ change of every parameter after every step is compared with the reference's traj
 """
 
 from grader.api import Rng, check_array, check_scalar, hidden, np, points, pytest, reference
+from grader.suites.common import OPTIMIZER_DEFAULTS, OPTIMIZER_KEYS
 
 ref = reference("ch05_optimizers")
 pytestmark = hidden
 
 STEPS = 4
-KEYS = {"SGD": "sgd", "Adagrad": "adagrad", "RMSprop": "rmsprop", "Adam": "adam"}
-DEFAULTS = {
-    "SGD": {"learning_rate": 1.0, "decay": 0.0, "momentum": 0.0},
-    "Adagrad": {"learning_rate": 1.0, "decay": 0.0, "epsilon": 1e-7},
-    "RMSprop": {"learning_rate": 0.001, "decay": 0.0, "epsilon": 1e-7, "rho": 0.9},
-    "Adam": {"learning_rate": 0.001, "decay": 0.0, "epsilon": 1e-7, "beta_1": 0.9, "beta_2": 0.999},
-}
+KEYS = OPTIMIZER_KEYS
+DEFAULTS = OPTIMIZER_DEFAULTS  # the documented defaults of each constructor
 
 
 def _hardcoded_adam_defaults(key, params, grads, lr, decay, hyper):

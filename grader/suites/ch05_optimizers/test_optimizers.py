@@ -13,18 +13,13 @@ from hypothesis import strategies as st
 
 from grader.api import (GradeFailure, Rng, check_array, check_scalar, check_true, fail, np, points, pytest,
                         reference)
+from grader.suites.common import OPTIMIZER_DEFAULTS, OPTIMIZER_KEYS
 
 ref = reference("ch05_optimizers")
 
 STEPS = 5
-KEYS = {"SGD": "sgd", "Adagrad": "adagrad", "RMSprop": "rmsprop", "Adam": "adam"}
-# The documented defaults of each optimizer's constructor.
-DEFAULTS = {
-    "SGD": {"learning_rate": 1.0, "decay": 0.0, "momentum": 0.0},
-    "Adagrad": {"learning_rate": 1.0, "decay": 0.0, "epsilon": 1e-7},
-    "RMSprop": {"learning_rate": 0.001, "decay": 0.0, "epsilon": 1e-7, "rho": 0.9},
-    "Adam": {"learning_rate": 0.001, "decay": 0.0, "epsilon": 1e-7, "beta_1": 0.9, "beta_2": 0.999},
-}
+KEYS = OPTIMIZER_KEYS
+DEFAULTS = OPTIMIZER_DEFAULTS  # the documented defaults of each constructor
 NAN_HINTS = {
     "Adam": "bias correction divides by 1 - beta ** iterations, which is 0 at the first step: "
             "use iterations + 1",

@@ -3,7 +3,7 @@ inference methods and the accuracy objects, run only in hidden (instructor) mode
 trained here."""
 
 from grader.api import Rng, check_array, check_scalar, fail, hidden, np, points, pytest, reference
-from grader.suites.ch08_model.architectures import dense, describe, draw_params, layer
+from grader.suites.common import dense, describe, draw_params, layer, saved_names
 
 ref = reference("ch08_model")
 pytestmark = hidden
@@ -14,15 +14,14 @@ def build(student, arch, params, loss, accuracy):
     model = student.Model()
     for i, entry in enumerate(arch):
         cls, a = entry["class"], dict(entry.get("args", {}))
-        if cls == "Dense":
+        if cls == "Dense":  # kind: its constructor takes the sizes and a Generator
             h = student.Dense(a.pop("n_inputs"), a.pop("n_neurons"), Rng(0), **a)
         elif cls == "Dropout":
             h = student.Dropout(a["rate"], Rng(5))
         else:
             h = getattr(student, cls)(**a)
-        for name in ("weights", "biases", "gamma", "beta", "running_mean", "running_var"):
-            if f"layer{i}.{name}" in params:
-                setattr(h, name, params[f"layer{i}.{name}"])
+        for name in saved_names(entry):
+            setattr(h, name, params[f"layer{i}.{name}"])
         model.add(h)
     model.set(loss=getattr(student, loss)(), accuracy=getattr(student, accuracy)())
     model.finalize()

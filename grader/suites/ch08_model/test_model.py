@@ -9,7 +9,7 @@ from the reference, a functional replay of the same run (same data, same seeds).
 
 from grader.api import (Rng, StudentError, check_array, check_scalar, check_true, fail, keep, np, points, pytest,
                         reference)
-from grader.suites.ch08_model.architectures import dense, describe, draw_params, layer
+from grader.suites.common import dense, describe, draw_params, draw_targets, layer, saved_names, trained_names
 
 ref = reference("ch08_model")
 
@@ -18,14 +18,6 @@ CLIP = 1e-7
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def draw_targets(rng, task, n, n_out):
-    if task == "multiclass":
-        return rng.integers(0, n_out, size=n)
-    if task == "binary":
-        return rng.integers(0, 2, size=(n, n_out))
-    return rng.normal(size=(n, n_out))
 
 
 LOSS_OF = {"multiclass": "CategoricalCrossEntropy", "binary": "BinaryCrossEntropy", "regression": "MeanSquaredError"}
@@ -41,7 +33,7 @@ def build(student, arch, params=None, *, loss, accuracy, optimizer=None, precisi
     drops = iter(dropout_seeds)
     for i, entry in enumerate(arch):
         cls, a = entry["class"], dict(entry.get("args", {}))
-        if cls == "Dense":
+        if cls == "Dense":  # kind: its constructor takes the sizes and a Generator
             n_in, n_out = a.pop("n_inputs"), a.pop("n_neurons")
             h = student.Dense(n_in, n_out, init_rng if init_rng is not None else Rng(0), weight_scale=weight_scale,
                               **a)
@@ -50,10 +42,8 @@ def build(student, arch, params=None, *, loss, accuracy, optimizer=None, precisi
         else:
             h = getattr(student, cls)(**a)
         if params is not None:
-            for name in ("weights", "biases", "gamma", "beta", "running_mean", "running_var"):
-                k = f"layer{i}.{name}"
-                if k in params:
-                    setattr(h, name, params[k])
+            for name in saved_names(entry):
+                setattr(h, name, params[f"layer{i}.{name}"])
         model.add(h)
         handles.append(h)
     kwargs = {"loss": getattr(student, loss)(),
@@ -75,8 +65,7 @@ def fetch_params(handles, arch):
     """{key: array} read back from your layers."""
     out = {}
     for i, entry in enumerate(arch):
-        names = {"Dense": ("weights", "biases"), "BatchNorm": ("gamma", "beta", "running_mean", "running_var")}
-        for name in names.get(entry["class"], ()):
+        for name in saved_names(entry):
             out[f"layer{i}.{name}"] = np.asarray(getattr(handles[i], name), dtype=np.float64)
     return out
 
@@ -86,13 +75,7 @@ def flat(params, keys):
 
 
 def trained_keys(arch):
-    keys = []
-    for i, entry in enumerate(arch):
-        if entry["class"] == "Dense":
-            keys += [f"layer{i}.weights", f"layer{i}.biases"]
-        elif entry["class"] == "BatchNorm":
-            keys += [f"layer{i}.gamma", f"layer{i}.beta"]
-    return keys
+    return [f"layer{i}.{name}" for i, entry in enumerate(arch) for name in trained_names(entry)]
 
 
 def missing_gradient(exc, handles, arch, call):
@@ -102,9 +85,9 @@ def missing_gradient(exc, handles, arch, call):
                                                                           "dbeta", "dinputs"))):
         raise exc
     for i, entry in enumerate(arch):
-        if entry["class"] in ("Dense", "BatchNorm"):
+        if trained_names(entry):
             try:
-                handles[i].dbiases
+                handles[i].gradients()
             except StudentError:
                 fail(f"{call}: the model never calls backward on layer {i} ({entry['class']}): it has no "
                      "gradients when the optimizer updates it",
@@ -186,7 +169,7 @@ def test_train_step_updates_every_trainable_layer(student, oracle):
     activations = [i for i, e in enumerate(STEP_ARCH[:-1]) if e["class"] in ("ReLU", "Tanh")]
     skipped = oracle.compute("skipped", lambda: {
         **{str(i): ref.train_run(STEP_ARCH, params, X, y, **run, bug=("skip_backward", i))[0]
-           for i in range(len(STEP_ARCH) - 1) if STEP_ARCH[i]["class"] in ("ReLU", "Tanh", "BatchNorm")},
+           for i in range(len(STEP_ARCH) - 1) if STEP_ARCH[i]["class"] in ("ReLU", "Tanh", "BatchNorm")},  # kind: the layers whose backward a wrong loop may skip
         "activations": ref.train_run(STEP_ARCH, params, X, y, **run, bug=("skip_backward", activations))[0]})
     model, handles = build(student, STEP_ARCH, params, loss="CategoricalCrossEntropy",
                            accuracy="AccuracyCategorical", optimizer=opt)

@@ -15,7 +15,7 @@ from grader.api import (Rng, StudentError, check_array, check_scalar, check_true
                         read_scratch_file, write_scratch_file,
                         reference)
 from grader.npzfile import NpzError, load_npz
-from grader.suites.ch08_model.architectures import dense, draw_params, layer
+from grader.suites.common import dense, draw_params, layer, saved_names, trained_names
 
 ref = reference("ch08_model")
 
@@ -23,7 +23,6 @@ ref = reference("ch08_model")
 # ----------------------------------------------------------------------------- helpers
 
 
-STATE = {"Dense": ("weights", "biases"), "BatchNorm": ("gamma", "beta", "running_mean", "running_var")}
 
 
 def build(student, arch, params, *, optimizer=None, dropout_seed=7):
@@ -33,13 +32,13 @@ def build(student, arch, params, *, optimizer=None, dropout_seed=7):
     handles = []
     for i, entry in enumerate(arch):
         cls, a = entry["class"], dict(entry.get("args", {}))
-        if cls == "Dense":
+        if cls == "Dense":  # kind: its constructor takes the sizes and a Generator
             h = student.Dense(a.pop("n_inputs"), a.pop("n_neurons"), Rng(0), **a)
         elif cls == "Dropout":
             h = student.Dropout(a["rate"], Rng(dropout_seed))
         else:
             h = getattr(student, cls)(**a)
-        for name in STATE.get(cls, ()):
+        for name in saved_names(entry):
             setattr(h, name, params[f"layer{i}.{name}"])
         model.add(h)
         handles.append(h)
@@ -53,7 +52,7 @@ def build(student, arch, params, *, optimizer=None, dropout_seed=7):
 
 def fetch(handles, arch):
     return {f"layer{i}.{name}": np.asarray(getattr(handles[i], name), dtype=np.float64)
-            for i, entry in enumerate(arch) for name in STATE.get(entry["class"], ())}
+            for i, entry in enumerate(arch) for name in saved_names(entry)}
 
 
 def read_file(student, path, what):
@@ -118,7 +117,7 @@ def expect_value_error(call, fn, hint, must_mention=None):
 # Deep enough that the Dense layers sit at indices 0, 2, ..., 10: sorting the keys as
 # strings puts "layer10..." before "layer2...".
 DEEP_ARCH = [entry for _ in range(6) for entry in (dense(4, 4), layer("Tanh"))] + [layer("Softmax")]
-DEEP_DENSE = [i for i, e in enumerate(DEEP_ARCH) if e["class"] == "Dense"]
+DEEP_DENSE = [i for i, e in enumerate(DEEP_ARCH) if trained_names(e)]
 
 SAVE_ARCH = [dense(2, 8, weight_regularizer_l2=1e-3, bias_regularizer_l1=1e-4), layer("BatchNorm", n_features=8),
              layer("ReLU"), layer("Dropout", rate=0.25), dense(8, 8), layer("LeakyReLU", alpha=0.05), dense(8, 3),
@@ -143,7 +142,7 @@ def test_get_parameters_names_and_values(student, oracle):
     if not isinstance(got, dict):
         fail(f"{call} must return a dict {{name: array}}, got {getattr(got, 'type_name', type(got).__name__)}")
     if set(got) != set(P):
-        by_position = {f"layer{k}.{n}" for k, i in enumerate([0, 1, 4, 6]) for n in STATE[SAVE_ARCH[i]["class"]]}
+        by_position = {f"layer{k}.{n}" for k, i in enumerate([0, 1, 4, 6]) for n in saved_names(SAVE_ARCH[i])}
         hint = (" (the layers are numbered among the layers with parameters: use each layer's index in "
                 "model.layers)") if set(got) == by_position else ""
         fail(f"{call} has keys {sorted(got)}, expected {sorted(P)}{hint}",
