@@ -29,7 +29,7 @@ def cmd_grade(args):
     runner.grade(resolve(args.chapters), args.submission, mode=args.mode, seed=args.seed, student=args.student,
                  secret_file=args.secret_file, independent=args.independent, call_timeout=args.call_timeout,
                  only=args.only, verbose=args.verbose, results=args.results, quiet=args.quiet, brief=args.brief,
-                 debug=args.debug)
+                 debug=args.debug, isolation_request=args.isolation, allow_weak_isolation=args.allow_weak_isolation)
     return 0
 
 
@@ -97,11 +97,13 @@ def cmd_autograde(args):
     if not runner.reference_available():
         raise runner.UsageError("autograde grades in hidden mode and needs the reference/, which is not here")
     packages = resolve(args.chapters)
+    level = runner.choose_isolation("auto", strong_required=True, allow_weak=args.allow_weak_isolation)
     secret = autograde.ensure_secret(args.secret_file)
     try:
         summary = autograde.run(Path(args.submissions), Path(args.out), packages, jobs=args.jobs, secret=secret,
                                 timeout=args.timeout, independent=args.independent,
-                                call_timeout=args.call_timeout)
+                                call_timeout=args.call_timeout, isolation_level=level,
+                                allow_weak_isolation=args.allow_weak_isolation)
     except FileNotFoundError as exc:
         raise runner.UsageError(str(exc)) from None
     autograde.summarize(summary, packages, Path(args.out))
@@ -116,7 +118,8 @@ def cmd_gradescope(args):
     secret = runner.course_secret(args.secret_file)
     if secret is None:
         raise runner.UsageError("the bundle needs the course secret: set COURSE_SECRET or create .course-secret")
-    out = gradescope.build(Path(args.out), independent=args.independent, secret=secret)
+    out = gradescope.build(Path(args.out), independent=args.independent, secret=secret,
+                           allow_weak_isolation=args.allow_weak_isolation)
     print(f"wrote the Gradescope autograder bundle {out}")
     return 0
 
@@ -124,7 +127,15 @@ def cmd_gradescope(args):
 def cmd_gradescope_run(args):
     from .workflows import gradescope
 
-    return gradescope.run(Path(args.autograder_root), independent=args.independent)
+    return gradescope.run(Path(args.autograder_root), independent=args.independent,
+                          allow_weak_isolation=args.allow_weak_isolation)
+
+
+def _isolation_options(parser):
+    parser.add_argument("--isolation", choices=["auto", "sandbox", "user", "process"], default="auto",
+                        help="how student code is isolated (docs/sandbox.md); auto: the strongest available")
+    parser.add_argument("--allow-weak-isolation", action="store_true",
+                        help="grade students' code in hidden mode even without file-system isolation (unsafe)")
 
 
 def build_parser():
@@ -148,6 +159,7 @@ def build_parser():
     g.add_argument("--quiet", action="store_true", help="print nothing (use with --results)")
     g.add_argument("--verbose", action="store_true", help="show pytest's own output too")
     g.add_argument("--debug", action="store_true", help="show tracebacks of internal grader errors")
+    _isolation_options(g)
     g.set_defaults(func=cmd_grade)
 
     s = sub.add_parser("stubs", help="regenerate exercises/ from solutions/")
@@ -175,17 +187,22 @@ def build_parser():
     a.add_argument("--independent", action="store_true",
                    help="grade chapter N with the course's solutions for chapters < N")
     a.add_argument("--secret-file", help="file holding the course secret (default .course-secret)")
+    a.add_argument("--allow-weak-isolation", action="store_true",
+                   help="grade even without file-system isolation (unsafe: submissions can read the reference)")
     a.set_defaults(func=cmd_autograde)
 
     gs = sub.add_parser("gradescope", help="build the Gradescope autograder bundle (zip)")
     gs.add_argument("--out", default="build/autograder.zip")
     gs.add_argument("--independent", action="store_true", help="substitute solutions for earlier chapters")
     gs.add_argument("--secret-file", help="file holding the course secret (default .course-secret)")
+    gs.add_argument("--allow-weak-isolation", action="store_true",
+                    help="let the bundle grade where no sandbox works (unsafe)")
     gs.set_defaults(func=cmd_gradescope)
 
     gr = sub.add_parser("gradescope-run", help="(inside the bundle) grade /autograder/submission")
     gr.add_argument("--autograder-root", default="/autograder")
     gr.add_argument("--independent", action="store_true")
+    gr.add_argument("--allow-weak-isolation", action="store_true")
     gr.set_defaults(func=cmd_gradescope_run)
     return parser
 

@@ -450,6 +450,11 @@ def sandbox_launch(python, worker_script, root, overlays, env, limits, scratch_m
     os.chmod(copy_dir, 0o755)
     try:
         copy_submission(root, copy_dir / "s")
+        # Copies, readable by the sandbox's user whatever the course folder's permissions.
+        shutil.copyfile(worker_script, copy_dir / "worker.py")
+        os.chmod(copy_dir / "worker.py", 0o444)
+        overlay_copies = {name: copy_submission(path, copy_dir / "chapters" / name)
+                          for name, path in sorted((overlays or {}).items())}
     except BaseException:
         remove_tree(copy_dir)
         raise
@@ -461,12 +466,12 @@ def sandbox_launch(python, worker_script, root, overlays, env, limits, scratch_m
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp"]
     args += _python_binds(python)
-    args += ["--perms", "0755", "--dir", "/grader-worker", "--ro-bind", str(worker_script), INSIDE_WORKER]
+    args += ["--perms", "0755", "--dir", "/grader-worker", "--ro-bind", str(copy_dir / "worker.py"), INSIDE_WORKER]
     args += ["--ro-bind", str(copy_dir / "s"), INSIDE_SUBMISSION]
     inside_overlays = {}
     if overlays:
         args += ["--perms", "0755", "--dir", INSIDE_OVERLAYS]
-        for name, path in sorted(overlays.items()):
+        for name, path in sorted(overlay_copies.items()):
             inside = f"{INSIDE_OVERLAYS}/{name}"
             args += ["--ro-bind", str(path), inside]
             inside_overlays[name] = inside

@@ -36,7 +36,7 @@ def pytest_addoption(parser):
     group.addoption("--fixtures-dir", default=None, help="where public-mode values are read and recorded")
     group.addoption("--grade-seed", default=None, type=int, help="seed for the tests' random inputs")
     group.addoption("--call-timeout", default=10.0, type=float, help="seconds allowed per call into student code")
-    group.addoption("--isolation", default="process", choices=["sandbox", "process"],
+    group.addoption("--isolation", default="process", choices=["sandbox", "user", "process"],
                     help="how the worker running student code is isolated (grader/isolation.py)")
     group.addoption("--independent-from", default=None,
                     help="solutions root: grade chapter N with the solutions of chapters < N")
@@ -257,6 +257,11 @@ class GraderState:
             notes = "\n".join(getattr(exc, "__notes__", []) or [])
             if isinstance(exc, GradeFailure):
                 rec["summary"], rec["details"] = exc.summary, exc.details
+            elif isinstance(exc, StudentError) and exc.kind == "infrastructure":
+                rec["summary"] = (f"not graded: {exc.summary} (twice). This is a problem of the machine, not of "
+                                  "your code: grade again")
+                rec["details"] = exc.details
+                rec["infrastructure"] = True
             elif isinstance(exc, StudentError):
                 rec["summary"] = exc.summary if exc.kind in ("not_implemented", "import") else f"your code failed: {exc.summary}"
                 rec["details"] = "" if exc.kind == "not_implemented" else exc.details

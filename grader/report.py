@@ -79,7 +79,8 @@ def print_report(records, *, console=None, details=True, max_detail_lines=14, mo
         console.print(Text(note, style="yellow"))
 
 
-def gradescope_results(records, *, mode, execution_time=None, notes=(), hidden_visibility="after_published"):
+def gradescope_results(records, *, mode, execution_time=None, notes=(), hidden_visibility="after_published",
+                       isolation=None):
     """Gradescope's results.json: score, max_score, tests[] with name, score, max_score,
     status, output, tags (the chapter id) and visibility."""
     tests = []
@@ -97,6 +98,9 @@ def gradescope_results(records, *, mode, execution_time=None, notes=(), hidden_v
             "visibility": hidden_visibility if rec.get("hidden") else "visible",
             "execution_time": rec.get("duration", 0.0),
         })
+        if rec.get("retried"):
+            tests[-1]["output"] = (tests[-1]["output"] + "\n(run twice: the first run was stopped by the machine, "
+                                   "not by your code: " + rec["retried"] + ")").strip()
     totals = chapter_totals(records)
     result = {
         "score": sum(t["score"] for t in tests),
@@ -105,6 +109,14 @@ def gradescope_results(records, *, mode, execution_time=None, notes=(), hidden_v
         "tests": tests,
         "extra_data": {"mode": mode, "chapters": totals},
     }
+    infra = sum(1 for rec in records if rec.get("infrastructure"))
+    if infra:
+        result["extra_data"]["infrastructure_failures"] = infra
+        result["output"] += (f"\n{infra} test(s) could not be graded because of a problem of the machine, "
+                             "not of the code: grade again.")
+    if isolation is not None:
+        result["isolation"] = isolation
+        result["extra_data"]["isolation"] = isolation
     if execution_time is not None:
         result["execution_time"] = round(execution_time, 3)
     return result

@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import isolation
 from .chapters import ROOT, SUITES, chapter_id
 from .oracle import student_seed
 
@@ -71,13 +72,43 @@ def independence_root():
     return root
 
 
+def choose_isolation(requested="auto", *, strong_required=False, allow_weak=False, warn=None):
+    """The isolation level to grade with (see grader/isolation.py). ``auto`` takes the
+    strongest this machine offers. With ``strong_required`` (hidden-mode grading of a
+    student: autograde, Gradescope, a course secret) a level that leaves the course's files
+    in reach is refused, unless ``allow_weak``, which warns loudly through ``warn``."""
+    try:
+        level = isolation.choose(requested)
+    except isolation.IsolationError as exc:
+        raise UsageError(str(exc)) from None
+    if strong_required and level not in isolation.STRONG:
+        _, reason = isolation.probe()
+        if not allow_weak:
+            raise UsageError(
+                "refusing to grade students' code without file-system isolation "
+                f"({reason}). Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or, knowing that "
+                "a submission can then read the reference and change the grader's files, pass "
+                "--allow-weak-isolation.")
+        (warn or _warn)(
+            "WARNING: grading without file-system isolation (--allow-weak-isolation): submissions can read "
+            f"the reference, the solutions and the secret, and change the grader's files ({reason}).")
+    return level
+
+
+def _warn(message):
+    print(message, file=sys.stderr, flush=True)
+
+
 def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.0, independent_from=None,
-               verbose=False, fixtures_dir=None, only=None):
+               verbose=False, fixtures_dir=None, only=None, isolation_level=None):
     """Run the grader suites of ``packages`` on ``submission`` in this process (the student
-    code still runs in its own worker); return (records, meta)."""
+    code still runs in its own worker, isolated at ``isolation_level``: default the
+    strongest available); return (records, meta)."""
     import pytest
 
     from . import plugin
+
+    level = isolation_level or choose_isolation("auto")
 
     if mode == "auto":
         mode = "hidden" if reference_available() else "public"
@@ -91,6 +122,7 @@ def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.
             "--rootdir", str(SUITES), "-c", os.devnull,
             "--submission", str(submission), "--grade-records", str(records_path),
             "--grade-mode", mode, "--call-timeout", str(call_timeout),
+            "--isolation", level,
             "-W", "ignore",
         ]
         if seed is not None:
@@ -111,7 +143,7 @@ def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.
     if int(code) not in (0, 1, 5):
         raise UsageError(f"the grading run failed (pytest exit status {int(code)})")
     return data["records"], {"mode": data["mode"], "seed": data["seed"], "internal": data["internal"],
-                             "substituted": data.get("substituted", {})}
+                             "substituted": data.get("substituted", {}), "isolation": isolation.describe(level)}
 
 
 def record_fixtures(packages, fixtures_dir):
@@ -136,7 +168,8 @@ def substitution_notes(meta):
 
 
 def grade(packages, submission, *, mode="auto", seed=None, student=None, secret_file=None, independent=False,
-          call_timeout=10.0, only=None, verbose=False, results=None, quiet=False, brief=False, debug=False):
+          call_timeout=10.0, only=None, verbose=False, results=None, quiet=False, brief=False, debug=False,
+          isolation_request="auto", allow_weak_isolation=False):
     """``python -m grader grade``: grade ``submission``, print the report, write results.json."""
     from rich.console import Console
 
@@ -147,10 +180,13 @@ def grade(packages, submission, *, mode="auto", seed=None, student=None, secret_
         raise UsageError(f"submission folder {submission} does not exist")
     if seed is None and student:
         seed = seed_for_student(student, secret_file)
+    # A student's hidden-mode inputs (a secret-derived seed) mean a student's code: isolate it.
+    level = choose_isolation(isolation_request, strong_required=bool(student) or (mode == "hidden" and seed is not None),
+                             allow_weak=allow_weak_isolation)
     start = time.perf_counter()
     records, meta = run_suites(packages, submission.resolve(), mode=mode, seed=seed, call_timeout=call_timeout,
                                verbose=verbose, independent_from=independence_root() if independent else None,
-                               only=only)
+                               only=only, isolation_level=level)
     elapsed = time.perf_counter() - start
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     notes = substitution_notes(meta)
@@ -162,10 +198,11 @@ def grade(packages, submission, *, mode="auto", seed=None, student=None, secret_
                 console.print(item["traceback"], markup=False)
     if not quiet:
         print_report(records, console=console, details=not brief, mode=meta["mode"], notes=notes)
+        console.print(f"isolation: {meta['isolation']}", markup=False)
         console.print(f"graded {len(packages)} chapter(s) of {submission} in {elapsed:.1f} s")
     if results:
         write_json_atomic(results, gradescope_results(records, mode=meta["mode"], execution_time=elapsed,
-                                                      notes=notes))
+                                                      notes=notes, isolation=meta["isolation"]))
     return records, meta
 
 
@@ -201,5 +238,6 @@ def grade_subprocess(chapters, submission, *, results=None, options=(), cwd=None
     (text output captured). Release checks, autograde, the notebook grade cell, the benchmarks
     and the course's tests all grade in a fresh process through this function."""
     cmd = grade_command(chapters, submission, results=results, options=options, quiet=quiet, python=python)
-    return subprocess.run(cmd, cwd=str(cwd or ROOT), env=grade_env(secret=secret), capture_output=True,
-                          text=True, timeout=timeout, **run_kwargs)
+    capture = "stdout" not in run_kwargs and "stderr" not in run_kwargs  # else the caller's files
+    return subprocess.run(cmd, cwd=str(cwd or ROOT), env=grade_env(secret=secret), capture_output=capture,
+                          text=capture, timeout=timeout, **run_kwargs)

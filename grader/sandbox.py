@@ -57,6 +57,14 @@ def _limit_child(limits: Limits, cgroup=None, separate_uid=False):
         import resource
 
         os.setsid()
+        if sys.platform.startswith("linux"):
+            # Dies with the grading process, whatever kills it.
+            try:
+                import ctypes
+
+                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            except (OSError, AttributeError):
+                pass
         if cgroup is not None:
             cgroup.enter()
         mem = limits.memory_mb * 1024 * 1024
@@ -220,7 +228,13 @@ class WorkerClient:
         if self.launch is not None and self.launch.info_fd is not None:
             read_inner_pid(self.launch)
         self._buf = bytearray()
-        self._read_reply(0, timeout=60, label="starting the worker")
+        try:
+            self._read_reply(0, timeout=60, label="starting the worker")
+        except StudentError as exc:
+            # No student code has run yet (it is imported by a later request): the machine
+            # or the grader's set-up is at fault.
+            raise StudentError("infrastructure", f"the grader could not start the worker: {exc.summary}",
+                               exc.details) from None
 
     def close(self):
         proc, self.proc = self.proc, None

@@ -19,6 +19,7 @@ real zero is never confused with "could not be graded".
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -27,8 +28,10 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -44,7 +47,8 @@ from ..runner import SECRET_FILE, course_secret, grade_subprocess
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 2000
-FINAL_STATUSES = ("graded", "empty", "not-a-zip", "unsafe-zip", "too-large", "no-chapters", "bad-entry")
+FINAL_STATUSES = ("graded", "empty", "not-a-zip", "unsafe-zip", "too-large", "no-chapters", "bad-entry",
+                  "bad-names")
 
 
 class SubmissionError(Exception):
@@ -54,8 +58,18 @@ class SubmissionError(Exception):
 
 
 def student_id(path: Path):
-    name = path.name[:-4] if path.name.lower().endswith(".zip") else path.name
-    return re.sub(r"[^A-Za-z0-9._@+-]", "_", name) or "_"
+    """The student id of a submission: its name without .zip, with every character other than
+    letters, digits and ``._@+-`` replaced by ``_`` (names that are not valid UTF-8 too)."""
+    name = os.fsdecode(os.fsencode(path.name)) if isinstance(path, Path) else str(path)
+    name = name[:-4] if name.lower().endswith(".zip") else name
+    name = re.sub(r"[^A-Za-z0-9._@+-]", "_", name.encode("utf-8", "surrogateescape").decode("ascii", "replace"))
+    name = name.replace("\ufffd", "_").lstrip(".")
+    return name[:120] or "_"
+
+
+def display_name(path: Path):
+    """A submission's file name as text that can always be printed and written as UTF-8."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
 
 
 # ------------------------------------------------------------------ unpacking safely
@@ -78,7 +92,10 @@ def content_hash(path: Path):
 def _extract_zip(path: Path, dest: Path):
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+    except UnicodeDecodeError:
+        raise SubmissionError("bad-names", "the zip's file names are marked UTF-8 but are not valid UTF-8; "
+                                           "zip the folder again with a standard tool") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise SubmissionError("not-a-zip", "the file is not a readable zip archive") from None
     with zf:
         infos = zf.infolist()
@@ -173,11 +190,13 @@ def grader_fingerprint(chapters, extra=""):
     return h.hexdigest()
 
 
-def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent, call_timeout):
+def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent, call_timeout,
+              isolation_level="sandbox", allow_weak_isolation=False, work_dir=None):
     sid = student_id(entry)
     started = time.perf_counter()
-    state = {"student": sid, "source": entry.name, "status": "", "message": "", "scores": {}, "missing": []}
-    with tempfile.TemporaryDirectory(prefix=f"autograde-{sid}-") as tmp:
+    state = {"student": sid, "source": display_name(entry), "status": "", "message": "", "scores": {},
+             "missing": [], "isolation": ""}
+    with tempfile.TemporaryDirectory(prefix=f"{sid}-", dir=work_dir) as tmp:
         tmp = Path(tmp)
         unpacked = tmp / "unpacked"
         unpacked.mkdir()
@@ -195,20 +214,42 @@ def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent,
         state["missing"] = [chapter_id(c) for c in chapters if not (root / c).is_dir()]
         results_path = out / "results" / f"{sid}.json"
         tmp_results = tmp / "results.json"
-        options = ["--mode", "hidden", "--seed", student_seed(secret, sid), "--call-timeout", call_timeout]
+        options = ["--mode", "hidden", "--seed", student_seed(secret, sid), "--call-timeout", call_timeout,
+                   "--isolation", isolation_level]
+        if allow_weak_isolation:
+            options.append("--allow-weak-isolation")
         if independent:
             options.append("--independent")
-        try:  # the child sees no secret: its seed is given
-            proc = grade_subprocess([chapter_id(c) for c in chapters], root, results=tmp_results, options=options,
-                                    timeout=timeout, start_new_session=True)
-        except subprocess.TimeoutExpired:
-            state.update(status="timeout", message=f"grading took longer than {timeout:g} s")
-            return state
+        for attempt in (1, 2):
+            tmp_results.unlink(missing_ok=True)
+            log_path = tmp / f"grade-{attempt}.log"
+            try:  # the child sees no secret: its seed is given; its output goes to a file, not memory
+                with open(log_path, "w+b") as log:
+                    proc = grade_subprocess([chapter_id(c) for c in chapters], root, results=tmp_results,
+                                            options=options, timeout=timeout, stdout=log, stderr=subprocess.STDOUT,
+                                            preexec_fn=_die_with_parent)
+            except subprocess.TimeoutExpired:
+                state.update(status="timeout", message=f"grading took longer than {timeout:g} s")
+                return state
+            killed = proc.returncode < 0 and proc.returncode != -signal.SIGTERM
+            if killed and attempt == 1:
+                # The grading process itself was killed (student code runs in its own worker
+                # below it): the machine did it. Once more, and say so.
+                state["retried"] = f"the grading process was killed by signal {-proc.returncode}; graded again"
+                continue
+            break
         if proc.returncode != 0 or not tmp_results.is_file():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            tail = _tail(log_path).strip().splitlines()[-3:]
             state.update(status="grader-error", message=" | ".join(tail) or f"exit status {proc.returncode}")
             return state
         results = json.loads(tmp_results.read_text())
+        state["isolation"] = str(results.get("isolation", ""))
+        infra = int(results.get("extra_data", {}).get("infrastructure_failures", 0) or 0)
+        if infra:
+            # Not final: the next run grades this submission again.
+            state.update(status="infrastructure", message=f"{infra} test(s) could not run (a machine problem, "
+                                                          "not the student's code): run autograde again")
+            return state
         results_path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(results_path, results)
         for c in chapters:
@@ -220,6 +261,30 @@ def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent,
         write_feedback(out / "feedback" / f"{sid}.md", sid, results, state)
         state["seconds"] = round(time.perf_counter() - started, 2)
         return state
+
+
+def _tail(path: Path, limit=4000):
+    """The last ``limit`` bytes of a log file, as text."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - limit))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _die_with_parent():
+    """In a grading child, before exec: its own session, and SIGKILL when autograde dies
+    (Linux), so that an interrupted run leaves no grading process behind."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 _VALUE_LINE = re.compile(r"^\s*at \[.*\]: (expected|numerical) ")
@@ -258,10 +323,7 @@ def write_feedback(path: Path, sid, results, state):
             if details:
                 lines += ["", "  ```", *("  " + ln for ln in details[:12]), "  ```", ""]
         lines.append("")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    _write_atomic(path, "\n".join(lines) + "\n")
 
 
 # ----------------------------------------------------------------------------- the run
@@ -275,20 +337,34 @@ def write_gradebook(out: Path, states, chapters):
     ids = [chapter_id(c) for c in chapters]
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["student", *ids, "total", "max_total", "status", "message"])
+    writer.writerow(["student", *ids, "total", "max_total", "status", "message", "isolation"])
     max_total = None
     for st in sorted(states, key=lambda s: s["student"]):
         if st["status"] == "graded":
             scores = [st["scores"].get(i, [0, 0]) for i in ids]
             total = sum(s[0] for s in scores)
             max_total = sum(s[1] for s in scores)
+            message = "; ".join(m for m in (st.get("message", ""), st.get("retried", "")) if m)
             writer.writerow([st["student"], *[f"{s[0]:g}" for s in scores], f"{total:g}", f"{max_total:g}",
-                             "graded", st.get("message", "")])
+                             "graded", message, st.get("isolation", "")])
         else:
-            writer.writerow([st["student"], *[""] * len(ids), "", "", st["status"], st["message"]])
-    tmp = out / ".gradebook.csv.tmp"
-    tmp.write_text(buf.getvalue())
-    os.replace(tmp, out / "gradebook.csv")
+            writer.writerow([st["student"], *[""] * len(ids), "", "", st["status"], st["message"],
+                             st.get("isolation", "")])
+    _write_atomic(out / "gradebook.csv", buf.getvalue())
+
+
+def _write_atomic(path: Path, text: str):
+    """Write through a uniquely named temporary file and rename: concurrent writers never
+    share a temporary file, and a reader sees the old or the new file, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def ensure_secret(secret_file=None, log=print):
@@ -303,12 +379,50 @@ def ensure_secret(secret_file=None, log=print):
 
 
 def run(submissions: Path, out: Path, chapters, *, jobs=2, secret, timeout=600.0, independent=False,
-        call_timeout=10.0, log=print):
+        call_timeout=10.0, log=print, isolation_level="sandbox", allow_weak_isolation=False):
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
         raise FileNotFoundError(f"{submissions} is not a folder of submissions")
     out.mkdir(parents=True, exist_ok=True)
     (out / "state").mkdir(exist_ok=True)
+    with _exclusive(out):
+        # Unpacked submissions of an interrupted run: nothing in them is needed any more.
+        work_dir = out / ".work"
+        shutil.rmtree(work_dir, ignore_errors=True)
+        work_dir.mkdir(mode=0o700)
+        try:
+            return _run_locked(submissions, out, chapters, jobs=jobs, secret=secret, timeout=timeout,
+                               independent=independent, call_timeout=call_timeout, log=log,
+                               isolation_level=isolation_level, allow_weak_isolation=allow_weak_isolation,
+                               work_dir=work_dir)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+
+
+class RunInProgress(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path):
+    """One autograde run per output folder at a time (a lock file; released if the run dies)."""
+    lock = open(out / ".lock", "w")
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # not on Windows: no lock
+            pass
+        except OSError:
+            raise RunInProgress(f"another autograde run is writing to {out}; wait for it to finish") from None
+        yield
+    finally:
+        lock.close()
+
+
+def _run_locked(submissions, out, chapters, *, jobs, secret, timeout, independent, call_timeout, log,
+                isolation_level, allow_weak_isolation, work_dir):
     fingerprint = grader_fingerprint(chapters, f"{independent}:{hashlib.sha256(secret.encode()).hexdigest()}")
     entries = _entries(submissions)
     seen, states, todo = set(), {}, []
@@ -335,7 +449,9 @@ def run(submissions: Path, out: Path, chapters, *, jobs=2, secret, timeout=600.0
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_one, entry, out, chapters, secret=secret, timeout=timeout,
-                               independent=independent, call_timeout=call_timeout): (sid, key)
+                               independent=independent, call_timeout=call_timeout,
+                               isolation_level=isolation_level, allow_weak_isolation=allow_weak_isolation,
+                               work_dir=work_dir): (sid, key)
                    for entry, sid, key in todo}
         for future in as_completed(futures):
             sid, key = futures[future]

@@ -26,13 +26,17 @@ from pathlib import Path
 from ..chapters import ROOT, all_chapters, chapter_id, tree_files
 from ..oracle import student_seed
 from ..report import gradescope_results, write_json_atomic
-from ..runner import SECRET_FILE, course_secret, run_suites, substitution_notes
+from ..runner import SECRET_FILE, UsageError, choose_isolation, course_secret, run_suites, substitution_notes
 from .autograde import SubmissionError, find_root
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once when the autograder image is built.
 set -euo pipefail
-apt-get update -qq >/dev/null 2>&1 || true
+# The sandbox for student code (docs/sandbox.md): bubblewrap, and setpriv from util-linux.
+if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux >/dev/null 2>&1 || true
+fi
 python3 -m pip install --quiet {deps}
 """
 
@@ -41,11 +45,14 @@ RUN = """#!/usr/bin/env bash
 set -u
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 cd "$ROOT/source"
+# The course's files (reference, solutions, secret) readable by their owner only: where the
+# container forbids namespaces, student code then runs as another user that cannot read them.
+chmod -R go-rwx "$ROOT/source" 2>/dev/null || true
 exec python3 -m grader gradescope-run --autograder-root "$ROOT" {options}
 """
 
 
-def build(out: Path, *, independent=False, secret):
+def build(out: Path, *, independent=False, secret, allow_weak_isolation=False):
     import nox.project  # noqa: F401  (only to read the dependency group the same way nox does)
 
     pyproject = nox.project.load_toml(str(ROOT / "pyproject.toml"))
@@ -61,7 +68,9 @@ def build(out: Path, *, independent=False, secret):
             zf.writestr(info, text)
 
         add_text("setup.sh", SETUP.format(deps=deps), executable=True)
-        add_text("run_autograder", RUN.format(options="--independent" if independent else ""), executable=True)
+        options = " ".join(o for o, on in (("--independent", independent),
+                                           ("--allow-weak-isolation", allow_weak_isolation)) if on)
+        add_text("run_autograder", RUN.format(options=options), executable=True)
         for tree in ("grader", "reference", "solutions", "data"):
             for path in tree_files(ROOT / tree):
                 zf.write(path, path.relative_to(ROOT).as_posix())
@@ -82,7 +91,7 @@ def _student_from_metadata(root: Path):
     return "student"
 
 
-def run(autograder_root: Path, *, independent=False):
+def run(autograder_root: Path, *, independent=False, allow_weak_isolation=False):
     """Grade $ROOT/submission and write $ROOT/results/results.json, whatever happens."""
     root = Path(autograder_root)
     results_path = root / "results" / "results.json"
@@ -97,14 +106,23 @@ def run(autograder_root: Path, *, independent=False):
         return 0
     secret = course_secret(Path.cwd() / SECRET_FILE) or "gradescope"
     seed = student_seed(secret, _student_from_metadata(root))
+    try:
+        level = choose_isolation("auto", strong_required=True, allow_weak=allow_weak_isolation)
+    except UsageError as exc:
+        write_json_atomic(results_path, {
+            "score": 0, "tests": [],
+            "output": f"The autograder could not grade safely on this machine: {exc} (a problem of the "
+                      "autograder's set-up, not of your submission; tell your instructor)."})
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TMPDIR"] = tmp
         records, meta = run_suites(packages, submission, mode="hidden", seed=seed,
-                                   independent_from=ROOT / "solutions" if independent else None)
+                                   independent_from=ROOT / "solutions" if independent else None,
+                                   isolation_level=level)
     missing = [chapter_id(p) for p in packages if not (submission / p).is_dir()]
     notes = substitution_notes(meta)
     if missing:
         notes.append(f"Missing from your submission: {', '.join(missing)}.")
-    results = gradescope_results(records, mode=meta["mode"], notes=notes)
+    results = gradescope_results(records, mode=meta["mode"], notes=notes, isolation=meta["isolation"])
     write_json_atomic(results_path, results)
     return 0

@@ -38,6 +38,11 @@ LAYERS = (("Dense", (784, 128)), ("ReLU", None), ("Dense", (128, 64)), ("ReLU", 
 # trained on the 1,000 validation images instead of the 8,000 training images 0.892; the
 # network without its ReLUs (a linear softmax model) 0.896. The run takes about 4 s of one
 # core on the machine where this was measured.
+#
+# Hidden mode scores the same model on the test images with Gaussian pixel noise of 8 gray
+# levels (noisy_test_images, a fresh noise seed per student). Measured with the reference,
+# split seed 9, training seeds 0-9, five noise seeds each: worst 0.933, mean 0.946, best 0.959
+# (the noise moves a run's accuracy by at most 0.006), so the same bar holds in both modes.
 BAR = 0.92
 MEASURED = "0.955 with training seed 0 (0.935-0.959, mean 0.946, over training seeds 0-29)"
 
