@@ -38,6 +38,7 @@ from exercises.ch05_optimizers import (
     Adagrad,
     Adam,
     Dense,
+    Layer,
     ReLU,
     RMSprop,
     SoftmaxCrossEntropy,
@@ -46,13 +47,18 @@ from exercises.ch05_optimizers import (
 )
 
 
-class Point:
-    """A stand-in for a layer: optimizers update ``weights`` from ``dweights`` (and the biases)."""
+class Point(Layer):
+    """A stand-in for a layer with one parameter, its position: an optimizer sees only
+    ``parameters()`` and ``gradients()``, so any layer-like object can be optimized."""
 
     def __init__(self, *coords):
         self.weights = np.array([coords], dtype=float)   # (1, d)
-        self.biases = np.zeros((1, 1))
-        self.dbiases = np.zeros((1, 1))
+
+    def parameters(self):
+        return {"position": self.weights}
+
+    def gradients(self):
+        return {"position": self.dweights}
 
 
 def descend(optimizer, start, grad, steps):
@@ -261,7 +267,7 @@ plt.show()
 # ## Your grade for this chapter
 #
 # Exact update sequences of every optimizer against the reference over five steps (decay,
-# momentum, other hyperparameters, small gradients), state kept on the layer, Adam's first
+# momentum, other hyperparameters, small gradients), state per (layer, parameter name), Adam's first
 # step, short training runs, and random search against the reference with the same seed.
 
 # %%

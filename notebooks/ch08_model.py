@@ -50,8 +50,10 @@ from exercises.ch08_model import (
 # ## Building and finalizing a model
 #
 # `add` the layers in order, `set` the loss, optimizer and accuracy, then `finalize`: it finds
-# the trainable layers (those with `weights`), the output layer, and whether the last layer
-# and the loss form the softmax/cross-entropy pair, whose fused gradient
+# the trainable layers (those whose `parameters()` are not empty: the Model, like the
+# optimizers, reaches every layer only through the course's layer contract), the output
+# layer, and whether the last layer and the loss form the softmax/cross-entropy pair, whose
+# fused gradient
 # $(p - \text{onehot})/N$ replaces the two separate backward passes.
 
 # %%
@@ -142,7 +144,9 @@ print("predictions:", model.output_layer.predictions(full[pick]), "\ntrue       
 #
 # A pickle is a small program that the reader runs, so a model file from anyone else must
 # never be unpickled. The course's format is pure data: float64 arrays named
-# `layer{i}.{name}` and a JSON description stored as `uint8` bytes, read with
+# `layer{i}.{name}` (the names of each layer's `parameters()`, then of its `buffers()`, such
+# as a batch normalization's running statistics) and a JSON description stored as `uint8`
+# bytes, read with
 # `np.load(path, allow_pickle=False)`, and only class names from fixed allow-lists are
 # accepted when the model is rebuilt.
 
