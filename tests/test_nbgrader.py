@@ -277,6 +277,16 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
     for ipynb in (course / "release").rglob("*.ipynb"):
         assert not [name for name in hidden_names if name in ipynb.read_text()]
 
+    # The course folder itself holds no secret and no reference.
+    assert not list(course.rglob(".course-secret")) and not list(course.rglob("reference"))
+    assert SECRET not in (course / "nbgrader_config.py").read_text()
+
+    # After verify, the export flags the tampered kernel: its score cell is empty.
+    nbtools.run_nbgrader(course, "export", "--to", str(grades_csv))
+    rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(grades_csv.open())}
+    eve = rows[(packages[0], "eve")]
+    assert eve["score"] == "" and eve["status"].startswith("NOT GRADED: verify") and eve["verified"] == "MISMATCH", eve
+
     flagged = nbtools.submission_problems(course)
     assert set(flagged) == {(packages[0], "dave")}, flagged
     proc = subprocess.run([sys.executable, "-m", "grader.workflows.nbgrader", "check", str(course)], cwd=ROOT,

@@ -309,9 +309,15 @@ def submission_problems(course, assignments=None):
     return found
 
 
+VERIFIED = "verified.json"
+
+
 def verify_scores(course, assignments=None, students=None, log=print):
-    """Re-grade every autograded submission outside nbgrader, with the options its grade cell
-    used, and compare with the score the notebook recorded: {(assignment, student): message}."""
+    """Re-grade every autograded submission outside nbgrader, in the sandbox, with the
+    options its grade cell used, and compare with the score the notebook recorded (the
+    kernel that ran the grade cell is the student's and is not sandboxed, so its number is
+    never the source of truth). Writes COURSE/verified.json, which the CSV export reads, and
+    returns {(assignment, student): message} for every submission that does not match."""
     course = Path(course)
     config = (course / "nbgrader_config.py").read_text() if (course / "nbgrader_config.py").is_file() else ""
     env = dict(os.environ)
@@ -321,6 +327,7 @@ def verify_scores(course, assignments=None, students=None, log=print):
             env[key] = m.group(1)[1:-1]
     env["NBGRADER_EXECUTION"] = "autograde"
     mismatches = {}
+    verified = _read_verified(course)
     source = course / "source"
     names = assignments or sorted(p.name for p in source.iterdir() if p.is_dir())
     for assignment in names:
@@ -338,12 +345,46 @@ def verify_scores(course, assignments=None, students=None, log=print):
             root, options = grading_plan(package, folder / "exercises", start_dir=folder, environ=env)
             if not env.get(ENV_ROOT):
                 root = folder  # public mode: the assignment's own grader (restored from source/)
-            data = run_grader(package, folder / "exercises", root=root, options=options, environ=env)
-            if abs(float(data["score"]) - recorded) > 1e-6:
+            # The strongest isolation this machine has; the re-grade is refused without one.
+            data = run_grader(package, folder / "exercises", root=root, options=[*options, "--isolation", "auto"],
+                              environ=env)
+            regraded = float(data["score"])
+            where = str(data.get("isolation", ""))
+            entry = {"recorded": recorded, "regraded": regraded, "isolation": where, "ok": True}
+            if not where.startswith(("sandbox", "user")):
+                entry["ok"] = False
+                mismatches[(assignment, student)] = (f"not verified: the re-grade ran without a sandbox ({where}); "
+                                                     "install bubblewrap (docs/sandbox.md)")
+            elif abs(regraded - recorded) > 1e-6:
+                entry["ok"] = False
                 mismatches[(assignment, student)] = (f"notebook recorded {recorded:g}, the grader gives "
-                                                     f"{float(data['score']):g}")
-            log(f"{assignment} {student}: recorded {recorded:g}, re-graded {float(data['score']):g}")
+                                                     f"{regraded:g} (re-graded in the sandbox)")
+            verified.setdefault(assignment, {})[student] = entry
+            log(f"{assignment} {student}: recorded {recorded:g}, re-graded {regraded:g} ({where.split(':')[0]})")
+    tmp = course / f".{VERIFIED}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(verified, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, course / VERIFIED)
     return mismatches
+
+
+def _read_verified(course):
+    try:
+        data = json.loads((Path(course) / VERIFIED).read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def verification_problems(course):
+    """{(assignment, student): why} for submissions whose last verification failed."""
+    out = {}
+    for assignment, per_student in _read_verified(course).items():
+        for student, entry in (per_student or {}).items():
+            if isinstance(entry, dict) and not entry.get("ok", False):
+                out[(assignment, student)] = (f"the notebook recorded {entry.get('recorded')}, the sandboxed "
+                                              f"re-grade gives {entry.get('regraded')} "
+                                              f"({str(entry.get('isolation', '')).split(':')[0] or 'no sandbox'})")
+    return out
 
 
 def _make_export_plugin():
@@ -359,8 +400,11 @@ def _make_export_plugin():
             coursedir = self.parent.coursedir
             course = Path(coursedir.root)
             flagged = submission_problems(course)
+            verified = _read_verified(course)
+            for key, why in verification_problems(course).items():
+                flagged.setdefault(key, f"verify: {why}")
             keys = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-                    "raw_score", "late_submission_penalty", "score", "max_score", "status"]
+                    "raw_score", "late_submission_penalty", "score", "max_score", "status", "verified"]
             students = [str(s) for s in self.student]
             assignments = [str(a) for a in self.assignment]
             n_flagged = 0
@@ -382,6 +426,10 @@ def _make_export_plugin():
                         except MissingEntry:
                             sub = None
                         problem = flagged.get((assignment.name, student.id))
+                        check = verified.get(assignment.name, {}).get(student.id)
+                        row["verified"] = ("" if not isinstance(check, dict) else
+                                           "yes, re-graded in " + str(check.get("isolation", "")).split(":")[0]
+                                           if check.get("ok") else "MISMATCH")
                         if problem:
                             n_flagged += 1
                             row.update(timestamp=sub.timestamp if sub else "", raw_score="",
