@@ -10,7 +10,7 @@
 # # Chapter 10: convolutional networks
 #
 # One small set of weights slid over every position of an image: the convolution. You write
-# `exercises/ch10_convnets/` (`im2col.py`, `layers.py`, `conv_lab.py`, `lenet.py`). Chapter
+# `exercises/ch10_convnets/` (`im2col.py`, `layers.py`, `loops.py`, `lenet.py`). Chapter
 # text: `exercises/ch10_convnets/README.md`. Images are NCHW arrays: (batch, channels,
 # rows, columns).
 

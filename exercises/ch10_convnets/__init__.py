@@ -6,9 +6,9 @@ Exports the course so far (chapter 09's package) plus this chapter's.
 
 from ..ch09_mnist import *  # noqa: F403  (the course so far)
 from ..ch09_mnist import __all__ as _course_so_far
-from .conv_lab import LENET_CONVS, conv2d_loops
 from .im2col import col2im, conv_output_size, im2col
 from .layers import Conv2D, Flatten, MaxPool2D
+from .loops import conv2d_loops
 from .lenet import LENET_BATCH_SIZE, LENET_EPOCHS, LENET_LEARNING_RATE, build_lenet, train_lenet
 
 # The course so far, then this chapter's new names (a name it replaces keeps its place).
@@ -16,7 +16,6 @@ __all__ = _course_so_far + [name for name in [
     "Conv2D",
     "Flatten",
     "LENET_BATCH_SIZE",
-    "LENET_CONVS",
     "LENET_EPOCHS",
     "LENET_LEARNING_RATE",
     "MaxPool2D",

@@ -10,7 +10,7 @@ from ..ch09_mnist import AccuracyCategorical, Adam, CategoricalCrossEntropy, Den
 from .layers import Conv2D, Flatten, MaxPool2D
 
 # The training settings the grader uses.
-LENET_LEARNING_RATE = 1e-3
+LENET_LEARNING_RATE = 3e-3
 LENET_EPOCHS = 3
 LENET_BATCH_SIZE = 64
 

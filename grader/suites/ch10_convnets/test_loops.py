@@ -1,4 +1,4 @@
-"""Chapter 10: the timing lab's loop convolution (the slow form, checked on tiny inputs)."""
+"""Chapter 10: the loop convolution of the timing lab (the slow form, checked on tiny inputs)."""
 
 from grader.api import check_array, np, points, pytest, reference
 
