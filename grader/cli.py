@@ -104,7 +104,7 @@ def cmd_autograde(args):
                                 timeout=args.timeout, independent=args.independent,
                                 call_timeout=args.call_timeout, isolation_level=level,
                                 allow_weak_isolation=args.allow_weak_isolation)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, autograde.RunInProgress) as exc:
         raise runner.UsageError(str(exc)) from None
     autograde.summarize(summary, packages, Path(args.out))
     return 0
