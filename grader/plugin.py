@@ -92,6 +92,9 @@ class ChapterHandle:
         module = self._pool.module(self._package)
         return getattr(module, name)
 
+    def __repr__(self):  # in feedback (a failing hypothesis example): the same text on every run
+        return f"<your {self._package} package>"
+
 
 def chapter_worker(handle):
     """The worker process that runs ``handle``'s chapter (a ``student`` fixture value): what

@@ -131,3 +131,9 @@ def test_no_permutation_is_claimed_when_the_values_do_not_prove_it():
     assert axis_permutation(sym.transpose(1, 2, 0), sym) is None
     # 2-D keeps its own wording.
     assert "transposed" in summary_of(WANT.T)
+
+
+def test_the_student_fixture_prints_the_same_in_every_run():
+    from grader.plugin import ChapterHandle
+
+    assert repr(ChapterHandle(None, "ch01_neurons")) == "<your ch01_neurons package>"
