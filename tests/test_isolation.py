@@ -448,3 +448,44 @@ def test_user_level_is_refused_when_the_course_is_readable_by_others(tmp_path, m
         return
     ok, why = isolation.probe_user_level()
     assert not ok and "reference" in why and "chmod -R go-rwx" in why
+
+
+# ------------------------------------------------------------------ the grading policy
+
+
+def _grade_cli(*args, secret=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"}
+    if secret:
+        env["COURSE_SECRET"] = secret
+    return subprocess.run([sys.executable, "-m", "grader", "grade", "ch01", "--submission", str(ROOT / "solutions"),
+                           "--brief", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_public_mode_grades_at_the_process_level(tmp_path):
+    """A student's laptop without a sandbox: public mode works, and says how it was isolated."""
+    results = tmp_path / "results.json"
+    run = _grade_cli("--mode", "public", "--isolation", "process", "--results", str(results))
+    assert run.returncode == 0, run.stdout + run.stderr
+    import json
+
+    data = json.loads(results.read_text())
+    assert data["score"] == data["max_score"] > 0
+    assert data["isolation"].startswith("process") and "isolation: process" in run.stdout
+
+
+def test_a_students_hidden_grading_refuses_the_process_level():
+    run = _grade_cli("--student", "alice", "--isolation", "process", secret="s3cret")
+    assert run.returncode == 2 and "refusing to grade students' code without file-system isolation" in run.stderr
+    assert "--allow-weak-isolation" in run.stderr
+
+
+def test_allow_weak_isolation_grades_and_warns():
+    run = _grade_cli("--student", "alice", "--isolation", "process", "--allow-weak-isolation", secret="s3cret")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "WARNING: grading without file-system isolation" in run.stderr
+
+
+@needs_sandbox
+def test_a_students_hidden_grading_uses_the_sandbox():
+    run = _grade_cli("--student", "alice", secret="s3cret")
+    assert run.returncode == 0 and "isolation: sandbox" in run.stdout, run.stdout + run.stderr
