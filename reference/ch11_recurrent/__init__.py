@@ -350,11 +350,13 @@ def adam_step(params, grads, state, t, lr, b1=0.9, b2=0.999, eps=1e-7):
         p -= lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
 
 
-def adding_fit(kind, T, rng, steps=300, n_hidden=16, batch_size=32, lr=1e-2, max_norm=5.0):
+def adding_fit(kind, T, rng, steps=300, n_hidden=16, batch_size=32, lr=1e-2, max_norm=5.0,
+               backward=None):
     """The chapter's adding-problem run, replayed with these functions: a sequence layer,
     its last hidden state, a dense layer to one output (weights 1/sqrt(H) * standard
     normal, bias 0), mean squared error, clipping by global norm, Adam. Each step draws a
-    fresh batch with ``adding_data``. -> (params dict, dense (W, b), list of losses)."""
+    fresh batch with ``adding_data``. -> (params dict, dense (W, b), list of losses).
+    ``backward`` replaces ``sequence_backward`` (same signature), to measure a broken one."""
     p = init_layer(kind, 2, n_hidden, rng)
     W = rng.standard_normal((n_hidden, 1)) / np.sqrt(n_hidden)
     b = np.zeros((1, 1))
@@ -362,7 +364,7 @@ def adding_fit(kind, T, rng, steps=300, n_hidden=16, batch_size=32, lr=1e-2, max
     state, losses = {}, []
     for step in range(1, steps + 1):
         X, y = adding_data(batch_size, T, rng)
-        loss, grads = adding_gradients(kind, p, W, b, X, y)
+        loss, grads = adding_gradients(kind, p, W, b, X, y, backward)
         losses.append(loss)
         clipped, _ = clip_by_global_norm([grads[k] for k in grads], max_norm)
         grads = dict(zip(grads, clipped))
@@ -371,7 +373,7 @@ def adding_fit(kind, T, rng, steps=300, n_hidden=16, batch_size=32, lr=1e-2, max
     return p, (W, b), losses
 
 
-def adding_gradients(kind, p, W, b, X, y):
+def adding_gradients(kind, p, W, b, X, y, backward=None):
     """(mean squared error, gradients) of the adding network (sequence layer ``p``, last
     state, dense W (H, 1), b (1, 1)) on one batch; the gradients dict has the layer's
     names and "dense.weights", "dense.biases"."""
@@ -384,7 +386,7 @@ def adding_gradients(kind, p, W, b, X, y):
     dout = 2.0 * (out - y) / n
     dhs = np.zeros_like(hs)
     dhs[:, -1] = dout @ W.T
-    _, g = sequence_backward(kind, X, zeros, p, dhs, c0=zeros)
+    _, g = (backward or sequence_backward)(kind, X, zeros, p, dhs, c0=zeros)
     grads = {name: g[name] for name in p}
     grads["dense.weights"] = last.T @ dout
     grads["dense.biases"] = dout.sum(axis=0, keepdims=True)
@@ -397,3 +399,85 @@ def adding_predict(kind, params, dense, X):
     zeros = np.zeros((X.shape[0], params["weights_h"].shape[0]))
     hs = sequence_forward(kind, X, zeros, params, c0=zeros)
     return hs[:, -1] @ dense[0] + dense[1]
+
+
+# --------------------------------------------------------- the character-level language model
+
+
+def softmax_cross_entropy(logits, y):
+    """(mean loss, gradient of the mean w.r.t. the logits) for rows of logits (M, V) and
+    integer targets (M,)."""
+    z = _f64(logits) - np.max(logits, axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    loss = float(-np.mean(np.log(np.clip(p[rows, y], 1e-7, 1 - 1e-7))))
+    d = p.copy()
+    d[rows, y] -= 1.0
+    return loss, d / len(y)
+
+
+def char_batches(ids, T, batch_size, rng):
+    """One ``rng.integers(0, len(ids) - T, batch_size)`` of window starts -> X, Y (batch, T):
+    the windows and the windows shifted by one character."""
+    ids = np.asarray(ids)
+    starts = rng.integers(0, len(ids) - T, size=batch_size)
+    return ids[starts[:, None] + np.arange(T)], ids[starts[:, None] + np.arange(T) + 1]
+
+
+def char_forward(params, ids):
+    """Embedding -> GRU (from zeros) -> dense at every step: logits (N * T, V), row n * T + t."""
+    x = embedding_forward(ids, params["embedding"])
+    N, T = np.shape(ids)
+    H = params["gru"]["weights_h"].shape[0]
+    hs = sequence_forward("gru", x, np.zeros((N, H)), params["gru"])
+    return (hs @ params["dense.weights"] + params["dense.biases"]).reshape(N * T, -1)
+
+
+def char_init(n_tokens, rng, n_embedding=16, n_hidden=64):
+    """The chapter's model's parameters, drawn as ``build_char_model`` draws them."""
+    emb = rng.standard_normal((n_tokens, n_embedding))
+    gru = init_layer("gru", n_embedding, n_hidden, rng)
+    W = rng.standard_normal((n_hidden, n_tokens)) / np.sqrt(n_hidden)
+    return {"embedding": emb, "gru": gru, "dense.weights": W, "dense.biases": np.zeros((1, n_tokens))}
+
+
+def char_fit(ids, n_tokens, rng, steps=200, batch_size=32, T=32, lr=1e-2, max_norm=5.0, backward=None):
+    """The chapter's training run, replayed: random windows (one ``rng.integers`` per step),
+    softmax cross-entropy over every step, clipping by global norm, Adam.
+    -> (params, losses). ``backward`` replaces ``sequence_backward`` (to measure a broken one)."""
+    ids = np.asarray(ids)
+    params = char_init(n_tokens, rng)
+    state, losses = {}, []
+    for step in range(1, steps + 1):
+        X, Y = char_batches(ids, T, batch_size, rng)
+        Y = Y.reshape(-1)
+        x = embedding_forward(X, params["embedding"])
+        zeros = np.zeros((batch_size, params["gru"]["weights_h"].shape[0]))
+        hs = sequence_forward("gru", x, zeros, params["gru"])
+        flat = hs.reshape(batch_size * T, -1)
+        loss, dlogits = softmax_cross_entropy(flat @ params["dense.weights"] + params["dense.biases"], Y)
+        losses.append(loss)
+        grads = {"dense.weights": flat.T @ dlogits, "dense.biases": dlogits.sum(axis=0, keepdims=True)}
+        dhs = (dlogits @ params["dense.weights"].T).reshape(hs.shape)
+        dx, g = (backward or sequence_backward)("gru", x, zeros, params["gru"], dhs)
+        grads.update({f"gru.{k}": g[k] for k in params["gru"]})
+        grads["embedding"] = embedding_backward(dx, X, n_tokens)
+        names = ["embedding", *(f"gru.{k}" for k in params["gru"]), "dense.weights", "dense.biases"]
+        clipped, _ = clip_by_global_norm([grads[k] for k in names], max_norm)
+        flat_params = {"embedding": params["embedding"], **{f"gru.{k}": v for k, v in params["gru"].items()},
+                       "dense.weights": params["dense.weights"], "dense.biases": params["dense.biases"]}
+        adam_step(flat_params, dict(zip(names, clipped)), state, step, lr)
+    return params, losses
+
+
+def char_sample(params, prompt_ids, n_chars, rng, temperature=1.0, context=32):
+    """The ids ``sample`` writes after ``prompt_ids`` (see the chapter's ``sample``)."""
+    ids = [int(i) for i in prompt_ids]
+    n_tokens = params["embedding"].shape[0]
+    for _ in range(n_chars):
+        z = char_forward(params, np.array(ids[-context:])[None, :])[-1] / temperature
+        p = np.exp(z - np.max(z))
+        p /= p.sum()
+        ids.append(int(rng.choice(n_tokens, p=p)))
+    return ids[len(ids) - n_chars:]

@@ -10,12 +10,15 @@ from ..ch09_mnist import *  # noqa: F403  (the course so far)
 from ..ch09_mnist import __all__ as _EARLIER
 from .adding import (ADDING_BATCH, ADDING_HIDDEN, ADDING_LEARNING_RATE, ADDING_MAX_NORM, ADDING_STEPS, CELLS,
                      adding_data, clipped_train_step, train_adding)
+from .char_model import (CHAR_BATCH, CHAR_EMBEDDING, CHAR_HIDDEN, CHAR_LEARNING_RATE, CHAR_MAX_NORM, CHAR_STEPS,
+                         CHAR_T, TEXT_FILE, TRAIN_FRACTION, build_char_model, build_vocabulary, char_batches, decode,
+                         encode, load_text, sample, train_char_model)
 from .clipping import clip_grad_norm, global_norm
 from .embedding import Embedding
 from .gru import GRU, GRUCell
 from .lstm import LSTM, LSTMCell, sigmoid
 from .rnn import RNN, RNNCell, uniform_init
-from .stack import LastStep, Stack, TimeDense
+from .stack import LastStep, MergeSteps, Stack, TimeDense
 
 __all__ = [
     *_EARLIER,
@@ -29,16 +32,34 @@ __all__ = [
     "adding_data",
     "clipped_train_step",
     "train_adding",
+    "CHAR_BATCH",
+    "CHAR_EMBEDDING",
+    "CHAR_HIDDEN",
+    "CHAR_LEARNING_RATE",
+    "CHAR_MAX_NORM",
+    "CHAR_STEPS",
+    "CHAR_T",
     "Embedding",
     "GRU",
     "GRUCell",
     "LSTM",
     "LSTMCell",
     "LastStep",
+    "MergeSteps",
     "RNN",
     "RNNCell",
     "Stack",
+    "TEXT_FILE",
+    "TRAIN_FRACTION",
     "TimeDense",
+    "build_char_model",
+    "build_vocabulary",
+    "char_batches",
+    "decode",
+    "encode",
+    "load_text",
+    "sample",
+    "train_char_model",
     "clip_grad_norm",
     "global_norm",
     "sigmoid",

@@ -100,3 +100,23 @@ class TimeDense:
         self.dbiases = np.sum(flat_d, axis=0, keepdims=True)
         self.dinputs = dvalues @ self.weights.T
         return self.dinputs
+
+
+class MergeSteps:
+    """(N, T, K) -> (N * T, K): every step of every sequence as one row (row n * T + t is
+    step t of sequence n), so that a loss for (rows, classes) scores every step. No
+    parameters."""
+
+    def parameters(self):
+        return {}
+
+    def gradients(self):
+        return {}
+
+    def forward(self, inputs, training=False):
+        self.input_shape = inputs.shape
+        return inputs.reshape(-1, inputs.shape[-1])
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues.reshape(self.input_shape)
+        return self.dinputs
