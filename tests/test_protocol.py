@@ -125,7 +125,12 @@ def test_frozen_toy_layer_is_left_alone():
 
 
 def test_toy_layer_gradients_are_clipped():
-    clip = getattr(_latest_with("clip_grad_norm"), "clip_grad_norm")
+    """Clipping by global norm (chapter 11's clip_grad_norm) reaches the toy's gradients
+    through gradients() and scales them in place."""
+    owners = [c for c in CHAPTERS if hasattr(_package("solutions", c), "clip_grad_norm")]
+    if not owners:
+        pytest.skip("no chapter has a clip_grad_norm yet")
+    clip = _package("solutions", owners[-1]).clip_grad_norm
     X, y = _problem()
     toy = Toy(3, 2, np.random.default_rng(1))
     loss = course.MeanSquaredError()

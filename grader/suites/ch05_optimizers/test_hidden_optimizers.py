@@ -66,8 +66,8 @@ def _variants(cls, kwargs):
              with_(epsilon_inside_sqrt=True)),
         ]
     return [
-        ("momentum_ignored", "momentum is ignored: keep this step's update in state[\"momentums\"] and add "
-         "momentum * it to the next update", with_(momentum=0.0)),
+        ("momentum_ignored", "momentum is ignored: keep this step's update in "
+         "state[\"momentums\"] and add momentum * it to the next update", with_(momentum=0.0)),
         ("velocity_of_gradients", "the velocity sums raw gradients (v = momentum * v + g, param -= lr * v); here it "
          "sums updates, u = momentum * u - lr * g, which differs once the learning rate decays",
          with_(velocity_of="gradients")),

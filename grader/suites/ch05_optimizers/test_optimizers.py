@@ -105,8 +105,8 @@ class _Run:
             got = _param(getattr(self.layer, name), shape, call, f"{self.label}.{name}", NAN_HINTS.get(self.cls))
             check_array(got - self.prev_got[name], self.want[k][name] - self.prev_want[name], call=call,
                         inputs=self.inputs, what=f"change of {self.label}.{name}", rtol=1e-6, atol=1e-11,
-                        known_bugs=[(d, traj[k][name] - self.prev_want[name]) for d, traj in self.bugs]
-                        + [(IN_PLACE_HINT, np.zeros(shape))])
+                        known_bugs=[(d, traj[k][name] - self.prev_want[name])
+                                    for d, traj in self.bugs] + [(IN_PLACE_HINT, np.zeros(shape))])
             self.prev_got[name], self.prev_want[name] = got, self.want[k][name]
 
 

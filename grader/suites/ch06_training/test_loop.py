@@ -308,7 +308,8 @@ def test_build_network_structure(student, task):
              "Linear(): its output is the last Dense layer's value, unchanged.")
     check_true(names == want, f"{call}: layers are {names}, expected {want}",
                "A ReLU after every Dense but the last; then the task's ending.")
-    shapes = [np.shape(layer.weights) for layer in layers if _type(layer) == "Dense"]  # kind: the architecture
+    shapes = [np.shape(layer.weights) for layer in layers
+              if _type(layer) == "Dense"]  # kind: the architecture
     check_true(shapes == [(3, 5), (5, 4), (4, 2)], f"{call}: Dense weight shapes {shapes}, "
                "expected [(3, 5), (5, 4), (4, 2)]")
     check_true(_type(loss) == loss_name, f"{call}: the loss is a {_type(loss)}, expected {loss_name}")
@@ -319,7 +320,8 @@ def test_build_network_weights_match_reference(student, oracle):
     sizes, seed, scale = [4, 6, 3], 17, 0.3
     want = oracle.compute("want", lambda: ref.init_params(sizes, np.random.default_rng(seed), scale))
     layers, _ = student.build_network(sizes, Rng(seed), task="multiclass", weight_scale=scale)
-    dense = [layer for layer in layers if _type(layer) == "Dense"]  # kind: the architecture
+    dense = [layer for layer in layers
+             if _type(layer) == "Dense"]  # kind: the architecture
     check_true(len(dense) == 2, f"build_network({sizes}, ...) has {len(dense)} Dense layers, expected 2")
 
     def output_side_first():

@@ -9,7 +9,8 @@ from the reference, a functional replay of the same run (same data, same seeds).
 
 from grader.api import (Rng, StudentError, check_array, check_scalar, check_true, fail, keep, np, points, pytest,
                         reference)
-from grader.suites.common import dense, describe, draw_params, draw_targets, layer, saved_names, trained_names
+from grader.suites.common import (dense, describe, draw_params, draw_targets, layer, saved_names,
+                                  trained_names)
 
 ref = reference("ch08_model")
 
@@ -169,7 +170,8 @@ def test_train_step_updates_every_trainable_layer(student, oracle):
     activations = [i for i, e in enumerate(STEP_ARCH[:-1]) if e["class"] in ("ReLU", "Tanh")]
     skipped = oracle.compute("skipped", lambda: {
         **{str(i): ref.train_run(STEP_ARCH, params, X, y, **run, bug=("skip_backward", i))[0]
-           for i in range(len(STEP_ARCH) - 1) if STEP_ARCH[i]["class"] in ("ReLU", "Tanh", "BatchNorm")},  # kind: the layers whose backward a wrong loop may skip
+           for i in range(len(STEP_ARCH) - 1)
+           if STEP_ARCH[i]["class"] in ("ReLU", "Tanh", "BatchNorm")},  # kind: backward skipped
         "activations": ref.train_run(STEP_ARCH, params, X, y, **run, bug=("skip_backward", activations))[0]})
     model, handles = build(student, STEP_ARCH, params, loss="CategoricalCrossEntropy",
                            accuracy="AccuracyCategorical", optimizer=opt)

@@ -142,7 +142,8 @@ def test_get_parameters_names_and_values(student, oracle):
     if not isinstance(got, dict):
         fail(f"{call} must return a dict {{name: array}}, got {getattr(got, 'type_name', type(got).__name__)}")
     if set(got) != set(P):
-        by_position = {f"layer{k}.{n}" for k, i in enumerate([0, 1, 4, 6]) for n in saved_names(SAVE_ARCH[i])}
+        by_position = {f"layer{k}.{n}" for k, i in enumerate([0, 1, 4, 6])
+                       for n in saved_names(SAVE_ARCH[i])}
         hint = (" (the layers are numbered among the layers with parameters: use each layer's index in "
                 "model.layers)") if set(got) == by_position else ""
         fail(f"{call} has keys {sorted(got)}, expected {sorted(P)}{hint}",

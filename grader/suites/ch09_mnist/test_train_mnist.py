@@ -123,7 +123,8 @@ def test_build_mnist_model_he_initialisation(student, oracle):
                                                                                   np.random.default_rng(seed))])
     call = f"build_mnist_model(rng=default_rng({seed}))"
     model = _model(student.build_mnist_model(Rng(seed)), call)
-    dense = [layer for layer in model.layers if _class_name(layer) == "Dense"]  # kind: the architecture
+    dense = [layer for layer in model.layers
+             if _class_name(layer) == "Dense"]  # kind: the architecture
     check_true(len(dense) == 3, f"{call}: expected 3 Dense layers, found {len(dense)}")
     for k, (layer, want, n_in) in enumerate(zip(dense, corners, (784, 128, 64))):
         W = np.asarray(layer.weights, dtype=np.float64)
