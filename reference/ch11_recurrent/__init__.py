@@ -23,13 +23,9 @@ def _f64(a):
 
 
 def sigmoid(x):
-    x = _f64(x)
-    out = np.empty_like(x)
-    pos = x >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
-    e = np.exp(x[~pos])
-    out[~pos] = e / (1.0 + e)
-    return out
+    """1 / (1 + exp(-x)), written as (1 + tanh(x / 2)) / 2: the same function, without
+    overflow for large negative x."""
+    return 0.5 * (1.0 + np.tanh(0.5 * _f64(x)))
 
 
 # --------------------------------------------------------------------------- embedding
