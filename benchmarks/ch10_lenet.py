@@ -91,7 +91,8 @@ def accuracy(args):
             out = run_reference(X, y, train, val, test, seed, s.EPOCHS, args.frozen, s.LEARNING_RATE)
         scores.append(float(np.mean(np.argmax(out, axis=1) == y[test])))
         print(f"seed {seed}: {scores[-1]:.3f}  ({time.perf_counter() - start:.1f} s)", flush=True)
-    print(f"worst / mean / best: {min(scores):.3f} / {np.mean(scores):.3f} / {max(scores):.3f}; bar {s.BAR}")
+    if scores:
+        print(f"worst / mean / best: {min(scores):.3f} / {np.mean(scores):.3f} / {max(scores):.3f}; bar {s.BAR}")
     if args.check:
         a = run_solution(X, y, train, val, test, 0, s.EPOCHS, args.frozen)
         b = run_reference(X, y, train, val, test, 0, s.EPOCHS, args.frozen, s.LEARNING_RATE)

@@ -1,8 +1,8 @@
 """Reference for chapter 10: im2col / col2im, convolution, max pooling, flattening and a
 LeNet-5 training run, as plain float64 functions on NCHW arrays.
 
-Windows are taken with numpy's ``sliding_window_view`` and scattered back with
-``np.add.at``, a different route from the chapter's loop over kernel positions. A few
+Windows are taken with numpy's ``sliding_window_view`` and scattered back with a
+``np.bincount`` over flat pixel indices, a different route from the chapter's loop over kernel positions. A few
 functions take a ``bug`` option that computes a common wrong answer, so that the grader
 can name it when a submission returns exactly that.
 """
@@ -76,8 +76,9 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0, bug=None):
         for p in range(kh):
             for q in range(kw):
                 out[tuple(i[..., p, q] for i in idx)] = values[..., p, q]
-    else:
-        np.add.at(out, idx, values)
+    else:  # a scatter-add: np.bincount sums the values that land on the same flat index
+        flat = np.ravel_multi_index(idx, out.shape).ravel()
+        out = np.bincount(flat, weights=values.ravel(), minlength=out.size).reshape(out.shape)
     if bug == "no_crop":
         return out
     return out[:, :, padding:padding + H, padding:padding + W]

@@ -205,19 +205,23 @@ def test_conv2d_parameters_and_gradients_by_name(student, oracle):
 # ---------------------------------------------------------------------------- speed
 
 SPEED_BATCH = 128
-SPEED_LIMIT = 1.0  # seconds for one forward; the im2col form takes about 0.05 s
+SPEED_LIMIT = 1.0  # seconds for one forward on a quiet machine; the im2col form takes about 0.05 s
+SPEED_FACTOR = 10  # ... or this many times a fixed numpy workload timed just before, on a busy one
 
 
-@points(2)
-@pytest.mark.call_timeout(30)
-def test_conv2d_forward_is_vectorised(student, oracle):
-    """LeNet's first convolution on a batch of 128 images must take well under a second.
-    The inputs are fixed (not per student); a corner of the first output is checked too."""
-    x = np.random.default_rng(10).standard_normal((SPEED_BATCH, 1, 28, 28))
-    Wt, b = oracle.random("params", lambda rng: (rng.standard_normal((6, 1, 5, 5)) / 5, rng.standard_normal(6)))
-    want = oracle.compute("want", lambda: ref.conv_forward(x[:1], Wt, b, 1, 2)[:, :, :8, :8])
-    layer = _conv(student, 1, 6, 5, 1, 2, Wt, b)
-    call = f"Conv2D(1, 6, 5, padding=2).forward(inputs of shape {x.shape})"
+def _calibration():
+    """Best of three timings of a fixed numpy workload (sorting 500,000 numbers, about as long
+    as an im2col forward of the speed test): how fast this machine is right now."""
+    values = np.random.default_rng(0).random(500_000)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        np.sort(values)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _timed_forward(layer, x, call):
     start = time.perf_counter()
     try:
         got = layer.forward(x)
@@ -226,10 +230,29 @@ def test_conv2d_forward_is_vectorised(student, oracle):
             fail(f"{call} did not finish within 30 s: far too slow for training; vectorise it with im2col",
                  "One matrix product, im2col(inputs) @ weights.reshape(F, -1).T, replaces the loops over pixels.")
         raise
-    elapsed = time.perf_counter() - start
+    return got, time.perf_counter() - start
+
+
+@points(2)
+@pytest.mark.call_timeout(30)
+def test_conv2d_forward_is_vectorised(student, oracle):
+    """LeNet's first convolution on a batch of 128 images must take well under a second (on a
+    busy machine, under ten times a fixed numpy workload timed just before). The inputs are
+    fixed (not per student); a corner of the first output is checked too."""
+    x = np.random.default_rng(10).standard_normal((SPEED_BATCH, 1, 28, 28))
+    Wt, b = oracle.random("params", lambda rng: (rng.standard_normal((6, 1, 5, 5)) / 5, rng.standard_normal(6)))
+    want = oracle.compute("want", lambda: ref.conv_forward(x[:1], Wt, b, 1, 2)[:, :, :8, :8])
+    layer = _conv(student, 1, 6, 5, 1, 2, Wt, b)
+    call = f"Conv2D(1, 6, 5, padding=2).forward(inputs of shape {x.shape})"
+    limit = max(SPEED_LIMIT, SPEED_FACTOR * _calibration())
+    got, elapsed = _timed_forward(layer, x, call)
     got = check_array(got, np.zeros((SPEED_BATCH, 6, 28, 28)), call=call, atol=np.inf)
     check_array(got[:1, :, :8, :8], want, call=call, what="output of the first image (top-left 8 x 8 corner)")
-    if elapsed > SPEED_LIMIT:
-        fail(f"{call} took {elapsed:.2f} s, more than {SPEED_LIMIT:g} s: vectorise it with im2col",
+    if elapsed > limit:  # once more, in case the machine was busy for a moment
+        limit = max(SPEED_LIMIT, SPEED_FACTOR * _calibration())
+        elapsed = min(elapsed, _timed_forward(layer, x, call)[1])
+    if elapsed > limit:
+        fail(f"{call} took {elapsed:.2f} s, more than {limit:.2g} s: vectorise it with im2col",
              "Python loops over the pixels are far too slow to train a network (the im2col form is about 0.05 s "
-             "here): one matrix product, im2col(inputs) @ weights.reshape(F, -1).T, replaces them.")
+             "here on a quiet machine): one matrix product, im2col(inputs) @ weights.reshape(F, -1).T, replaces "
+             "them.")

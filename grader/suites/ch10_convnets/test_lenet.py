@@ -119,9 +119,23 @@ def test_lenet_overfits_a_small_batch(student, oracle):
 TRAIN_SEED = 0
 TRAIN_SIZE, VAL_SIZE, EPOCHS = 4000, 500, 3
 LEARNING_RATE = 3e-3  # build_lenet's Adam (LENET_LEARNING_RATE)
-# The bar: see docs/benchmarks.md (chapter 10). Filled in from the measurement.
-BAR = 0.925
-MEASURED = "0.936-0.938 (training seeds 0-2)"
+# The bar, measured while writing this suite with benchmarks/ch10_lenet.py (the course's
+# solution with chapter 08's Model; one BLAS thread; test accuracy on the 1,000 test images):
+#
+#   graded run, training seed 0:                       0.963
+#   training seeds 0-9:                                worst 0.950, mean 0.960, best 0.970
+#   the same with the convolutions frozen at their
+#   random initial values (the broken variant):        worst 0.899, mean 0.914, best 0.928
+#                                                      (seed 0: 0.921)
+#
+# Random convolution features are good features, so the two are only 2.2 points apart. The bar
+# sits in between: 10 test images below the reference's worst seed and 12 above the broken
+# variant's best. A frozen network is also caught directly: the test fails when the Conv2D
+# weights did not move. The settings were chosen for the gap and for time (about 10 s on a quiet
+# core); with Adam 0.001 and 2 epochs the two overlap (4,000 images: 0.911-0.939 over 10 seeds
+# against 0.891-0.912 over 3; 3,000 images: 0.889-0.929 against 0.839-0.897 over 10 each).
+BAR = 0.94
+MEASURED = "0.963 with training seed 0 (0.950-0.970, mean 0.960, over training seeds 0-9)"
 
 
 def _history_text(model):
@@ -167,8 +181,7 @@ def test_lenet_test_accuracy_reaches_bar(student, oracle):
         return
     summary = f"LeNet-5 on MNIST: test accuracy {score:.3f}, below the bar {BAR}"
     details = [call, _history_text(model), f"The reference implementation reaches {MEASURED}.",
-               "LeNet-5 whose convolutions never learn (their weights stay random) reaches about 0.90 here: check "
-               "that the optimizer updates the Conv2D layers (dweights and dbiases, parameters() and gradients())."]
+               "LeNet-5 whose convolutions never learn (their weights stay random) reaches 0.90-0.93 here."]
     if score < 0.2:
         summary += " (chance is 0.1: the network learned nothing)"
     fail(summary, "\n".join(details))
