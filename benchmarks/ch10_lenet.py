@@ -8,7 +8,7 @@ from the suite, grader/suites/ch10_convnets/test_lenet.py) for training seeds 0.
 prints the test accuracy of each, then worst / mean / best. ``--frozen`` trains the broken
 variant the bar must reject: LeNet-5 whose convolution weights and biases never change
 from their random initial values. ``--impl reference`` uses the functional reference
-(``reference/ch10_convnets.lenet_fit_predict``), ``solution`` (default, about three times
+(``reference/ch10_convnets.lenet_fit_predict``), ``solution`` (default, two to four times
 faster) the course's solution with chapter 08's ``Model``; the two give the same
 accuracies (checked on the graded seed by ``--check``).
 
