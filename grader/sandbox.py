@@ -24,7 +24,7 @@ import numpy as np
 
 from .isolation import (PROCESS, SANDBOX, USER, kill_user, read_inner_pid, remove_tree, sandbox_launch,
                         user_launch, wait_gone)
-from .worker import CodecError, decode, encode
+from .worker import CodecError, decode, encode, frame, parse_frame
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 MAX_REPLY_BYTES = 256 * 1024 * 1024
@@ -306,11 +306,11 @@ class WorkerClient:
         msg_id = self._next
         self._next += 1
         try:
-            line = json.dumps({"id": msg_id, **{k: encode(v) for k, v in msg.items()}}).encode()
+            data = frame({"id": msg_id, **msg})
         except CodecError as exc:
             raise StudentError("codec", f"cannot send this value to your code: {exc}") from None
         try:
-            self.proc.stdin.write(line + b"\n")
+            self.proc.stdin.write(data)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self._crashed(label)
@@ -368,9 +368,16 @@ class WorkerClient:
         sel = selectors.DefaultSelector()
         sel.register(fd, selectors.EVENT_READ)
         buf = self._buf
-        end = buf.find(b"\n")
         try:
-            while end < 0:
+            while True:
+                try:
+                    parsed = parse_frame(buf, MAX_REPLY_BYTES)
+                except (CodecError, ValueError) as exc:
+                    self.close()
+                    raise StudentError("codec", f"{label} sent more data than the grader accepts or a "
+                                       f"malformed reply ({exc})") from None
+                if parsed is not None:
+                    break
                 left = deadline - time.monotonic()
                 if left <= 0:
                     tail = self._output_tail()
@@ -382,24 +389,16 @@ class WorkerClient:
                     )
                 if not sel.select(min(left, 1.0)):
                     continue
-                chunk = os.read(fd, 1 << 20)
+                chunk = os.read(fd, 1 << 22)
                 if not chunk:
                     self._crashed(label)
-                newline = chunk.find(b"\n")
-                if newline >= 0:
-                    end = len(buf) + newline
                 buf += chunk
-                if len(buf) > MAX_REPLY_BYTES:
-                    self.close()
-                    raise StudentError("codec", f"{label} returned more data than the grader accepts "
-                                       f"({MAX_REPLY_BYTES >> 20} MiB)")
         finally:
             sel.close()
-        line = bytes(buf[:end])
-        del buf[: end + 1]
+        reply, buffers, used = parsed
+        del buf[:used]
         try:
-            reply = json.loads(line)
-            if not isinstance(reply, dict) or reply.get("id") != msg_id:
+            if reply.get("id") != msg_id:
                 raise CodecError("reply out of order")
             if "error" in reply:
                 err = reply["error"]
@@ -408,7 +407,7 @@ class WorkerClient:
                 raise StudentError(
                     str(err.get("kind"))[:40], _error_summary(err, label), str(err.get("traceback") or "")[:20000]
                 )
-            return decode(reply["ok"], self._resolve)
+            return decode(reply["ok"], self._resolve, buffers=buffers)
         except (ValueError, KeyError, TypeError, CodecError) as exc:
             self.close()
             raise StudentError("codec", f"the worker sent a reply the grader cannot read ({exc})") from None

@@ -23,6 +23,7 @@ import importlib.util
 import json
 import math
 import os
+import struct
 import sys
 import traceback
 
@@ -45,9 +46,11 @@ class CodecError(ValueError):
 # ---------------------------------------------------------------------------- codec
 
 
-def encode(obj, make_ref=None, depth=0):
+def encode(obj, make_ref=None, depth=0, buffers=None):
     """Turn ``obj`` into JSON-ready data. Objects that are not data go through
-    ``make_ref`` (worker side) or raise CodecError when it is None (grader side)."""
+    ``make_ref`` (worker side) or raise CodecError when it is None (grader side). With a
+    ``buffers`` list, array bytes are appended to it (sent as binary after the JSON of a
+    frame) and the JSON holds their index; without, they are base64 text (fixture files)."""
     if depth > MAX_DEPTH:
         raise CodecError("value nested too deeply")
     if obj is None or isinstance(obj, (bool, str)):
@@ -59,19 +62,20 @@ def encode(obj, make_ref=None, depth=0):
     if isinstance(obj, (np.ndarray, np.generic)) and not isinstance(obj, np.void):
         arr = np.asarray(obj)
         if arr.dtype.name in ALLOWED_DTYPES:
-            arr = np.array(arr, order="C", copy=True)
-            data = {
-                "dtype": arr.dtype.name,
-                "shape": list(arr.shape),
-                "b64": base64.b64encode(arr.astype(arr.dtype.newbyteorder("<")).tobytes()).decode(),
-            }
+            raw = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
+            data = {"dtype": arr.dtype.name, "shape": list(arr.shape)}
+            if buffers is None:
+                data["b64"] = base64.b64encode(raw).decode()
+            else:
+                data["buf"] = len(buffers)
+                buffers.append(raw)
             return {"$nd": data, "scalar": isinstance(obj, np.generic)}
     if isinstance(obj, list):
-        return [encode(x, make_ref, depth + 1) for x in obj]
+        return [encode(x, make_ref, depth + 1, buffers) for x in obj]
     if isinstance(obj, tuple) and type(obj) is tuple:
-        return {"$tuple": [encode(x, make_ref, depth + 1) for x in obj]}
+        return {"$tuple": [encode(x, make_ref, depth + 1, buffers) for x in obj]}
     if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
-        return {"$dict": {k: encode(v, make_ref, depth + 1) for k, v in obj.items()}}
+        return {"$dict": {k: encode(v, make_ref, depth + 1, buffers) for k, v in obj.items()}}
     if make_ref is not None:
         return make_ref(obj)
     special = getattr(obj, "__wire__", None)
@@ -80,7 +84,7 @@ def encode(obj, make_ref=None, depth=0):
     raise CodecError(f"cannot send a {type(obj).__name__} to the worker")
 
 
-def decode(data, resolve=None, depth=0):
+def decode(data, resolve=None, depth=0, buffers=None):
     """Inverse of ``encode``. Strict: anything unexpected raises CodecError.
     ``resolve(tag, payload)`` turns ``$ref``/``$rng``/``$fn`` objects into values."""
     if depth > MAX_DEPTH:
@@ -88,13 +92,13 @@ def decode(data, resolve=None, depth=0):
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if isinstance(data, list):
-        return [decode(x, resolve, depth + 1) for x in data]
+        return [decode(x, resolve, depth + 1, buffers) for x in data]
     if not isinstance(data, dict) or not data:
         raise CodecError(f"unexpected {type(data).__name__} in message")
     if "$nd" in data:
         nd = data["$nd"]
         try:
-            dtype, shape, raw = nd["dtype"], nd["shape"], nd["b64"]
+            dtype, shape = nd["dtype"], nd["shape"]
         except (KeyError, TypeError) as exc:
             raise CodecError("malformed array") from exc
         if dtype not in ALLOWED_DTYPES or not isinstance(shape, list):
@@ -104,7 +108,17 @@ def decode(data, resolve=None, depth=0):
         size = math.prod(shape)
         if size > MAX_ELEMENTS:
             raise CodecError(f"array of {size} elements is too large")
-        buf = base64.b64decode(raw, validate=True)
+        index = nd.get("buf")
+        if index is not None:
+            if buffers is None or not isinstance(index, int) or isinstance(index, bool) \
+                    or not 0 <= index < len(buffers):
+                raise CodecError("malformed array buffer")
+            buf = buffers[index]
+        else:
+            try:
+                buf = base64.b64decode(nd["b64"], validate=True)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CodecError("malformed array") from exc
         dt = np.dtype(dtype).newbyteorder("<")
         if len(buf) != size * dt.itemsize:
             raise CodecError("array data does not match its shape")
@@ -118,18 +132,83 @@ def decode(data, resolve=None, depth=0):
     if "$tuple" in data:
         if not isinstance(data["$tuple"], list):
             raise CodecError("malformed tuple")
-        return tuple(decode(x, resolve, depth + 1) for x in data["$tuple"])
+        return tuple(decode(x, resolve, depth + 1, buffers) for x in data["$tuple"])
     if "$dict" in data:
         items = data["$dict"]
         if not isinstance(items, dict):
             raise CodecError("malformed dict")
-        return {str(k): decode(v, resolve, depth + 1) for k, v in items.items()}
+        return {str(k): decode(v, resolve, depth + 1, buffers) for k, v in items.items()}
     for tag in ("$ref", "$rng", "$fn"):
         if tag in data:
             if resolve is None:
                 raise CodecError(f"unexpected {tag}")
             return resolve(tag, data)
     raise CodecError("unknown value in message")
+
+
+# -------------------------------------------------------------------------- frames
+# One message: a header (the JSON's length, the number of binary buffers, and each
+# buffer's length, little-endian), the JSON text, then the buffers (array bytes) in order.
+
+FRAME_HEAD = struct.Struct("<QI")
+FRAME_LEN = struct.Struct("<Q")
+MAX_BUFFERS = 100_000
+
+
+def frame(message, make_ref=None):
+    """The bytes of one message: ``message`` is a dict whose values are encoded."""
+    buffers = []
+    body = {k: encode(v, make_ref, buffers=buffers) for k, v in message.items()}
+    return raw_frame(body, buffers)
+
+
+def raw_frame(body, buffers=()):
+    """The bytes of one message whose ``body`` is already JSON-ready (values encoded into
+    ``buffers``)."""
+    text = json.dumps(body, allow_nan=False).encode()
+    head = FRAME_HEAD.pack(len(text), len(buffers)) + b"".join(FRAME_LEN.pack(len(b)) for b in buffers)
+    return b"".join([head, text, *buffers])
+
+
+def parse_frame(data, max_bytes):
+    """(json dict, buffers, bytes used) of the frame at the start of ``data`` (a bytes-like
+    object), or None when more bytes are needed. Raises CodecError on a malformed frame."""
+    if len(data) < FRAME_HEAD.size:
+        return None
+    text_len, count = FRAME_HEAD.unpack_from(data, 0)
+    if count > MAX_BUFFERS or text_len > max_bytes:
+        raise CodecError("malformed frame")
+    start = FRAME_HEAD.size + count * FRAME_LEN.size
+    if len(data) < start:
+        return None
+    lengths = [FRAME_LEN.unpack_from(data, FRAME_HEAD.size + i * FRAME_LEN.size)[0] for i in range(count)]
+    total = start + text_len + sum(lengths)
+    if total > max_bytes:
+        raise CodecError(f"a message of {total} bytes is larger than allowed ({max_bytes})")
+    if len(data) < total:
+        return None
+    view = memoryview(data)
+    message = json.loads(bytes(view[start:start + text_len]))
+    if not isinstance(message, dict):
+        raise CodecError("malformed message")
+    buffers, at = [], start + text_len
+    for n in lengths:
+        buffers.append(bytes(view[at:at + n]))
+        at += n
+    return message, buffers, total
+
+
+def needed(data):
+    """How many bytes the frame starting ``data`` has in all, once its header is complete
+    (else the header's size), so that a reader knows how much more to wait for."""
+    if len(data) < FRAME_HEAD.size:
+        return FRAME_HEAD.size
+    text_len, count = FRAME_HEAD.unpack_from(data, 0)
+    start = FRAME_HEAD.size + min(count, MAX_BUFFERS) * FRAME_LEN.size
+    if len(data) < start:
+        return start
+    return start + text_len + sum(FRAME_LEN.unpack_from(data, FRAME_HEAD.size + i * FRAME_LEN.size)[0]
+                                  for i in range(count))
 
 
 # ------------------------------------------------------- functions for gradient checks
@@ -176,6 +255,7 @@ class Worker:
         self.scratch = os.path.realpath(os.getcwd())
         self.refs = {}
         self.next_id = 1
+        self.buffers = []
         pkg_spec = importlib.machinery.ModuleSpec(PACKAGE, None, is_package=True)
         pkg_spec.submodule_search_locations = [self.root]
         pkg = importlib.util.module_from_spec(pkg_spec)
@@ -277,7 +357,7 @@ class Worker:
             self.refs.pop(ref, None)
 
     def arg(self, msg, key):
-        return decode(msg[key], self.resolve)
+        return decode(msg[key], self.resolve, buffers=self.buffers)
 
     def handle(self, msg):
         op = getattr(self, "op_" + str(msg.get("op")), None)
@@ -285,8 +365,8 @@ class Worker:
             raise CodecError(f"unknown operation {msg.get('op')!r}")
         result = op(msg)
         if isinstance(result, _Kept):
-            return self.make_ref(result.value)
-        return encode(result, self.make_ref)
+            return _Encoded(self.make_ref(result.value))
+        return result
 
     def student_traceback(self, exc):
         """The traceback trimmed to the frames of the submission's own files."""
@@ -321,6 +401,13 @@ class Worker:
 class _Kept:
     def __init__(self, value):
         self.value = value
+
+
+class _Encoded:
+    """A reply value that is already wire data (a reference)."""
+
+    def __init__(self, wire):
+        self.wire = wire
 
 
 class _Overlay(importlib.abc.MetaPathFinder):
@@ -376,17 +463,46 @@ def main(argv):
     sys.meta_path.insert(0, _Blocker())
     worker = Worker(root, overlays)
 
-    def send(reply):
-        proto_out.write(json.dumps(reply, allow_nan=False).encode() + b"\n")
+    def send(body, buffers=()):
+        try:
+            data = raw_frame(body, buffers)
+        except (ValueError, TypeError) as exc:
+            data = raw_frame(_error_reply(body.get("id"), "codec", CodecError(str(exc)), None))
+        proto_out.write(data)
         proto_out.flush()
 
+    def read_exactly(n):
+        chunks, left = [], n
+        while left:
+            chunk = proto_in.read(left)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
     send({"id": 0, "ok": "ready"})
-    for line in proto_in:
+    buffers = []
+    while True:
+        head = read_exactly(FRAME_HEAD.size)
+        if head is None:
+            return
+        text_len, count = FRAME_HEAD.unpack(head)
+        rest = read_exactly(count * FRAME_LEN.size)
+        if rest is None:
+            return
+        data = head + rest
+        more = read_exactly(needed(data) - len(data))
+        if more is None:
+            return
         msg_id = None
         try:
-            msg = json.loads(line)
+            msg, worker.buffers, _ = parse_frame(data + more, 1 << 40)
             msg_id = msg.get("id")
-            reply = {"id": msg_id, "ok": worker.handle(msg)}
+            result = worker.handle(msg)
+            buffers = []
+            ok = result.wire if isinstance(result, _Encoded) else encode(result, worker.make_ref, buffers=buffers)
+            reply = {"id": msg_id, "ok": ok}
         except CodecError as exc:
             reply = _error_reply(msg_id, "codec", exc, None)
         except NotImplementedError as exc:
@@ -399,10 +515,11 @@ def main(argv):
             reply = _error_reply(msg_id, "exception", exc, worker)
         except BaseException as exc:  # anything student code raises
             reply = _error_reply(msg_id, "exception", exc, worker)
-        try:
-            send(reply)
-        except (CodecError, ValueError, TypeError) as exc:
-            send(_error_reply(msg_id, "codec", exc, None))
+        finally:
+            worker.buffers = []
+        if "error" in reply:
+            buffers = []
+        send(reply, buffers)
 
 
 if __name__ == "__main__":

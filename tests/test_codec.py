@@ -63,3 +63,41 @@ def test_scratch_files_round_trip_and_stay_inside_the_scratch_directory():
             w.request({"op": "write_file", "name": "../escape.bin", "data": np.zeros(1, np.uint8)})
     finally:
         w.close()
+
+
+# ------------------------------------------------------------------- binary frames
+
+
+def test_frames_carry_arrays_as_binary_and_round_trip():
+    from grader.worker import frame, parse_frame
+
+    value = {"a": np.arange(12.0).reshape(3, 4), "b": [np.int8(3), (np.zeros((0, 2)), "text")], "c": 1.5}
+    data = frame({"id": 7, "ok": value})
+    assert b"b64" not in data  # arrays travel as raw bytes, not base64 text
+    message, buffers, used = parse_frame(data + b"next", 1 << 20)
+    assert used == len(data) and message["id"] == 7
+    back = decode(message["ok"], buffers=buffers)
+    assert np.array_equal(back["a"], value["a"]) and back["b"][0] == 3 and back["b"][1][0].shape == (0, 2)
+    assert back["c"] == 1.5
+
+
+def test_a_partial_frame_asks_for_more_and_an_oversized_one_is_refused():
+    from grader.worker import frame, parse_frame
+
+    data = frame({"id": 1, "ok": np.ones(1000)})
+    for cut in (0, 5, 13, 40, len(data) - 1):
+        assert parse_frame(data[:cut], 1 << 20) is None
+    with pytest.raises(CodecError):
+        parse_frame(data, 1000)  # larger than the limit: refused before it is read in full
+    forged = bytearray(data)
+    forged[0:8] = (1 << 62).to_bytes(8, "little")  # a header claiming an enormous JSON part
+    with pytest.raises(CodecError):
+        parse_frame(bytes(forged), 1 << 20)
+
+
+def test_a_buffer_index_out_of_range_is_rejected():
+    payload = {"$nd": {"dtype": "float64", "shape": [1], "buf": 3}}
+    with pytest.raises(CodecError):
+        decode(payload, buffers=[b"\0" * 8])
+    with pytest.raises(CodecError):
+        decode(payload)  # a buffer reference where no frame carries buffers
