@@ -185,8 +185,7 @@ def fit(layers, epochs=400):
             grad = layer.backward(grad)
         opt.pre_update_params()
         for layer in layers:
-            if hasattr(layer, "dweights"):
-                opt.update_params(layer)
+            opt.update_params(layer)  # a layer without parameters has nothing to update
         opt.post_update_params()
     return layers
 
@@ -196,9 +195,9 @@ for label, layers in [("no regularization", make()), ("L2 2e-3 on the weights", 
     fit(layers)
     train_acc = accuracy(forward(layers, X_train), y_train)
     test_acc = accuracy(forward(layers, X_test), y_test)
-    dense = [layer for layer in layers if isinstance(layer, Dense)]
-    penalty = sum(regularization_loss(layer) for layer in dense)
-    weight_norm = np.sqrt(sum(np.sum(layer.weights ** 2) for layer in dense))
+    penalty = sum(regularization_loss(layer) for layer in layers)  # 0 for a layer without penalties
+    weights = [layer.parameters()["weights"] for layer in layers if "weights" in layer.parameters()]
+    weight_norm = np.sqrt(sum(np.sum(W ** 2) for W in weights))
     print(f"{label:24s} training {train_acc:.3f}  test {test_acc:.3f}  |W| {weight_norm:6.2f}  penalty {penalty:.3f}")
 
 # %% [markdown]
