@@ -44,6 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .chapters import IGNORED_PARTS
+
 SANDBOX = "sandbox"
 USER = "user"
 PROCESS = "process"
@@ -59,8 +61,9 @@ INSIDE_SCRATCH = "/scratch"
 UID_BASE = 1_000_000  # unprivileged ids for workers: UID_BASE + the grading process's pid
 MAX_SUBMISSION_BYTES = 64 * 1024 * 1024
 MAX_SUBMISSION_FILES = 5000
-SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".nox", ".venv", "venv", ".ipynb_checkpoints",
-                          ".pytest_cache", ".hypothesis"})
+# Folders left out of the submission's copy: the grader's ignored folders, and version
+# control and virtual environments (large, and nothing a chapter imports).
+SKIPPED_DIRS = IGNORED_PARTS | {".git", ".hg", ".svn", ".nox", ".venv", "venv"}
 
 
 class IsolationError(RuntimeError):
