@@ -124,6 +124,9 @@ def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.
             "--grade-mode", mode, "--call-timeout", str(call_timeout),
             "--isolation", level,
             "-W", "ignore",
+            # The suites use the grader's checks, not bare asserts: no assertion rewriting
+            # (which re-parses every module when bytecode is not written).
+            "--assert=plain",
         ]
         if seed is not None:
             args += ["--grade-seed", str(seed)]
@@ -134,7 +137,16 @@ def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.
         if only:
             args += ["-k", " or ".join(only)]
         args += ["-v", "--tb=short"] if verbose else ["-p", "no:terminal"]
-        code = pytest.main(args, plugins=[plugin])
+        # Only the grader's own plugin: no third-party plugins found through entry points.
+        saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        try:
+            code = pytest.main(args, plugins=[plugin])
+        finally:
+            if saved is None:
+                os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+            else:
+                os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
         if not records_path.exists():
             raise UsageError(f"the grading run did not finish (pytest exit status {int(code)})")
         data = json.loads(records_path.read_text())
