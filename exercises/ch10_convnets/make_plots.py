@@ -23,7 +23,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..ch09_mnist import SPLIT_SEED, confusion_matrix, plot_confusion_matrix, preprocess, read_idx, split_indices  # noqa: E402
+from ..ch09_mnist import (SPLIT_SEED, confusion_matrix, plot_confusion_matrix, preprocess,  # noqa: E402
+                          read_idx, split_indices)
 from .lenet import train_lenet  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "data"

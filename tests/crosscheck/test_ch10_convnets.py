@@ -23,8 +23,9 @@ RTOL = 1e-10
 ATOL = 1e-12
 
 # (N, C, H, W, F, K, stride, padding)
-CONV_CASES = [(2, 3, 4, 4, 3, 4, 2, 1), (2, 2, 5, 7, 4, 3, 1, 0), (1, 3, 6, 5, 2, 3, 2, 1), (3, 1, 8, 8, 2, 5, 1, 2),
-              (2, 3, 7, 9, 2, 1, 1, 0), (3, 2, 9, 6, 3, 3, 3, 2), (4, 1, 28, 28, 6, 5, 1, 2), (4, 6, 14, 14, 16, 5, 1, 0)]
+CONV_CASES = [(2, 3, 4, 4, 3, 4, 2, 1), (2, 2, 5, 7, 4, 3, 1, 0), (1, 3, 6, 5, 2, 3, 2, 1),
+              (3, 1, 8, 8, 2, 5, 1, 2), (2, 3, 7, 9, 2, 1, 1, 0), (3, 2, 9, 6, 3, 3, 3, 2),
+              (4, 1, 28, 28, 6, 5, 1, 2), (4, 6, 14, 14, 16, 5, 1, 0)]
 
 
 def _t(a, grad=False):
@@ -47,7 +48,8 @@ def test_conv_forward_and_backward_match_torch(N, C, H, W, Fo, K, stride, paddin
     np.testing.assert_allclose(db, tb.grad.numpy(), rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.parametrize("N,C,H,W,K,stride,padding", [(2, 2, 4, 5, 3, 1, 0), (2, 2, 4, 5, 3, 2, 1), (1, 3, 6, 6, 2, 2, 0)])
+@pytest.mark.parametrize("N,C,H,W,K,stride,padding",
+                         [(2, 2, 4, 5, 3, 1, 0), (2, 2, 4, 5, 3, 2, 1), (1, 3, 6, 6, 2, 2, 0)])
 def test_im2col_and_col2im_match_unfold_and_fold(N, C, H, W, K, stride, padding):
     rng = np.random.default_rng(H * W + K)
     x = rng.standard_normal((N, C, H, W))

@@ -54,11 +54,17 @@ def test_conv2d_init_he_weights_and_zero_biases(student, oracle, C, F, K):
 
 @points(1)
 def test_conv2d_init_weight_scale_argument(student, oracle):
+    """weight_scale replaces He's scale; without an rng the layer draws from default_rng(0)."""
     seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
-    want = oracle.compute("want", lambda: 0.05 * np.random.default_rng(seed).standard_normal((3, 2, 3, 3)))
+    want, default = oracle.compute("want", lambda: (
+        0.05 * np.random.default_rng(seed).standard_normal((3, 2, 3, 3)),
+        np.sqrt(2.0 / 18) * np.random.default_rng(0).standard_normal((3, 2, 3, 3))))
     layer = student.Conv2D(2, 3, 3, rng=Rng(seed), weight_scale=0.05)
     check_array(layer.weights, want, call=f"Conv2D(2, 3, 3, rng=default_rng({seed}), weight_scale=0.05)",
                 what="weights", rtol=1e-9)
+    layer = student.Conv2D(2, 3, 3)
+    check_array(layer.weights, default, call="Conv2D(2, 3, 3) (no rng: np.random.default_rng(0))", what="weights",
+                rtol=1e-9)
 
 
 # ----------------------------------------------------------------------------- forward
@@ -105,7 +111,8 @@ def test_conv2d_forward_matches_reference(student, oracle, N, C, H, W, F, K, str
 
 # (N, C, H, W, F, K, stride, padding): overlapping windows (stride 1 < K) with padding,
 # stride 2, a batch of one without padding, padding larger than 1
-BACKWARD_CASES = [(2, 3, 5, 5, 2, 3, 1, 1), (2, 3, 5, 5, 2, 3, 2, 1), (1, 2, 6, 4, 3, 3, 1, 0), (2, 1, 4, 5, 2, 2, 1, 2)]
+BACKWARD_CASES = [(2, 3, 5, 5, 2, 3, 1, 1), (2, 3, 5, 5, 2, 3, 2, 1), (1, 2, 6, 4, 3, 3, 1, 0),
+                  (2, 1, 4, 5, 2, 2, 1, 2)]
 BACKWARD_IDS = ["k3-s1-p1", "k3-s2-p1", "batch-of-one-6x4-k3", "4x5-k2-p2"]
 
 
@@ -204,8 +211,8 @@ def test_conv2d_parameters_and_gradients_by_name(student, oracle):
 
 # ---------------------------------------------------------------------------- speed
 
-SPEED_BATCH = 128
-SPEED_LIMIT = 1.0  # seconds for one forward on a quiet machine; the im2col form takes about 0.05 s
+SPEED_BATCH = 64
+SPEED_LIMIT = 0.5  # seconds for one forward on a quiet machine: im2col about 0.03 s, loops over 1 s
 SPEED_FACTOR = 10  # ... or this many times a fixed numpy workload timed just before, on a busy one
 
 
@@ -236,7 +243,7 @@ def _timed_forward(layer, x, call):
 @points(2)
 @pytest.mark.call_timeout(30)
 def test_conv2d_forward_is_vectorised(student, oracle):
-    """LeNet's first convolution on a batch of 128 images must take well under a second (on a
+    """LeNet's first convolution on a batch of 64 images must take under half a second (on a
     busy machine, under ten times a fixed numpy workload timed just before). The inputs are
     fixed (not per student); a corner of the first output is checked too."""
     x = np.random.default_rng(10).standard_normal((SPEED_BATCH, 1, 28, 28))
@@ -248,11 +255,11 @@ def test_conv2d_forward_is_vectorised(student, oracle):
     got, elapsed = _timed_forward(layer, x, call)
     got = check_array(got, np.zeros((SPEED_BATCH, 6, 28, 28)), call=call, atol=np.inf)
     check_array(got[:1, :, :8, :8], want, call=call, what="output of the first image (top-left 8 x 8 corner)")
-    if elapsed > limit:  # once more, in case the machine was busy for a moment
+    if limit < elapsed < 3 * limit:  # once more, in case the machine was busy for a moment
         limit = max(SPEED_LIMIT, SPEED_FACTOR * _calibration())
         elapsed = min(elapsed, _timed_forward(layer, x, call)[1])
     if elapsed > limit:
         fail(f"{call} took {elapsed:.2f} s, more than {limit:.2g} s: vectorise it with im2col",
-             "Python loops over the pixels are far too slow to train a network (the im2col form is about 0.05 s "
+             "Python loops over the pixels are far too slow to train a network (the im2col form is about 0.03 s "
              "here on a quiet machine): one matrix product, im2col(inputs) @ weights.reshape(F, -1).T, replaces "
              "them.")
