@@ -1,0 +1,142 @@
+"""Chapter 12 measurements: the two training bars over seeds, the broken variants that
+must stay below them, and the speed of one training step next to PyTorch's.
+
+    python benchmarks/ch12_attention.py [--seeds 10] [--skip-bars] [--skip-speed]
+
+1. The bars. ``test_reversal_reaches_bar`` and ``test_causal_sorter_greedy_decoding_reaches_bar``
+   train the course's solution code (``train_reversal``, ``train_sorter``: the settings
+   are the chapter's constants) with training seeds 0..N-1 and score it on held-out data
+   (1,000 sequences): the share of sequences reversed exactly, and the share of prompts
+   whose sorted answer greedy decoding writes exactly. The broken variants, same
+   settings: reversal without a positional encoding, and the decoder trained without
+   the causal mask.
+2. Speed. One training step of the reversal model (1 block, d_model 32, 2 heads, batches
+   of 64 sequences of 8 tokens, Adam, clipping): the course's solution and, when it is
+   installed, PyTorch CPU (the same shapes with torch.nn.TransformerEncoderLayer,
+   norm_first=True, one thread).
+
+BLAS and PyTorch are held to one thread, so the figures do not depend on the number of cores.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+             "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+import solutions.ch12_attention as course  # noqa: E402
+
+TEST_SEED, N_TEST = 2024, 1000
+
+
+def reversal_score(layers):
+    X, Y = course.reversal_data(N_TEST, course.REVERSAL_T, course.REVERSAL_V, np.random.default_rng(TEST_SEED))
+    pred = np.asarray(course.predict(layers, X)).reshape(N_TEST, course.REVERSAL_T, -1).argmax(-1)
+    return float(np.mean(np.all(pred == Y, axis=1))), float(np.mean(pred == Y))
+
+
+def sorter_score(layers):
+    X, Y = course.sort_data(N_TEST, course.SORT_LEN, course.SORT_V, np.random.default_rng(TEST_SEED))
+    out = course.greedy_decode(layers, X[:, :course.SORT_LEN], course.SORT_LEN, course.SORT_V)
+    return float(np.mean(np.all(out == Y, axis=1))), float(np.mean(out == Y))
+
+
+def _summary(name, results, seconds):
+    seqs = [r[0] for r in results]
+    toks = [r[1] for r in results]
+    print(f"{name:44s} sequences worst {min(seqs):.3f} mean {statistics.mean(seqs):.3f} best {max(seqs):.3f}"
+          f" | tokens worst {min(toks):.3f} mean {statistics.mean(toks):.3f}"
+          f" | {statistics.mean(seconds):.2f} s per run", flush=True)
+
+
+def bars(seeds):
+    runs = [
+        ("reversal (reference settings)", lambda s: course.train_reversal(np.random.default_rng(s)), reversal_score),
+        ("reversal without positional encoding",
+         lambda s: course.train_reversal(np.random.default_rng(s), positional=False), reversal_score),
+        ("causal sorter, greedy decoding", lambda s: course.train_sorter(np.random.default_rng(s)), sorter_score),
+        ("sorter trained without the causal mask",
+         lambda s: course.train_sorter(np.random.default_rng(s), causal=False), sorter_score),
+    ]
+    for name, train, score in runs:
+        results, seconds = [], []
+        for seed in range(seeds):
+            t = time.perf_counter()
+            layers, _ = train(seed)
+            seconds.append(time.perf_counter() - t)
+            results.append(score(layers))
+            print(f"  {name}, seed {seed}: sequences {results[-1][0]:.3f}, tokens {results[-1][1]:.3f}", flush=True)
+        _summary(name, results, seconds)
+
+
+def speed(repeats=20):
+    rng = np.random.default_rng(0)
+    layers = course.build_transformer(course.REVERSAL_V, rng)
+    loss, opt = course.SoftmaxCrossEntropy(), course.Adam(learning_rate=course.LEARNING_RATE)
+    X, Y = course.reversal_data(course.BATCH, course.REVERSAL_T, course.REVERSAL_V, rng)
+    course.clipped_train_step(layers, loss, opt, X, Y.reshape(-1), course.MAX_NORM)
+    t = time.perf_counter()
+    for _ in range(repeats):
+        course.clipped_train_step(layers, loss, opt, X, Y.reshape(-1), course.MAX_NORM)
+    ours = (time.perf_counter() - t) / repeats
+    print(f"numpy (course solution) training step: {1000 * ours:.2f} ms")
+    try:
+        import torch
+    except ImportError:
+        print("PyTorch is not installed: no side-by-side figure")
+        return
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    d = course.D_MODEL
+    emb = torch.nn.Embedding(course.REVERSAL_V, d).double()
+    block = torch.nn.TransformerEncoderLayer(d, course.N_HEADS, course.D_FF, dropout=0.0, batch_first=True,
+                                             norm_first=True).double()
+    norm, head = torch.nn.LayerNorm(d).double(), torch.nn.Linear(d, course.REVERSAL_V).double()
+    params = [*emb.parameters(), *block.parameters(), *norm.parameters(), *head.parameters()]
+    opt_t = torch.optim.Adam(params, lr=course.LEARNING_RATE)
+    pe = torch.tensor(course.sinusoidal_encoding(course.REVERSAL_T, d))
+    xt, yt = torch.tensor(X), torch.tensor(Y.reshape(-1))
+
+    def step():
+        opt_t.zero_grad()
+        logits = head(norm(block(emb(xt) + pe))).reshape(-1, course.REVERSAL_V)
+        torch.nn.functional.cross_entropy(logits, yt).backward()
+        torch.nn.utils.clip_grad_norm_(params, course.MAX_NORM)
+        opt_t.step()
+
+    step()
+    t = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    theirs = (time.perf_counter() - t) / repeats
+    print(f"PyTorch CPU (float64, one thread) training step: {1000 * theirs:.2f} ms; ratio numpy / torch "
+          f"{ours / theirs:.1f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--skip-bars", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.skip_bars:
+        bars(args.seeds)
+    if not args.skip_speed:
+        speed()
+
+
+if __name__ == "__main__":
+    main()
