@@ -2,7 +2,7 @@
 
 Run it from the repository root once everything in the chapter is written:
 
-    python -m exercises.ch11_recurrent.make_plots            # about two minutes
+    python -m exercises.ch11_recurrent.make_plots            # a few minutes
 
 Writes, next to this file:
 
@@ -112,7 +112,7 @@ def char_model(path, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Chapter 11's figures.")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=600, help="training steps of each adding-problem run")
+    parser.add_argument("--steps", type=int, default=2000, help="training steps of each adding-problem run")
     args = parser.parse_args(argv)
     IMG.mkdir(exist_ok=True)
     plot_gradient_through_time(IMG / "gradient_through_time.png")
