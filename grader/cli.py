@@ -48,8 +48,10 @@ def cmd_stubs(args):
             return 1
         print("exercises/ is up to date with solutions/")
         return 0
-    files = stubgen.write(solutions, exercises)
-    print(f"wrote {len(files)} files to exercises/")
+    changed = stubgen.write(solutions, exercises)
+    for rel in changed:
+        print(f"  {rel}")
+    print(f"exercises/: {len(changed)} file(s) changed" if changed else "exercises/ was already up to date")
     return 0
 
 
@@ -66,15 +68,18 @@ def cmd_fixtures(args):
             return 1
         print("grader/fixtures/ is up to date with the reference")
         return 0
-    where = fixtures.record(packages)
-    print(f"recorded fixtures for {len(packages)} chapter(s) in {where}/")
+    changed = fixtures.record(packages)
+    for p in changed:
+        print(f"  rewrote grader/fixtures/{p}.json")
+    print(f"grader/fixtures/: {len(changed)} of {len(packages)} chapter(s) changed" if changed else
+          f"grader/fixtures/ was already current for {len(packages)} chapter(s)")
     return 0
 
 
 def cmd_release(args):
     from .workflows import release
 
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # the checks grade inside it, from another working folder
     if not args.check_only:
         release.build(out, force=args.force)
         print(f"built the student release in {out}")
@@ -115,9 +120,9 @@ def cmd_gradescope(args):
 
     if not runner.reference_available():
         raise runner.UsageError("the Gradescope bundle grades in hidden mode and needs the reference/")
-    secret = runner.course_secret(args.secret_file)
-    if secret is None:
-        raise runner.UsageError("the bundle needs the course secret: set COURSE_SECRET or create .course-secret")
+    from .workflows.autograde import ensure_secret
+
+    secret = ensure_secret(args.secret_file)  # the same secret as autograde's, created on first use
     out = gradescope.build(Path(args.out), independent=args.independent, secret=secret,
                            allow_weak_isolation=args.allow_weak_isolation)
     print(f"wrote the Gradescope autograder bundle {out}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from ..chapters import ROOT
 from ..oracle import FIXTURES, same_fixtures
 from ..runner import UsageError, record_fixtures, reference_available
 
@@ -24,16 +23,20 @@ def stale(packages):
 
 
 def record(packages):
-    """Record the fixtures of ``packages`` into grader/fixtures/; return the folder."""
+    """Record the fixtures of ``packages`` and write into grader/fixtures/ only those that
+    ``same_fixtures`` calls different from the file there (the test ``stale`` uses), so that
+    differences in the last bits never rewrite a file; return the chapters rewritten."""
     _require_reference()
+    changed = []
     with tempfile.TemporaryDirectory(prefix="fixtures-") as tmp:
         record_fixtures(packages, tmp)
         FIXTURES.mkdir(exist_ok=True)
         for p in packages:
             fresh = Path(tmp) / f"{p}.json"
-            if fresh.is_file():
+            if fresh.is_file() and not same_fixtures(FIXTURES / fresh.name, fresh):
                 (FIXTURES / fresh.name).write_bytes(fresh.read_bytes())
-    return FIXTURES.relative_to(ROOT)
+                changed.append(p)
+    return changed
 
 
 def _require_reference():

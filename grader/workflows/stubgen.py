@@ -140,17 +140,23 @@ def generate(solutions: Path, exercises: Path):
 
 
 def write(solutions: Path, exercises: Path):
+    """Make ``exercises`` what ``solutions`` generates, touching only the files that differ;
+    return the relative paths written or removed (empty when it was already up to date)."""
     wanted = generate(solutions, exercises)
     exercises.mkdir(exist_ok=True)
+    changed = []
     for rel, data in wanted.items():
         target = exercises / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists() or target.read_bytes() != data:
             target.write_bytes(data)
+            changed.append(rel)
     for path in _files(exercises):
-        if path.relative_to(exercises).as_posix() not in wanted:
+        rel = path.relative_to(exercises).as_posix()
+        if rel not in wanted:
             path.unlink()
-    return sorted(wanted)
+            changed.append(rel)
+    return sorted(changed)
 
 
 def check(solutions: Path, exercises: Path):
