@@ -3,6 +3,7 @@
 Students:
     nox -s grade              grade all chapters of exercises/
     nox -s grade-03           grade one chapter (grade-01 ... one session per chapter)
+    nox -s classroom          grade and hand the points to GitHub Classroom (its workflow runs it)
 Course developers and CI:
     nox -s tests              the course's own test suite (what CI runs)
     nox -s stubs              regenerate exercises/ from solutions/
@@ -88,6 +89,20 @@ def _grade(session, chapters):
 def grade(session):
     """Grade every chapter of exercises/ (extra options after --, e.g. -- --results out.json)."""
     _grade(session, [])
+
+
+@nox.session(venv_backend="none", default=False)
+def classroom(session):
+    """GitHub Classroom: grade (public mode) into results.json and hand the points to Classroom's
+    grading reporter through $GITHUB_OUTPUT (docs/classroom-workflow.yml)."""
+    python = _course_python(session)
+    results = ROOT / "results.json"
+    results.unlink(missing_ok=True)
+    session.run(python, "-m", "grader", "grade", "--results", str(results), *session.posargs, external=True,
+                success_codes=[0, 2])  # 2: the grader could not run; Classroom then shows an error
+    output = os.environ.get("GITHUB_OUTPUT")
+    session.run(python, "-m", "grader", "classroom", str(results), *(["--github-output", output] if output else []),
+                external=True, silent=not output)
 
 
 def _make_chapter_session(package):

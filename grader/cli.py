@@ -3,6 +3,7 @@ layers below (``runner`` for grading, ``workflows`` for the instructor's command
 imports it.
 
     python -m grader grade [CHAPTER ...] [--submission DIR] [--results FILE]
+    python -m grader classroom RESULTS [--github-output FILE]
     python -m grader stubs [--check]
     python -m grader fixtures [--check]
     python -m grader release --out DIR
@@ -30,6 +31,29 @@ def cmd_grade(args):
                  secret_file=args.secret_file, independent=args.independent, call_timeout=args.call_timeout,
                  only=args.only, verbose=args.verbose, results=args.results, quiet=args.quiet, brief=args.brief,
                  debug=args.debug, isolation_request=args.isolation, allow_weak_isolation=args.allow_weak_isolation)
+    return 0
+
+
+def cmd_classroom(args):
+    import base64
+    import json
+
+    from .report import classroom_results
+
+    path = Path(args.results)
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, ValueError):
+        results = None  # grading did not write its results: Classroom shows an error, not a score
+    data = classroom_results(results)
+    encoded = base64.b64encode(json.dumps(data).encode()).decode()
+    if args.github_output:
+        with open(args.github_output, "a", encoding="utf-8") as fh:
+            fh.write(f"result={encoded}\n")
+    else:
+        print(encoded)
+    if results is not None:
+        print(f"Classroom result: {results['score']:g} / {results['max_score']:g} points", file=sys.stderr)
     return 0
 
 
@@ -166,6 +190,11 @@ def build_parser():
     g.add_argument("--debug", action="store_true", help="show tracebacks of internal grader errors")
     _isolation_options(g)
     g.set_defaults(func=cmd_grade)
+
+    c = sub.add_parser("classroom", help="GitHub Classroom's result (base64 JSON) from a results.json")
+    c.add_argument("results", help="the results.json that `grade --results` wrote")
+    c.add_argument("--github-output", help="append `result=...` to this file (GitHub Actions: $GITHUB_OUTPUT)")
+    c.set_defaults(func=cmd_classroom)
 
     s = sub.add_parser("stubs", help="regenerate exercises/ from solutions/")
     s.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")

@@ -122,6 +122,25 @@ def gradescope_results(records, *, mode, execution_time=None, notes=(), hidden_v
     return result
 
 
+def classroom_results(results):
+    """GitHub Classroom's test-runner result (what its grading reporter reads, base64-encoded,
+    from ``<RUNNER>_RESULTS``): the points of every test of a Gradescope-format ``results``,
+    so that Classroom awards the real score. ``results`` None: grading could not run."""
+    if results is None:
+        return {"version": 1, "status": "error", "max_score": 0, "tests": [{
+            "name": "grader", "status": "error", "score": 0, "line_no": 0, "filename": "", "test_code": "",
+            "message": "the grader could not run: see the log of the grading step"}]}
+    tests = []
+    for t in results["tests"]:
+        passed = t["status"] == "passed"
+        tests.append({"name": t["name"], "status": "pass" if passed else "fail", "score": t["score"],
+                      "message": "" if passed else (t.get("output") or "failed").splitlines()[0],
+                      "line_no": 0, "filename": "", "test_code": "", "execution_time": t.get("execution_time", 0)})
+    complete = results["score"] >= results["max_score"] > 0
+    return {"version": 1, "status": "pass" if complete else "fail", "max_score": results["max_score"],
+            "tests": tests}
+
+
 def write_json_atomic(path, data):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

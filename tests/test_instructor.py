@@ -99,7 +99,7 @@ def test_release_builds_and_proves_itself(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "release checked" in proc.stdout
     assert not (out / "reference").exists() and not (out / "solutions").exists()
-    assert (out / "grader" / "fixtures").is_dir() and (out / ".github" / "workflows" / "grade.yml").is_file()
+    assert (out / "grader" / "fixtures").is_dir() and (out / ".github" / "workflows" / "classroom.yml").is_file()
     assert not list(out.rglob("test_hidden_*.py"))
 
 
@@ -191,8 +191,14 @@ def test_autograde_a_class_twice_and_resume(tmp_path):
 @pytest.mark.slow
 def test_gradescope_bundle_writes_valid_results_locally(tmp_path):
     bundle = tmp_path / "autograder.zip"
-    proc = run_grader("gradescope", "--out", str(bundle))
+    secret_file = tmp_path / "course-secret"
+    # No secret yet: the bundle creates it, as autograde does, and prints where.
+    proc = run_grader("gradescope", "--out", str(bundle), "--secret-file", str(secret_file),
+                      env={"COURSE_SECRET": ""})
     assert proc.returncode == 0, proc.stderr
+    assert f"created the course secret in {secret_file}" in proc.stdout
+    secret = secret_file.read_text().strip()
+    assert len(secret) >= 32
     fake = tmp_path / "autograder"
     (fake / "source").mkdir(parents=True)
     with zipfile.ZipFile(bundle) as zf:
@@ -202,9 +208,14 @@ def test_gradescope_bundle_writes_valid_results_locally(tmp_path):
     shutil.copy(fake / "source" / "run_autograder", fake / "run_autograder")
     shutil.copytree(SOLUTIONS / "ch01_neurons", fake / "submission" / "ch01_neurons")
     (fake / "submission_metadata.json").write_text(json.dumps({"users": [{"id": "7", "email": "s@x"}]}))
+    assert (fake / "source" / ".course-secret").read_text().strip() == secret
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"}
     env["AUTOGRADER_ROOT"] = str(fake)
     env["PATH"] = f"{os.path.dirname(sys.executable)}:{env.get('PATH', '')}"
+    # What Gradescope runs once (here it finds the packages and the sandbox already installed).
+    setup = subprocess.run(["bash", str(fake / "source" / "setup.sh")], cwd=fake / "source", env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
     run = subprocess.run(["bash", str(fake / "run_autograder")], env=env, capture_output=True, text=True,
                          timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr

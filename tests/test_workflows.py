@@ -52,3 +52,48 @@ def test_fixtures_rewrite_only_what_the_check_calls_different(tmp_path, monkeypa
     assert fixtures.record(["ch98_a", "ch99_b"]) == ["ch99_b"]
     assert (current / "ch98_a.json").read_bytes() == before
     assert fixtures.stale(["ch98_a", "ch99_b"]) == []
+
+
+def _classroom_points(output_file):
+    """What GitHub Classroom's grading reporter records from the runner `grade`: it decodes
+    GRADE_RESULTS (the step output `result`) and sums the tests' scores against max_score."""
+    import base64
+
+    line = [ln for ln in output_file.read_text().splitlines() if ln.startswith("result=")][-1]
+    data = json.loads(base64.b64decode(line.split("=", 1)[1]))
+    assert data["version"] == 1 and data["status"] in ("pass", "fail", "error")
+    assert all(t["status"] in ("pass", "fail", "error") and "name" in t for t in data["tests"])
+    return sum(t["score"] for t in data["tests"]), data["max_score"], data["status"]
+
+
+def test_classroom_awards_the_real_score(tmp_path):
+    import subprocess
+    import sys
+
+    from grader.runner import grade_subprocess
+    from tests.helpers import EXERCISES, ROOT, copy_solutions, patch
+
+    partly = copy_solutions(tmp_path / "carol")
+    patch(partly, "ch01_neurons/dense.py", "self.output = inputs @ self.weights + self.biases",
+          "self.output = inputs @ self.weights")
+    seen = {}
+    for name, submission in (("full", SOLUTIONS), ("stubs", EXERCISES), ("partly", partly)):
+        results = tmp_path / f"{name}.json"
+        proc = grade_subprocess(["ch01"], submission, results=results, options=["--mode", "public"], timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        output = tmp_path / f"{name}.out"
+        conv = subprocess.run([sys.executable, "-m", "grader", "classroom", str(results), "--github-output",
+                               str(output)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert conv.returncode == 0, conv.stderr
+        graded = json.loads(results.read_text())
+        score, max_score, status = _classroom_points(output)
+        assert (score, max_score) == (graded["score"], graded["max_score"])
+        seen[name] = (score, max_score, status)
+    assert seen["full"][0] == seen["full"][1] > 0 and seen["full"][2] == "pass"
+    assert seen["stubs"][0] == 0 and seen["stubs"][2] == "fail"
+    assert 0 < seen["partly"][0] < seen["partly"][1] and seen["partly"][2] == "fail"
+    # No results (the grader could not run): an error, no points.
+    missing = tmp_path / "missing.out"
+    subprocess.run([sys.executable, "-m", "grader", "classroom", str(tmp_path / "none.json"), "--github-output",
+                    str(missing)], cwd=ROOT, check=True, capture_output=True, timeout=120)
+    assert _classroom_points(missing) == (0, 0, "error")

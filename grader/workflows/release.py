@@ -76,7 +76,7 @@ def build(out: Path, *, force=False, log=print):
     notebooks.write_student_notebooks(out / "notebooks")  # their solution cells stubbed out
     copy_tree(ROOT / "data", out / "data")
     copy_public_grader(out / "grader")
-    workflow = out / ".github" / "workflows" / "grade.yml"
+    workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True)
     shutil.copy2(ROOT / "docs" / "classroom-workflow.yml", workflow)
 
