@@ -13,6 +13,7 @@ class Embedding:
     """
 
     def __init__(self, n_tokens, n_dims, rng):
+        self.n_tokens, self.n_dims = n_tokens, n_dims
         self.weights = rng.standard_normal((n_tokens, n_dims))
         self.dweights = np.zeros_like(self.weights)
         self.trainable = True

@@ -67,6 +67,7 @@ class TimeDense:
     """
 
     def __init__(self, n_inputs, n_outputs, rng, weight_scale=None):
+        self.n_inputs, self.n_outputs = n_inputs, n_outputs
         scale = 1.0 / np.sqrt(n_inputs) if weight_scale is None else weight_scale
         self.weights = scale * rng.standard_normal((n_inputs, n_outputs))
         self.biases = np.zeros((1, n_outputs))
