@@ -197,7 +197,7 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
         monkeypatch.delenv(key, raising=False)
     packages = _chapters_under_test()
     config = (course / "nbgrader_config.py").read_text()
-    assert "exclude_overwriting" in config and str(ROOT) in config
+    assert "exclude_overwriting" in config and str(ROOT) not in config  # no path of this machine
     assert nbtools.release_problems(course) == []
 
     # Fake submissions: what students hand back, copied into submitted/<student>/<assignment>.

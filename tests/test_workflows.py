@@ -97,3 +97,37 @@ def test_classroom_awards_the_real_score(tmp_path):
     subprocess.run([sys.executable, "-m", "grader", "classroom", str(tmp_path / "none.json"), "--github-output",
                     str(missing)], cwd=ROOT, check=True, capture_output=True, timeout=120)
     assert _classroom_points(missing) == (0, 0, "error")
+
+
+def test_nbgrader_config_holds_no_path_of_the_building_machine(tmp_path):
+    import subprocess
+    import sys
+
+    from grader.notebook import ENV_INDEPENDENT, ENV_MODE, ENV_ROOT
+    from grader.workflows.nbgrader import _config_text, config_environment
+    from tests.helpers import ROOT
+
+    course = ROOT / "build" / "nbgrader-config-test"
+    text = _config_text({"ch01_neurons": ["exercises/ch01_neurons/neuron.py"]}, "hidden", True, course)
+    assert str(ROOT) not in text and "REPOSITORY_RELATIVE = '../..'" in text
+    course.mkdir(parents=True, exist_ok=True)
+    try:
+        (course / "nbgrader_config.py").write_text(text)
+        # nbgrader loads the file with get_config() defined: run it as nbgrader would.
+        probe = ("import json, os, sys\nclass C(dict):\n    def __getattr__(self, k):\n"
+                 "        return self.setdefault(k, C())\n    __setattr__ = dict.__setitem__\n"
+                 "get_config = lambda: C()\npath = sys.argv[1]\n"
+                 "exec(compile(open(path).read(), path, 'exec'), {'get_config': get_config, '__file__': path})\n"
+                 f"print(json.dumps([os.environ.get(k) for k in ({ENV_ROOT!r}, {ENV_MODE!r}, {ENV_INDEPENDENT!r})]))")
+        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("COURSE_GRADER")}
+        out = subprocess.run([sys.executable, "-c", probe, str(course / "nbgrader_config.py")], env=env,
+                             capture_output=True, text=True, check=True).stdout
+        assert json.loads(out) == [str(ROOT), "hidden", "1"]
+        assert config_environment(course, environ={}) == {ENV_ROOT: str(ROOT), ENV_MODE: "hidden",
+                                                          ENV_INDEPENDENT: "1"}
+        # An explicit root wins (a course folder moved away from the repository).
+        out = subprocess.run([sys.executable, "-c", probe, str(course / "nbgrader_config.py")],
+                             env={**env, ENV_ROOT: str(tmp_path)}, capture_output=True, text=True, check=True).stdout
+        assert json.loads(out)[0] == str(tmp_path)
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
