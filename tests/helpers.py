@@ -33,15 +33,18 @@ def patch(root: Path, rel: str, old: str, new: str, count: int = 1):
     path.write_text(text.replace(old, new))
 
 
-def grade(submission, *chapters, extra=(), timeout=600, secret=None):
+def grade(submission, *chapters, extra=(), timeout=600, secret=None, results_dir=None):
     """Run ``python -m grader grade`` in a subprocess, as every tool of the course does (the
     runner's cleaned environment; ``secret``: the course secret it may see); return
-    (exit status, results.json, stdout)."""
-    results = Path(tempfile.mkdtemp(prefix="grade-results-")) / "results.json"
+    (exit status, results.json, stdout). The results go to a fresh private folder (or
+    ``results_dir``, which the caller owns)."""
+    folder = Path(results_dir) if results_dir else Path(tempfile.mkdtemp(prefix="grade-results-"))
+    results = folder / "results.json"
     proc = grade_subprocess(chapters, submission, results=results, options=["--brief", *extra], quiet=False,
                             cwd=ROOT, secret=secret, timeout=timeout)
     data = json.loads(results.read_text()) if results.exists() else None
-    shutil.rmtree(results.parent, ignore_errors=True)
+    if not results_dir:
+        shutil.rmtree(folder, ignore_errors=True)
     return proc.returncode, data, proc.stdout + proc.stderr
 
 

@@ -97,17 +97,23 @@ def test_submission_cannot_import_the_grader_or_the_reference(submission, module
 
 
 def test_writing_the_results_file_does_not_change_the_grade(submission, tmp_path):
-    # The worker does not know where the grader writes; it tries every results.json it finds.
+    # The worker knows where the grader writes (a folder this test owns, where a results.json
+    # of an earlier run lies) and overwrites every results.json it finds there. It must aim
+    # at this test's folder only: tests run in parallel, and at the `process` level a glob of
+    # all of /tmp once replaced the results of another test while it was being read.
+    target = tmp_path / "results-target"
+    target.mkdir()
+    (target / "results.json").write_text("{}")
     forged = json.dumps({"score": 1000, "max_score": 1000, "tests": []})
     patch(submission, NEURON, MATMUL_BODY,
           "    import glob, os\n"
-          "    for p in glob.glob('/tmp/**/results.json', recursive=True):\n"
+          f"    for p in glob.glob({str(target)!r} + '/**/results.json', recursive=True):\n"
           "        try:\n"
           f"            open(p, 'w').write({forged!r})\n"
           "        except OSError:\n"
           "            pass\n"
           "    return None\n" + MATMUL_BODY)
-    code, results, out = grade(submission, "ch01")
+    code, results, out = grade(submission, "ch01", results_dir=target)
     assert code == 0, out
     score, max_score = chapter_score(results, "ch01")
     assert 0 < score < max_score < 1000
