@@ -11,7 +11,8 @@ Course developers and CI:
     nox -s bench              time grading, per chapter and all chapters
     nox -s fixtures           record public-mode fixtures from the reference
     nox -s release            build the student repository and prove it leaks nothing
-    nox -s autograde          grade a folder of submissions into a gradebook
+    nox -s autograde          grade a folder of submissions into a gradebook (-- --shard I/N: a slice)
+    nox -s merge              one gradebook from the slices of a sharded autograde
     nox -s gradescope         build the Gradescope autograder bundle
     nox -s notebooks          chapter notebooks (.ipynb) from notebooks/*.py
     nox -s nbgrader-course    the nbgrader course directory (docs/nbgrader.md)
@@ -167,6 +168,14 @@ def autograde(session):
     if not session.posargs:
         session.error("usage: nox -s autograde -- SUBMISSIONS --out DIR [--jobs N] [--chapters ...]")
     _grader(session, "autograde", *session.posargs)
+
+
+@instructor_session(venv_backend="none", default=False)
+def merge(session):
+    """One gradebook from the output folders of `autograde --shard I/N` runs: nox -s merge -- DIR ... --out DIR."""
+    if not session.posargs:
+        session.error("usage: nox -s merge -- SLICE_DIR [SLICE_DIR ...] --out DIR")
+    _grader(session, "merge", *session.posargs)
 
 
 @instructor_session(venv_backend="none", default=False)

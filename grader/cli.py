@@ -7,7 +7,8 @@ imports it.
     python -m grader stubs [--check]
     python -m grader fixtures [--check]
     python -m grader release --out DIR
-    python -m grader autograde SUBMISSIONS --out DIR
+    python -m grader autograde SUBMISSIONS --out DIR [--shard I/N]
+    python -m grader merge SLICE_DIR ... --out DIR
     python -m grader gradescope [--out FILE]
 
 Exit status: 0 when grading ran (whatever the score); 2 when the grader itself could
@@ -127,15 +128,30 @@ def cmd_autograde(args):
         raise runner.UsageError("autograde grades in hidden mode and needs the reference/, which is not here")
     packages = resolve(args.chapters)
     level = runner.choose_isolation("auto", strong_required=True, allow_weak=args.allow_weak_isolation)
+    try:
+        shard = autograde.parse_shard(args.shard) if args.shard else None
+    except ValueError as exc:
+        raise runner.UsageError(str(exc)) from None
     secret = autograde.ensure_secret(args.secret_file)
     try:
         summary = autograde.run(Path(args.submissions), Path(args.out), packages, jobs=args.jobs, secret=secret,
                                 timeout=args.timeout, independent=args.independent,
                                 call_timeout=args.call_timeout, isolation_level=level,
-                                allow_weak_isolation=args.allow_weak_isolation)
+                                allow_weak_isolation=args.allow_weak_isolation, shard=shard)
     except (FileNotFoundError, autograde.RunInProgress) as exc:
         raise runner.UsageError(str(exc)) from None
     autograde.summarize(summary, packages, Path(args.out))
+    return 0
+
+
+def cmd_merge(args):
+    from .workflows import autograde
+
+    try:
+        summary = autograde.merge(args.slices, Path(args.out))
+    except (autograde.MergeError, autograde.RunInProgress) as exc:
+        raise runner.UsageError(str(exc)) from None
+    autograde.summarize(summary, summary["chapters"], Path(args.out))
     return 0
 
 
@@ -218,12 +234,21 @@ def build_parser():
     a.add_argument("--chapters", nargs="*", default=[], help="chapters to grade (default: all)")
     a.add_argument("--timeout", type=float, default=600.0, help="wall-clock seconds per submission")
     a.add_argument("--call-timeout", type=float, default=10.0, help="seconds per call into student code")
-    a.add_argument("--independent", action="store_true",
-                   help="grade chapter N with the course's solutions for chapters < N")
+    a.add_argument("--independent", action=argparse.BooleanOptionalAction, default=True,
+                   help="grade chapter N with the course's solutions for chapters < N, so that an early bug is "
+                        "charged once (default; --no-independent grades every chapter on the student's own)")
     a.add_argument("--secret-file", help="file holding the course secret (default .course-secret)")
     a.add_argument("--allow-weak-isolation", action="store_true",
                    help="grade even without file-system isolation (unsafe: submissions can read the reference)")
+    a.add_argument("--shard", metavar="I/N",
+                   help="grade only slice I of N (students split by a hash of their id), e.g. one job of an "
+                        "array; put each slice in its own --out and combine them with `merge`")
     a.set_defaults(func=cmd_autograde)
+
+    m = sub.add_parser("merge", help="one gradebook from the output folders of `autograde --shard` runs")
+    m.add_argument("slices", nargs="+", help="the output folders of the shards (one per shard I/N)")
+    m.add_argument("--out", required=True, help="the merged output folder")
+    m.set_defaults(func=cmd_merge)
 
     gs = sub.add_parser("gradescope", help="build the Gradescope autograder bundle (zip)")
     gs.add_argument("--out", default="build/autograder.zip")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -160,6 +161,13 @@ def test_autograde_a_class_twice_and_resume(tmp_path):
     feedback = (out / "feedback" / "carol.md").read_text()
     assert "biases are not added" in feedback and "expected" not in feedback.split("## ch01")[1].split("##")[0] \
         .replace("expected the", "")
+    full_marks = (out / "feedback" / "alice.md").read_text()
+    assert "**failed**" not in full_marks and len(full_marks) < 2000  # passing tests are counted, not listed
+    stubs = (out / "feedback" / "bob.md").read_text()
+    assert "hidden test(s)" in stubs and "test_hidden" not in stubs
+    assert stubs.index("**failed**") < stubs.index("## ch02")
+    # Chapter independence is on by default: dave's broken ch02 costs ch02 only, carol's ch01 bug ch01 only.
+    assert "graded with the course's solutions of ch01" in (out / "feedback" / "dave.md").read_text()
     assert (out / "summary.png").is_file()
     before = (out / "gradebook.csv").read_text()
 
@@ -231,3 +239,47 @@ def test_gradescope_bundle_writes_valid_results_locally(tmp_path):
     subprocess.run(["bash", str(fake / "run_autograder")], env=env, capture_output=True, text=True, timeout=300)
     empty = json.loads((fake / "results" / "results.json").read_text())
     assert empty["score"] == 0 and "could not be graded" in empty["output"]
+
+
+@pytest.mark.slow
+def test_sharded_autograde_merged_equals_the_unsharded_run(tmp_path):
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    shutil.copytree(SOLUTIONS, subs / "alice", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(EXERCISES, subs / "bob", ignore=shutil.ignore_patterns("__pycache__"))
+    carol = copy_solutions(subs / "carol")
+    patch(carol, "ch01_neurons/dense.py", "self.output = inputs @ self.weights + self.biases",
+          "self.output = inputs @ self.weights")
+    with zipfile.ZipFile(subs / "carol.zip", "w") as zf:           # the same student id twice
+        zf.writestr("ch01_neurons/__init__.py", "")
+    (subs / "hank").mkdir()                                        # empty
+    common = ["--chapters", "ch01", "--jobs", "2"]
+    whole = run_grader("autograde", str(subs), "--out", str(tmp_path / "whole"), *common)
+    assert whole.returncode == 0, whole.stdout + whole.stderr
+    slices = []
+    for i in (1, 2):
+        out = tmp_path / f"slice{i}"
+        proc = run_grader("autograde", str(subs), "--out", str(out), "--shard", f"{i}/2", *common)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert f"in shard {i}/2" in proc.stdout
+        assert 0 < len(list((out / "state").glob("*.json"))) < 4  # each job grades a part of the class
+        slices.append(str(out))
+    incomplete = run_grader("merge", slices[0], "--out", str(tmp_path / "bad"))
+    assert incomplete.returncode == 2 and "one folder per shard" in incomplete.stderr
+    merged = tmp_path / "merged"
+    proc = run_grader("merge", *slices, "--out", str(merged))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (merged / "gradebook.csv").read_text() == (tmp_path / "whole" / "gradebook.csv").read_text()
+    for sub in ("feedback", "results"):
+        names = sorted(p.name for p in (tmp_path / "whole" / sub).iterdir())
+        assert names == sorted(p.name for p in (merged / sub).iterdir()) and names
+    assert (merged / "feedback" / "carol.md").read_text() == (tmp_path / "whole" / "feedback" / "carol.md").read_text()
+    assert (merged / "summary.png").is_file()
+    # The merged folder resumes like any other: nothing to grade again.
+    again = run_grader("autograde", str(subs), "--out", str(merged), *common)
+    assert "0 to grade, 4 unchanged" in again.stdout, again.stdout
+    assert (merged / "gradebook.csv").read_text() == (tmp_path / "whole" / "gradebook.csv").read_text()
+    # A slice whose run did not finish a student (here: its state removed) is refused.
+    (Path(slices[1]) / "state" / "alice.json").unlink()
+    unfinished = run_grader("merge", *slices, "--out", str(tmp_path / "bad2"))
+    assert unfinished.returncode == 2 and "has not finished grading alice" in unfinished.stderr

@@ -131,3 +131,31 @@ def test_nbgrader_config_holds_no_path_of_the_building_machine(tmp_path):
         assert json.loads(out)[0] == str(tmp_path)
     finally:
         shutil.rmtree(course, ignore_errors=True)
+
+
+def test_autograde_feedback_puts_failures_first_and_keeps_hidden_tests_unnamed(tmp_path):
+    from grader.workflows.autograde import write_feedback
+
+    def test(name, passed, hidden=False, output=""):
+        return {"name": f"ch02 {name}", "score": 1.0 if passed else 0.0, "max_score": 1.0,
+                "status": "passed" if passed else "failed", "output": output, "tags": ["ch02"],
+                "visibility": "after_published" if hidden else "visible"}
+
+    wrong = "Softmax.forward(inputs): output is wrong (rows do not sum to 1)\n    at [0, 1]: expected 0.25, got 0.5"
+    tests = [test(f"test_relu_forward[{i}-3]", True) for i in range(40)]
+    tests += [test("test_softmax_forward[5-4]", False, output=wrong), test("test_softmax_forward[1-7]", False,
+                                                                          output=wrong)]
+    tests += [test("test_hidden_softmax_large[64-1000]", False, hidden=True,
+                   output="Softmax.forward(inputs of shape (64, 1000)): output is wrong"),
+              test("test_hidden_relu_big[256-128]", True, hidden=True)]
+    results = {"score": 41.0, "max_score": 44.0, "output": "Graded in hidden mode.", "tests": tests}
+    path = tmp_path / "fb.md"
+    write_feedback(path, "alice", results, {"missing": [], "scores": {"ch02": [41.0, 44.0]}})
+    text = path.read_text()
+    assert text.index("**failed** `test_softmax_forward[5-4]` and 1 more failing the same way") \
+        < text.index("- passed: 41 test(s) (1 of them hidden)")
+    assert "test_relu_forward" not in text                     # passing tests: a count, not a list
+    assert "expected 0.25" not in text                         # no reference values
+    assert "1 hidden test(s) (calling `Softmax.forward`)" in text
+    assert "test_hidden" not in text and "64" not in text and "1000" not in text and "256" not in text
+    assert "rows do not sum to 1" in text

@@ -10,7 +10,8 @@ process with a wall-clock limit, several at a time. DIR receives:
     results/<student>.json   Gradescope-format results (for the instructor)
     state/<student>.json     what was graded, from which content: makes re-runs skip
                              unchanged submissions and resume after an interruption
-    summary.png              score histograms per chapter
+    summary.png              one figure: the total scores, and per chapter how many
+                             students scored full marks, part of the points or zero
 
 A submission that cannot be graded gets a status saying why (not a zip, unsafe paths,
 too large, empty, no chapter folders, timeout); its score cells stay empty so that a
@@ -288,11 +289,21 @@ def _die_with_parent():
 
 
 _VALUE_LINE = re.compile(r"^\s*at \[.*\]: (expected|numerical) ")
+_FUNCTION = re.compile(r"^([A-Za-z_][\w.]*)\(")
+
+
+def _hidden_hint(summary):
+    """What a hidden test's failure may tell: the function it called, nothing else (no test
+    name, no shapes or hyper-parameters, no values)."""
+    m = _FUNCTION.match(summary or "")
+    return m.group(1) if m else None
 
 
 def write_feedback(path: Path, sid, results, state):
-    """Markdown feedback for the student: scores, failures and diagnoses, but no hidden
-    test details and no expected (reference) values."""
+    """Markdown feedback for the student: the score, then per chapter the failures first
+    (each distinct failure once, with its diagnosis), the passing tests as a count. Hidden
+    tests are counted, never named, and show at most the function they called; no expected
+    (reference) values appear."""
     lines = [f"# Feedback for {sid}", ""]
     total, max_total = results["score"], results["max_score"]
     lines += [f"**Score: {total:g} / {max_total:g}**", ""]
@@ -300,28 +311,43 @@ def write_feedback(path: Path, sid, results, state):
         lines += [f"Missing from your submission: {', '.join(state['missing'])} (scored 0).", ""]
     for note in results.get("output", "").splitlines()[1:]:
         lines += [f"> {note}", ""]
-    lines += ["| chapter | points |", "|---|---|"]
+    lines += ["| chapter | points | tests passed |", "|---|---|---|"]
     for chapter, (score, max_score) in state["scores"].items():
-        lines.append(f"| {chapter} | {score:g} / {max_score:g} |")
+        tests = [t for t in results["tests"] if chapter in t["tags"]]
+        passed = sum(t["status"] == "passed" for t in tests)
+        lines.append(f"| {chapter} | {score:g} / {max_score:g} | {passed} of {len(tests)} |")
     lines.append("")
     for chapter in state["scores"]:
         tests = [t for t in results["tests"] if chapter in t["tags"]]
-        failed = [t for t in tests if t["status"] != "passed"]
-        lines += [f"## {chapter}: {len(tests) - len(failed)} of {len(tests)} tests passed", ""]
-        for t in tests:
-            name = t["name"].split(" ", 1)[1]
-            hidden = t.get("visibility") == "after_published"
-            if t["status"] == "passed":
-                lines.append(f"- ok: `{name}`" + (" (hidden test)" if hidden else ""))
-                continue
+        visible = [t for t in tests if t.get("visibility") != "after_published"]
+        hidden = [t for t in tests if t.get("visibility") == "after_published"]
+        failed = [t for t in visible if t["status"] != "passed"]
+        hidden_failed = [t for t in hidden if t["status"] != "passed"]
+        passed = len(tests) - len(failed) - len(hidden_failed)
+        lines += [f"## {chapter}: {passed} of {len(tests)} tests passed", ""]
+        groups = {}
+        for t in failed:
             summary = t["output"].splitlines()[0] if t["output"] else "failed"
-            if hidden:
-                lines.append(f"- **failed** (hidden test `{name}`): {summary}")
-                continue
-            lines.append(f"- **failed** `{name}` ({t['score']:g}/{t['max_score']:g}): {summary}")
-            details = [ln for ln in t["output"].splitlines()[1:] if not _VALUE_LINE.match(ln)]
+            details = tuple(ln for ln in t["output"].splitlines()[1:] if not _VALUE_LINE.match(ln))
+            groups.setdefault((summary, details), []).append(t)
+        for (summary, details), group in groups.items():
+            name = group[0]["name"].split(" ", 1)[1]
+            lost = sum(t["max_score"] - t["score"] for t in group)
+            more = f" and {len(group) - 1} more failing the same way" if len(group) > 1 else ""
+            lines.append(f"- **failed** `{name}`{more} (-{lost:g} points): {summary}")
             if details:
                 lines += ["", "  ```", *("  " + ln for ln in details[:12]), "  ```", ""]
+        if hidden_failed:
+            lost = sum(t["max_score"] - t["score"] for t in hidden_failed)
+            functions = sorted({h for t in hidden_failed
+                                if (h := _hidden_hint(t["output"].splitlines()[0] if t["output"] else ""))})
+            where = f" (calling {', '.join(f'`{f}`' for f in functions)})" if functions else ""
+            lines.append(f"- **failed**: {len(hidden_failed)} hidden test(s){where} (-{lost:g} points); hidden tests "
+                         "check the same functions on inputs you do not see")
+        if passed:
+            hidden_passed = sum(t["status"] == "passed" for t in hidden)
+            extra = f" ({hidden_passed} of them hidden)" if hidden_passed else ""
+            lines.append(f"- passed: {passed} test(s){extra}")
         lines.append("")
     _write_atomic(path, "\n".join(lines) + "\n")
 
@@ -339,7 +365,7 @@ def write_gradebook(out: Path, states, chapters):
     writer = csv.writer(buf)
     writer.writerow(["student", *ids, "total", "max_total", "status", "message", "isolation"])
     max_total = None
-    for st in sorted(states, key=lambda s: s["student"]):
+    for st in sorted(states, key=lambda s: (s["student"], bool(s.get("duplicate")))):
         if st["status"] == "graded":
             scores = [st["scores"].get(i, [0, 0]) for i in ids]
             total = sum(s[0] for s in scores)
@@ -378,8 +404,23 @@ def ensure_secret(secret_file=None, log=print):
     return secret
 
 
+def parse_shard(text):
+    """``"i/n"`` (1 <= i <= n) -> (i, n); raises ValueError."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise ValueError(f"--shard wants I/N with 1 <= I <= N (e.g. 2/8), not {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def shard_of(sid, n):
+    """The shard (1..n) of a student: from a hash of the id, so it does not change when other
+    students are added or removed, and every job of an array computes the same split."""
+    return int.from_bytes(hashlib.sha256(sid.encode()).digest()[:8], "big") % n + 1
+
+
 def run(submissions: Path, out: Path, chapters, *, jobs=2, secret, timeout=600.0, independent=False,
-        call_timeout=10.0, log=print, isolation_level="sandbox", allow_weak_isolation=False):
+        call_timeout=10.0, log=print, isolation_level="sandbox", allow_weak_isolation=False, shard=None):
+    """Grade the submissions (those of ``shard`` = (i, n) only, when given) into ``out``."""
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
         raise FileNotFoundError(f"{submissions} is not a folder of submissions")
@@ -394,7 +435,7 @@ def run(submissions: Path, out: Path, chapters, *, jobs=2, secret, timeout=600.0
             return _run_locked(submissions, out, chapters, jobs=jobs, secret=secret, timeout=timeout,
                                independent=independent, call_timeout=call_timeout, log=log,
                                isolation_level=isolation_level, allow_weak_isolation=allow_weak_isolation,
-                               work_dir=work_dir)
+                               work_dir=work_dir, shard=shard)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -421,19 +462,26 @@ def _exclusive(out: Path):
         lock.close()
 
 
+SLICE_FILE = "slice.json"
+
+
 def _run_locked(submissions, out, chapters, *, jobs, secret, timeout, independent, call_timeout, log,
-                isolation_level, allow_weak_isolation, work_dir):
+                isolation_level, allow_weak_isolation, work_dir, shard=None):
     fingerprint = grader_fingerprint(chapters, f"{independent}:{hashlib.sha256(secret.encode()).hexdigest()}")
     entries = _entries(submissions)
-    seen, states, todo = set(), {}, []
+    if shard is not None:
+        entries = [e for e in entries if shard_of(student_id(e), shard[1]) == shard[0]]
+    seen, states, todo, keys = set(), {}, [], {}
     for entry in entries:
         sid = student_id(entry)
         if sid in seen:
             states[sid + "#dup"] = {"student": sid, "status": "bad-entry", "scores": {}, "missing": [],
+                                    "duplicate": True,
                                     "message": f"another submission has the same student id ({entry.name})"}
             continue
         seen.add(sid)
         key = hashlib.sha256(f"{fingerprint}:{content_hash(entry)}".encode()).hexdigest()
+        keys[sid] = key
         state_file = out / "state" / f"{sid}.json"
         if state_file.is_file():
             try:
@@ -444,8 +492,14 @@ def _run_locked(submissions, out, chapters, *, jobs, secret, timeout, independen
                 states[sid] = old
                 continue
         todo.append((entry, sid, key))
-    skipped = len(states)
-    log(f"{len(entries)} submission(s): {len(todo)} to grade, {skipped} unchanged since the last run")
+    skipped = len(states) - sum(1 for st in states.values() if st.get("duplicate"))
+    # What `merge` needs to build one gradebook from several slices: which students this run
+    # is responsible for, with which grader, chapters and secret (the fingerprint).
+    write_json_atomic(out / SLICE_FILE, {
+        "fingerprint": fingerprint, "chapters": list(chapters), "shard": list(shard) if shard else None,
+        "students": keys, "duplicates": [st for st in states.values() if st.get("duplicate")]})
+    where = f" in shard {shard[0]}/{shard[1]}" if shard else ""
+    log(f"{len(entries)} submission(s){where}: {len(todo)} to grade, {skipped} unchanged since the last run")
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_one, entry, out, chapters, secret=secret, timeout=timeout,
@@ -469,6 +523,73 @@ def _run_locked(submissions, out, chapters, *, jobs, secret, timeout, independen
     write_gradebook(out, list(states.values()), chapters)
     elapsed = time.perf_counter() - started
     return {"states": states, "graded_now": len(todo), "skipped": skipped, "seconds": elapsed}
+
+
+class MergeError(ValueError):
+    pass
+
+
+def merge(slices, out: Path, *, log=print):
+    """Build one output folder (gradebook, feedback, results, state, summary) from the output
+    folders of ``autograde --shard`` runs. Refuses slices graded with another grader, secret,
+    option set or chapter list, a student claimed by two slices, an incomplete set of shards,
+    and a slice whose run has not finished every one of its students (run it again: it
+    resumes). The merged folder's state/ lets a later `autograde` into it skip every
+    unchanged submission."""
+    out = Path(out)
+    metas = []
+    for folder in map(Path, slices):
+        try:
+            metas.append((folder, json.loads((folder / SLICE_FILE).read_text())))
+        except (OSError, ValueError):
+            raise MergeError(f"{folder} is not the output folder of an autograde run (no {SLICE_FILE})") from None
+    fingerprints = {m["fingerprint"] for _, m in metas}
+    if len(fingerprints) != 1:
+        raise MergeError("the slices were graded with different graders, secrets, options or chapters: "
+                         "grade them all again with the same ones")
+    chapters = metas[0][1]["chapters"]
+    shards = [tuple(m["shard"]) if m.get("shard") else (1, 1) for _, m in metas]
+    counts = {n for _, n in shards}
+    if len(counts) != 1 or sorted(i for i, _ in shards) != list(range(1, counts.pop() + 1)):
+        raise MergeError(f"the slices are shards {', '.join(f'{i}/{n}' for i, n in shards)}: "
+                         "give exactly one folder per shard I/N, for every I")
+    fingerprint = fingerprints.pop()
+    owner, states = {}, {}
+    for folder, meta in metas:
+        for sid in sorted(meta["students"]):
+            if sid in owner:
+                raise MergeError(f"student {sid} is in two slices ({owner[sid]} and {folder})")
+            owner[sid] = folder
+            try:
+                st = json.loads((folder / "state" / f"{sid}.json").read_text())
+            except (OSError, ValueError):
+                st = {}
+            if st.get("key") != meta["students"][sid]:
+                raise MergeError(f"{folder} has not finished grading {sid}: run its autograde --shard again "
+                                 "(it resumes where it stopped), then merge")
+            states[sid] = st
+        for i, dup in enumerate(meta.get("duplicates", [])):
+            states[f"{dup['student']}#dup{folder}#{i}"] = dup
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "state").mkdir(exist_ok=True)
+    with _exclusive(out):
+        for sid, st in states.items():
+            if st.get("duplicate"):
+                continue
+            folder = owner[sid]
+            write_json_atomic(out / "state" / f"{sid}.json", st)
+            for sub, suffix in (("results", ".json"), ("feedback", ".md")):
+                src = folder / sub / f"{sid}{suffix}"
+                if st["status"] == "graded" and src.is_file():
+                    (out / sub).mkdir(exist_ok=True)
+                    _write_atomic(out / sub / src.name, src.read_text(encoding="utf-8"))
+        write_gradebook(out, list(states.values()), chapters)
+        write_json_atomic(out / SLICE_FILE, {
+            "fingerprint": fingerprint, "chapters": chapters, "shard": None,
+            "students": {sid: states[sid]["key"] for sid in sorted(owner)},
+            "duplicates": [st for st in states.values() if st.get("duplicate")]})
+    log(f"merged {len(metas)} slice(s): {len(owner)} student(s) into {out / 'gradebook.csv'}")
+    return {"states": states, "graded_now": 0, "skipped": len(owner), "seconds": 0.0, "chapters": chapters}
 
 
 def summarize(summary, chapters, out: Path, console=None):
@@ -497,25 +618,57 @@ def summarize(summary, chapters, out: Path, console=None):
             table.add_row(cid, str(len(pct)), f"{sum(pct) / len(pct):.0f}", f"{pct[0]:.0f}", f"{mid:.0f}",
                           f"{pct[-1]:.0f}")
     console.print(table)
-    _histogram(per_chapter, out / "summary.png")
+    totals = [100 * sum(v[0] for v in s["scores"].values()) / sum(v[1] for v in s["scores"].values())
+              for s in graded if sum(v[1] for v in s["scores"].values())]
+    _histogram(per_chapter, out / "summary.png", totals)
     console.print(f"gradebook: {out / 'gradebook.csv'}; feedback: {out / 'feedback'}/; histogram: {out / 'summary.png'}")
 
 
-def _histogram(per_chapter, path):
+def _histogram(per_chapter, path, totals=None):
+    """summary.png: one titled figure. Left, how many students reached each band of the
+    total score; right, per chapter, how many scored full marks, part of the points or zero.
+    Every count is a whole number of students."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     chapters = [c for c, v in per_chapter.items() if v]
     if not chapters:
         return
-    fig, axes = plt.subplots(1, len(chapters), figsize=(2.6 * len(chapters), 2.6), sharey=True, squeeze=False)
-    for ax, c in zip(axes[0], chapters):
-        ax.hist(per_chapter[c], bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.01], color="#4878a8")
-        ax.set_title(c)
-        ax.set_xlabel("% of points")
-    axes[0][0].set_ylabel("students")
+    totals = list(totals or [])
+    n = max([len(totals)] + [len(per_chapter[c]) for c in chapters])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, max(4.0, 0.45 * len(chapters) + 1.8)),
+                                      gridspec_kw={"width_ratios": [1, 1.2]})
+    fig.suptitle(f"Autograde: {n} student(s) graded", fontsize=14, fontweight="bold")
+    bands = list(range(0, 101, 10))
+    if totals:
+        counts = [sum(1 for t in totals if lo <= t < hi or (hi == 100 and t == 100)) for lo, hi in
+                  zip(bands[:-1], bands[1:])]
+        left.bar([lo + 5 for lo in bands[:-1]], counts, width=9, color="#4878a8")
+        for x, c in zip(bands[:-1], counts):
+            if c:
+                left.text(x + 5, c, str(c), ha="center", va="bottom", fontsize=9)
+    left.set_xticks(bands)
+    left.set_xlim(0, 100)
+    left.set_xlabel("total score (% of the points)")
+    left.set_ylabel("students")
+    left.set_title("Total score")
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))
+    full = [sum(1 for p in per_chapter[c] if p >= 100) for c in chapters]
+    zero = [sum(1 for p in per_chapter[c] if p <= 0) for c in chapters]
+    part = [len(per_chapter[c]) - f - z for c, f, z in zip(chapters, full, zero)]
+    ys = list(range(len(chapters)))[::-1]
+    right.barh(ys, full, color="#4c9a5b", label="full marks")
+    right.barh(ys, part, left=full, color="#e0b040", label="part of the points")
+    right.barh(ys, zero, left=[f + p for f, p in zip(full, part)], color="#c8553d", label="zero")
+    right.set_yticks(ys)
+    right.set_yticklabels(chapters)
+    right.set_xlabel("students")
+    right.set_title("Per chapter")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
