@@ -10,6 +10,7 @@ imports it.
     python -m grader autograde SUBMISSIONS --out DIR [--shard I/N]
     python -m grader merge SLICE_DIR ... --out DIR
     python -m grader gradescope [--out FILE]
+    python -m grader prairielearn [--grade-root /grade]   (inside PrairieLearn's grading container)
 
 Exit status: 0 when grading ran (whatever the score); 2 when the grader itself could
 not run (a bad option, a missing submission folder, an internal failure). The instructor
@@ -176,6 +177,13 @@ def cmd_gradescope_run(args):
                           allow_weak_isolation=args.allow_weak_isolation)
 
 
+def cmd_prairielearn(args):
+    from .workflows import prairielearn
+
+    return prairielearn.run(Path(args.grade_root), chapters=args.chapters, independent=args.independent,
+                            allow_weak_isolation=args.allow_weak_isolation)
+
+
 def _isolation_options(parser):
     parser.add_argument("--isolation", choices=["auto", "sandbox", "user", "process"], default="auto",
                         help="how student code is isolated (docs/sandbox.md); auto: the strongest available")
@@ -263,6 +271,15 @@ def build_parser():
     gr.add_argument("--independent", action="store_true")
     gr.add_argument("--allow-weak-isolation", action="store_true")
     gr.set_defaults(func=cmd_gradescope_run)
+
+    pl = sub.add_parser("prairielearn", help="(PrairieLearn's external grader) grade /grade/student")
+    pl.add_argument("--grade-root", default=os.environ.get("PRAIRIELEARN_GRADE_ROOT", "/grade"))
+    pl.add_argument("--chapters", nargs="*", default=[],
+                    help="chapters to grade when data.json's params do not name them")
+    pl.add_argument("--independent", action=argparse.BooleanOptionalAction, default=True,
+                    help="earlier chapters from the course's solutions (default)")
+    pl.add_argument("--allow-weak-isolation", action="store_true")
+    pl.set_defaults(func=cmd_prairielearn)
     return parser
 
 
