@@ -27,3 +27,10 @@ __all__ = _course_so_far + [name for name in [
     "merge_heads", "reversal_data", "sinusoidal_encoding", "sort_data", "split_heads", "train_reversal",
     "train_sorter", "train_steps",
 ] if name not in _course_so_far]
+
+# Model files (chapter 08) may name this chapter's layers; each keeps its constructor's
+# numbers as attributes of the same names.
+for _cls, _args in [(MultiHeadAttention, ("d_model", "n_heads", "causal")), (LayerNorm, ("n_features", "epsilon")),
+                    (PositionalEncoding, ("d_model",)), (PositionEmbedding, ("max_len", "d_model")),
+                    (EncoderBlock, ("d_model", "n_heads", "d_ff", "causal")), (KeepLast, ("k",))]:
+    register_layer(_cls, _args)  # noqa: F405  (chapter 08's, from the course so far)

@@ -79,7 +79,7 @@ def merge_heads(x):
 # ------------------------------------------------------------------ multi-head attention
 
 
-def _full_mask(mask, causal, Tq, Tk):
+def full_mask(mask, causal, Tq, Tk):
     """The mask of every head, broadcasting to (N, h, Tq, Tk), or None."""
     m = None
     if mask is not None:
@@ -98,7 +98,7 @@ def mha_forward(x, params, n_heads, context=None, mask=None, causal=False):
     p = {k: _f64(v) for k, v in params.items()}
     Q, K, V = x @ p["Wq"] + p["bq"], c @ p["Wk"] + p["bk"], c @ p["Wv"] + p["bv"]
     Qh, Kh, Vh = split_heads(Q, n_heads), split_heads(K, n_heads), split_heads(V, n_heads)
-    A, w = attention_forward(Qh, Kh, Vh, _full_mask(mask, causal, x.shape[1], c.shape[1]))
+    A, w = attention_forward(Qh, Kh, Vh, full_mask(mask, causal, x.shape[1], c.shape[1]))
     M = merge_heads(A)
     out = M @ p["Wo"] + p["bo"]
     return out, (x, c, context is None, p, Qh, Kh, Vh, w, M, n_heads)

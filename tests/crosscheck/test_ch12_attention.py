@@ -98,7 +98,7 @@ def test_multihead_attention_matches_torch(N, Tq, Tk, E, h, kind):
 
     tx = _t(x, True)
     tc = _t(ctx, True) if ctx is not None else tx
-    allowed = ref._full_mask(mask, causal, Tq, Tk)
+    allowed = ref.full_mask(mask, causal, Tq, Tk)
     attn_mask = None
     if allowed is not None:
         full = np.broadcast_to(allowed, (N, h, Tq, Tk)).reshape(N * h, Tq, Tk)

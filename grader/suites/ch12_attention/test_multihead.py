@@ -111,6 +111,9 @@ def test_mha_backward_gradient_check(student, oracle, causal):
     check_named_gradients(got, num, [n for n in MHA_NAMES if n != "bk"], call, inputs)
     check_array(got["bk"], np.zeros((1, E)), call=call, inputs=inputs, atol=1e-9,
                 what="gradient of bk (0: adding the same q . bk to every score of a query changes no weight)")
+    dcontext = attr(layer, "dcontext", call, "backward sets self.dcontext (None after self-attention)")
+    check_true(dcontext is None, f"{call}: self.dcontext must be None after self-attention (the gradient through "
+               "the keys and values is part of dinputs)", f"got a {type(dcontext).__name__}")
 
 
 @points(2)

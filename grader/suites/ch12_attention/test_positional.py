@@ -14,7 +14,7 @@ PE_BUGS = [
 
 
 @points(2)
-@pytest.mark.parametrize("T,d", [(6, 8), (1, 4), (10, 6)], ids=["6x8", "one-position", "10x6"])
+@pytest.mark.parametrize("T,d", [(6, 8), (1, 4), (10, 6), (4, 5)], ids=["6x8", "one-position", "10x6", "odd-width"])
 def test_sinusoidal_encoding_matches_reference(student, oracle, T, d):
     want = oracle.compute("want", lambda: ref.sinusoidal_encoding(T, d))
     known = oracle.compute("bugs", lambda: [(desc, variants.sinusoidal_variant(T, d, b)) for b, desc in PE_BUGS])
