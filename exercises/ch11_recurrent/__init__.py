@@ -8,6 +8,7 @@ chapter's.
 
 from ..ch09_mnist import *  # noqa: F403  (the course so far)
 from ..ch09_mnist import __all__ as _EARLIER
+from ..ch09_mnist import register_layer
 from .adding import (ADDING_BATCH, ADDING_HIDDEN, ADDING_LEARNING_RATE, ADDING_MAX_NORM, ADDING_STEPS, CELLS,
                      adding_data, clipped_train_step, train_adding)
 from .char_model import (CHAR_BATCH, CHAR_EMBEDDING, CHAR_HIDDEN, CHAR_LEARNING_RATE, CHAR_MAX_NORM, CHAR_STEPS,
@@ -20,9 +21,15 @@ from .lstm import LSTM, LSTMCell, sigmoid
 from .rnn import RNN, RNNCell, uniform_init
 from .stack import LastStep, MergeSteps, Stack, TimeDense
 
-__all__ = [
-    *_EARLIER,
-    # chapter 11
+# Model files may hold this chapter's layers (chapter 08's allow-list), rebuilt from these
+# constructor arguments; their arrays are found through parameters().
+for _cls, _args in ((RNN, ("n_inputs", "n_hidden")), (LSTM, ("n_inputs", "n_hidden")), (GRU, ("n_inputs", "n_hidden")),
+                    (Embedding, ("n_tokens", "n_dims")), (TimeDense, ("n_inputs", "n_outputs")), (LastStep, ()),
+                    (MergeSteps, ())):
+    register_layer(_cls, _args)
+
+# The course so far, then this chapter's new names.
+__all__ = _EARLIER + [name for name in [
     "ADDING_BATCH",
     "ADDING_HIDDEN",
     "ADDING_LEARNING_RATE",
@@ -64,4 +71,4 @@ __all__ = [
     "global_norm",
     "sigmoid",
     "uniform_init",
-]
+] if name not in _EARLIER]

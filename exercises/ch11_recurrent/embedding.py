@@ -3,8 +3,10 @@
 
 import numpy as np
 
+from ..ch09_mnist import Layer
 
-class Embedding:
+
+class Embedding(Layer):
     """A table of ``n_tokens`` vectors of ``n_dims`` numbers; token id k reads row k.
 
     Parameters (the parameter protocol): ``{"weights": self.weights}`` of shape

@@ -7,6 +7,8 @@ Shapes: N sequences, T steps, D input features, H hidden units.
 
 import numpy as np
 
+from ..ch09_mnist import Layer
+
 
 def uniform_init(rng, n_hidden, *shape):
     """Weights drawn uniformly from [-1/sqrt(H), 1/sqrt(H)] (PyTorch's default for its
@@ -15,7 +17,7 @@ def uniform_init(rng, n_hidden, *shape):
     return rng.uniform(-bound, bound, size=shape)
 
 
-class RNNCell:
+class RNNCell(Layer):
     """One step of a vanilla RNN: ``h_next = tanh(inputs @ Wx + h_prev @ Wh + b)``.
 
     Parameters: ``weights_x`` (D, H), ``weights_h`` (H, H), drawn by ``uniform_init`` in
@@ -62,7 +64,7 @@ class RNNCell:
         raise NotImplementedError("ch11: implement RNNCell.backward")
 
 
-class RNN:
+class RNN(Layer):
     """A recurrent layer: its cell run over every step of (N, T, D) sequences.
 
     ``self.cell`` is a ``cell_class(n_inputs, n_hidden, rng)`` (an ``RNNCell`` here; the

@@ -8,11 +8,12 @@ and bias, ``r * (h_prev @ Wh_n + bh_n)``, and z keeps the old state:
 
 import numpy as np
 
+from ..ch09_mnist import Layer
 from .lstm import sigmoid
 from .rnn import RNN, uniform_init
 
 
-class GRUCell:
+class GRUCell(Layer):
     """One GRU step. With ``ax = inputs @ Wx + bx`` and ``ah = h_prev @ Wh + bh`` (N, 3H),
     each cut into blocks r, z, n of H columns::
 

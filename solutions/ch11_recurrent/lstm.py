@@ -6,6 +6,7 @@ order): i (input gate), f (forget gate), g (candidate), o (output gate).
 
 import numpy as np
 
+from ..ch09_mnist import Layer
 from .rnn import uniform_init
 
 
@@ -14,7 +15,7 @@ def sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-class LSTMCell:
+class LSTMCell(Layer):
     """One LSTM step. With ``a = inputs @ Wx + h_prev @ Wh + b`` (N, 4H) cut into four
     blocks of H columns, a_i, a_f, a_g, a_o::
 
@@ -94,7 +95,7 @@ class LSTMCell:
         ### END SOLUTION
 
 
-class LSTM:
+class LSTM(Layer):
     """An LSTM layer: its ``LSTMCell`` (``self.cell``) run over (N, T, D) sequences,
     carrying both the hidden state h and the cell state c. Parameters and gradients as in
     ``RNN``: the cell's arrays, and their sums over the steps."""

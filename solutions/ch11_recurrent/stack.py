@@ -3,8 +3,10 @@
 
 import numpy as np
 
+from ..ch09_mnist import Layer
 
-class Stack:
+
+class Stack(Layer):
     """Recurrent layers one on top of the other: layer k + 1 reads layer k's hidden
     sequence as its input sequence (so its n_inputs is layer k's n_hidden). Every layer
     starts from zero states.
@@ -47,15 +49,9 @@ class Stack:
         ### END SOLUTION
 
 
-class LastStep:
+class LastStep(Layer):
     """(N, T, H) -> (N, H): the hidden state after the last step (for a task that needs
     one answer per sequence). No parameters."""
-
-    def parameters(self):
-        return {}
-
-    def gradients(self):
-        return {}
 
     def forward(self, inputs, training=False):
         self.input_shape = inputs.shape
@@ -67,7 +63,7 @@ class LastStep:
         return self.dinputs
 
 
-class TimeDense:
+class TimeDense(Layer):
     """The same dense layer at every step: (N, T, H) @ W (H, K) + b (1, K) -> (N, T, K).
 
     Parameters ``weights`` (``weight_scale * rng.standard_normal``, by default
@@ -103,7 +99,7 @@ class TimeDense:
         return self.dinputs
 
 
-class MergeSteps:
+class MergeSteps(Layer):
     """(N, T, K) -> (N * T, K): every step of every sequence as one row (row n * T + t is
     step t of sequence n), so that a loss for (rows, classes) scores every step. No
     parameters."""
