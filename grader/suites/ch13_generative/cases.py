@@ -120,6 +120,24 @@ def train_or_fail(fn, name, reference_time):
         raise
 
 
+def check_history(model, epochs, call):
+    """model.history: one finite mean training loss per epoch, the last below the first."""
+    try:
+        history = model.history
+    except StudentError as exc:
+        if exc.summary.startswith("AttributeError"):
+            fail(f"{call} did not keep model.history", "Append each epoch's mean training loss to a list "
+                 "model.history (the docstring promises it; the figures script prints it).")
+        raise
+    values = np.asarray(history, dtype=np.float64).ravel() if isinstance(history, (list, np.ndarray)) else None
+    if values is None or len(values) != epochs or not np.all(np.isfinite(values)):
+        fail(f"{call}: model.history must hold {epochs} finite numbers, one mean training loss per epoch",
+             f"got {history!r:.200}")
+    if not values[-1] < values[0]:
+        fail(f"{call}: model.history does not go down ({values[0]:.4g} after the first epoch, {values[-1]:.4g} "
+             "after the last)", "Each entry is the mean training loss of one epoch.")
+
+
 def returned_model(got, call):
     if got is None:
         fail(f"{call} returned None instead of the model", "Did you forget `return model`?")
@@ -129,4 +147,5 @@ def returned_model(got, call):
 
 
 __all__ = ["Rng", "ref", "set_params", "perturbed", "numeric_parameter_gradients", "gradients_dict",
-           "check_named_gradients", "check_keys", "mnist_pixels", "mnist_split", "shapes_data", "train_or_fail", "returned_model"]
+           "check_named_gradients", "check_keys", "mnist_pixels", "mnist_split", "shapes_data", "train_or_fail", "returned_model",
+           "check_history"]

@@ -4,7 +4,7 @@ MLP autoencoder (layers, forward, backward, and a training run judged on held-ou
 from grader.api import Rng, check_array, check_gradient, check_true, fail, np, points, pytest
 from grader.suites.ch13_generative.cases import (check_keys, check_named_gradients, gradients_dict, mnist_pixels,
                                                  mnist_split, numeric_parameter_gradients, perturbed, ref,
-                                                 returned_model, set_params, train_or_fail)
+                                                 returned_model, set_params, train_or_fail, check_history)
 
 BCE = "BinaryCrossEntropyWithLogits"
 MEAN_BUG = ("the loss is averaged over the pixels: this loss is the SUM over the features of each sample "
@@ -132,7 +132,7 @@ def test_autoencoder_backward_gradient_check(student, oracle):
 
 # ------------------------------------------------------------------ training on MNIST
 
-N_TRAIN, N_TEST, TRAIN_SEED = 3000, 500, 0
+N_TRAIN, N_TEST, TRAIN_SEED, EPOCHS = 3000, 500, 0, 4  # EPOCHS: AE_EPOCHS, the default
 AE_BAR = 0.048  # mean squared error per pixel; see docs/benchmarks.md (chapter 13)
 AE_MEASURED = "0.0400-0.0437 (training seeds 0-9)"
 
@@ -141,7 +141,8 @@ AE_MEASURED = "0.0400-0.0437 (training seeds 0-9)"
 @pytest.mark.call_timeout(90)
 def test_autoencoder_reconstruction_error_reaches_bar(student, oracle):
     """train_autoencoder on 3,000 MNIST images (its default settings), then reconstruct
-    500 held-out images: the mean squared error per pixel must be at most the bar."""
+    500 held-out images: the mean squared error per pixel must be at most the bar, and
+    model.history must hold one mean training loss per epoch."""
     X = mnist_pixels()
     train, test = mnist_split(oracle, N_TRAIN, N_TEST)
     call = f"train_autoencoder(X ({N_TRAIN}, 784), rng=default_rng({TRAIN_SEED}))"
@@ -152,6 +153,7 @@ def test_autoencoder_reconstruction_error_reaches_bar(student, oracle):
     mse = float(np.mean((np.asarray(out) - X[test]) ** 2))
     baseline = float(np.mean((X[test] - X[train].mean(axis=0)) ** 2))
     if mse <= AE_BAR:
+        check_history(model, EPOCHS, call)
         return
     fail(f"Autoencoder: reconstruction error {mse:.4f} per pixel on held-out images, above the bar {AE_BAR}",
          f"{call}\nThe reference reaches {AE_MEASURED}; predicting the mean image gives {baseline:.4f}.\n"

@@ -5,7 +5,7 @@ training run on generated shapes judged by the foreground IoU."""
 from grader.api import Rng, check_array, check_gradient, check_true, fail, np, points, pytest
 from grader.suites.ch13_generative.cases import (check_keys, check_named_gradients, gradients_dict,
                                                  numeric_parameter_gradients, perturbed, ref, returned_model,
-                                                 set_params, shapes_data, train_or_fail)
+                                                 set_params, shapes_data, train_or_fail, check_history)
 
 UP = "Upsample2D()"
 SHAPES = [(2, 3, 2, 3), (1, 1, 3, 3), (2, 2, 4, 1)]
@@ -182,7 +182,7 @@ def test_unet_backward_gradient_check(student, oracle, N, H, W):
 
 # ------------------------------------------------------------------ training on shapes
 
-SIZE, N_TRAIN, N_TEST, DATA_SEED, TEST_SEED, TRAIN_SEED = 16, 800, 200, 1, 2, 0
+SIZE, N_TRAIN, N_TEST, DATA_SEED, TEST_SEED, TRAIN_SEED, EPOCHS = 16, 800, 200, 1, 2, 0, 3  # EPOCHS: UNET_EPOCHS
 IOU_BAR = 0.915  # see docs/benchmarks.md (chapter 13)
 IOU_MEASURED = "0.939-0.957 (training seeds 0-9)"
 IOU_NO_SKIP = "0.849-0.890"
@@ -193,7 +193,8 @@ IOU_NO_SKIP = "0.849-0.890"
 def test_unet_foreground_iou_reaches_bar(student, oracle):
     """train_unet (its default settings) on 800 generated 16 x 16 images of shapes; on 200
     new images the foreground IoU of predict() must reach the bar. The grader makes the
-    images (make_shapes' rule, with fixed seeds) and keeps the test masks."""
+    images (make_shapes' rule, with fixed seeds) and keeps the test masks; model.history
+    must hold one mean training loss per epoch."""
     X, Y = shapes_data(N_TRAIN, SIZE, DATA_SEED)
     Xt, Yt = shapes_data(N_TEST, SIZE, TEST_SEED)
     call = f"train_unet(X ({N_TRAIN}, 1, {SIZE}, {SIZE}), masks, rng=default_rng({TRAIN_SEED}))"
@@ -204,6 +205,7 @@ def test_unet_foreground_iou_reaches_bar(student, oracle):
     pred = np.asarray(pred).astype(np.int64)
     iou = ref_free_iou(pred, np.asarray(Yt))
     if iou >= IOU_BAR:
+        check_history(model, EPOCHS, call)
         return
     fail(f"U-Net: foreground IoU {iou:.3f} on 200 new images, below the bar {IOU_BAR}",
          f"{call}\nThe reference reaches {IOU_MEASURED}; the same network with its skip connection carrying "

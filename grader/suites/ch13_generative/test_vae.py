@@ -5,7 +5,7 @@ ELBO the grader computes itself on held-out images."""
 from grader.api import (Rng, check_array, check_gradient, check_true, fail, np, points, pytest)
 from grader.suites.ch13_generative.cases import (check_keys, check_named_gradients, gradients_dict, mnist_pixels,
                                                  mnist_split, numeric_parameter_gradients, perturbed, ref,
-                                                 returned_model, set_params, train_or_fail)
+                                                 returned_model, set_params, train_or_fail, check_history)
 
 VARIANCE_BUG = ("z uses exp(logvar) * eps: that is the variance (or logvar read as log sigma); the standard "
                 "deviation is exp(logvar / 2) = exp(0.5 * logvar)")
@@ -217,7 +217,7 @@ def test_vae_backward_gradient_check(student, oracle):
 
 # ------------------------------------------------------------------ training on MNIST
 
-N_TRAIN, N_TEST, TRAIN_SEED, EPS_SEED = 3000, 500, 0, 2024
+N_TRAIN, N_TEST, TRAIN_SEED, EPS_SEED, EPOCHS = 3000, 500, 0, 2024, 4  # EPOCHS: VAE_EPOCHS
 ELBO_BAR = 175.0  # nats per image; see docs/benchmarks.md (chapter 13)
 ELBO_MEASURED = "162.1-166.4 (training seeds 0-9)"
 
@@ -235,7 +235,8 @@ def negative_elbo(mu, logvar, logits, x):
 def test_vae_negative_elbo_on_held_out_images(student, oracle):
     """train_vae on 3,000 MNIST images (its default settings); on 500 held-out images the
     grader takes your encode's (mu, logvar), forms z = mu + exp(logvar / 2) * eps with its
-    own fixed eps, takes your decode(z)'s logits and computes the negative ELBO itself."""
+    own fixed eps, takes your decode(z)'s logits and computes the negative ELBO itself;
+    model.history must hold one mean negative ELBO per epoch."""
     X = mnist_pixels()
     train, test = mnist_split(oracle, N_TRAIN, N_TEST)
     xt = X[test]
@@ -258,6 +259,7 @@ def test_vae_negative_elbo_on_held_out_images(student, oracle):
         value = float(np.mean(negative_elbo(mu, logvar, logits, xt)))
         kl = float(np.mean(-0.5 * np.sum(1.0 + logvar - mu**2 - np.exp(logvar), axis=1)))
     if np.isfinite(value) and value <= ELBO_BAR:
+        check_history(model, EPOCHS, call)
         return
     fail(f"VAE: negative ELBO {value:.1f} nats per held-out image, above the bar {ELBO_BAR:g}",
          f"{call}\nof which KL {kl:.1f}. The reference reaches {ELBO_MEASURED}. A VAE trained without its KL term "
