@@ -49,6 +49,9 @@ def test_reparameterize_is_deterministic_given_eps(student, oracle):
              "many times and needs the same noise every time.")
     check_array(student.reparameterize(mu, logvar, np.zeros_like(eps)), mu, call=call + " with eps = 0",
                 inputs={"mu": mu})
+    moved = np.abs(np.asarray(first) - mu) > 1e-9
+    check_true(bool(np.all(moved)), f"{call} returns mu where eps is not 0: z = mu + exp(logvar / 2) * eps "
+               "must move with the noise", f"mu of shape {mu.shape}; z == mu at {int(np.sum(~moved))} entries")
 
 
 @points(2)
@@ -96,7 +99,8 @@ def test_kl_divergence_matches_closed_form(student, oracle, N, K):
 
 @points(1)
 def test_kl_divergence_zero_at_prior_and_never_negative(student, oracle):
-    """KL(N(0, I) || N(0, I)) = 0 for every sample; on random mu, logvar every value >= 0."""
+    """KL(N(0, I) || N(0, I)) = 0 for every sample; on random mu, logvar (not the prior)
+    every value is > 0."""
     mu, logvar, _ = oracle.random("inputs", lambda rng: _mu_logvar_eps(rng, 5, 3))
     call = "kl_divergence(mu, logvar)"
     check_array(student.kl_divergence(np.zeros((2, 3)), np.zeros((2, 3))), np.zeros(2),
@@ -104,6 +108,8 @@ def test_kl_divergence_zero_at_prior_and_never_negative(student, oracle):
     got = np.asarray(check_array(student.kl_divergence(mu, logvar), np.zeros(5), call=call, atol=np.inf))
     check_true(bool(np.all(got >= 0)), f"{call} returned negative values {np.round(got[got < 0][:3], 4)}: "
                "a KL divergence is never negative (is the sign flipped?)")
+    check_true(bool(np.all(got > 0)), f"{call} returned 0 for a distribution that is not the prior",
+               f"mu of shape {mu.shape} with mu != 0: the KL is 0 only when mu = 0 and logvar = 0")
 
 
 @points(2)
