@@ -78,7 +78,9 @@ def named_arrays(groups, method):
 class Autoencoder(Layer):
     """An MLP that squeezes each image through a narrow code and rebuilds it.
 
-    Layers (created in this order, each Dense with He scale ``sqrt(2 / n_in)``):
+    Attributes ``encoder`` and ``decoder``: the lists of layers below (the grader sets
+    weights through them, e.g. ``model.encoder[2].weights``), created in this order, each
+    Dense with He scale ``sqrt(2 / n_in)``:
 
         encoder: Dense(n_inputs, n_hidden), ReLU, Dense(n_hidden, n_latent)   -> codes
         decoder: Dense(n_latent, n_hidden), ReLU, Dense(n_hidden, n_inputs)   -> logits

