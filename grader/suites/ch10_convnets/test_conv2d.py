@@ -2,8 +2,11 @@
 
 import time
 
-from grader.api import (Rng, StudentError, check_array, check_gradient, check_true, fail, np, numeric_gradient,
-                        points, pytest, reference)
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from grader.api import (Rng, StudentError, as_array, check_array, check_gradient, check_true, fail, np,
+                        numeric_gradient, points, pytest, reference)
 
 ref = reference("ch10_convnets")
 
@@ -184,6 +187,36 @@ def test_conv2d_backward_parameter_gradient_check(student, oracle, N, C, H, W, F
         bugs.append(("dweights holds only the first sample's gradient: sum over the whole batch", first))
     check_gradient(layer.dweights, num_W, call=call, what="dweights", inputs=inputs, batch=N, known_bugs=bugs)
     check_gradient(db, num_b, call=call, what="dbiases", inputs=inputs, batch=N)
+
+
+@points(2)
+@given(st.integers(1, 3), st.integers(1, 2), st.integers(1, 3), st.integers(1, 2), st.integers(0, 1),
+       st.integers(0, 2**31 - 1))
+@example(3, 2, 2, 1, 1, 0)  # tried first: most bugs fail here at once
+def test_conv2d_backward_batch_is_sum_of_samples_property(student, N, C, F, stride, padding, seed):
+    """Backward on a batch: dweights and dbiases are the sums of the per-sample gradients, and
+    dinputs stacks the per-sample gradients (5 x 4 images, 3 x 3 kernels)."""
+    x, Wt, b, dv = _draw(np.random.default_rng(seed), N, C, 5, 4, F, 3, stride, padding)
+    layer = _conv(student, C, F, 3, stride, padding, Wt, b)
+    layer.forward(x)
+    dx = as_array(layer.backward(dv), "Conv2D.backward(dvalues)", x.shape, "dinputs").astype(np.float64)
+    dW = as_array(layer.dweights, "Conv2D.backward(dvalues)", Wt.shape, "dweights").astype(np.float64)
+    db = as_array(layer.dbiases, "Conv2D.backward(dvalues)", b.shape, "dbiases").astype(np.float64)
+    sum_W, sum_b, rows = 0.0, 0.0, []
+    for n in range(N):
+        layer.forward(x[n:n + 1])
+        rows.append(np.asarray(layer.backward(dv[n:n + 1]), dtype=np.float64))
+        sum_W = sum_W + np.asarray(layer.dweights, dtype=np.float64)
+        sum_b = sum_b + np.asarray(layer.dbiases, dtype=np.float64)
+    call = f"{_call(C, F, 3, stride, padding)}.backward on a batch of {N} vs. sample by sample"
+    inputs = {"inputs": x, "dvalues": dv}
+    mean = "is the mean of the per-sample {0}, not their sum: Conv2D must not divide by N (the loss did)"
+    check_array(dW, sum_W, call=call, inputs=inputs, what="dweights (the sum of the per-sample dweights)",
+                rtol=1e-9, known_bugs=[(f"the batch's dweights {mean.format('dweights')}", sum_W / N)])
+    check_array(db, sum_b, call=call, inputs=inputs, what="dbiases (the sum of the per-sample dbiases)",
+                rtol=1e-9, known_bugs=[(f"the batch's dbiases {mean.format('dbiases')}", sum_b / N)])
+    check_array(dx, np.concatenate(rows, axis=0), call=call, inputs=inputs,
+                what="dinputs (sample n: the dinputs of sample n alone)", rtol=1e-9)
 
 
 @points(2)
