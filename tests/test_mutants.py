@@ -49,7 +49,9 @@ def test_mutant_is_caught_with_diagnosis(tmp_path, package, mutant):
     for edit in mutant.get("edits", [mutant]):
         patch(root, f"{package}/{edit['file']}", edit["old"], edit["new"], edit.get("count", 1))
     # Only the tests meant to catch the mutant run: the whole chapter is graded elsewhere.
-    code, results, out = grade(root, package[:4], extra=["--only", *mutant["catches"]])
+    # The diagnosis is under test here, not the sandbox (tests/test_isolation.py): a plain
+    # worker process starts faster.
+    code, results, out = grade(root, package[:4], extra=["--only", *mutant["catches"], "--isolation", "process"])
     assert code == 0, out
     tests = by_test(results)
     score = sum(t["score"] for t in results["tests"])
