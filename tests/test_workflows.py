@@ -159,3 +159,23 @@ def test_autograde_feedback_puts_failures_first_and_keeps_hidden_tests_unnamed(t
     assert "1 hidden test(s) (calling `Softmax.forward`)" in text
     assert "test_hidden" not in text and "64" not in text and "1000" not in text and "256" not in text
     assert "rows do not sum to 1" in text
+
+
+def test_the_grader_image_definition_matches_the_repository():
+    """No Docker engine here: check what the Dockerfile relies on (the image is built elsewhere)."""
+    import re
+    import tomllib
+
+    from grader.cli import build_parser
+    from tests.helpers import ROOT
+
+    text = (ROOT / "Dockerfile").read_text()
+    for src in re.findall(r"^COPY (\S+) ", text, re.M):
+        assert (ROOT / src).exists(), f"COPY {src}: not in the repository"
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    assert "--group grade" in text and "grade" in groups
+    commands = set(build_parser()._subparsers._group_actions[0].choices)
+    for command in re.findall(r"python3 -m grader ([a-z-]+)", text):
+        assert command in commands, f"the image runs `grader {command}`, which does not exist"
+    ignored = {ln.strip() for ln in (ROOT / ".dockerignore").read_text().splitlines() if not ln.startswith("#")}
+    assert ".course-secret" in ignored and not {"grader", "reference", "solutions", "data"} & ignored

@@ -1,0 +1,155 @@
+"""The README's instructor commands, run as written, on a fresh clone of the repository.
+
+The commands are read from the README's "Workflows" block, not copied here: a command that
+changes in the README is tested as it now reads. Each runs with ``python -m nox`` (this
+interpreter's nox) in a clone of the committed repository whose ``.nox`` is this checkout's
+(the environments are not installed again). ``SUBMISSIONS`` becomes a small class.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from tests.helpers import EXERCISES, ROOT, SOLUTIONS
+
+# Commands of the block that this test does not run, and why (each is checked elsewhere).
+NOT_RUN = {
+    "crosscheck": "installs PyTorch into its own environment; CI runs it after the course's tests",
+    "bench": "a measurement (every chapter, three times), not a check",
+    "nbgrader-test": "runs tests/test_nbgrader.py, the nbgrader round trip, which its own session runs",
+}
+
+
+def readme_commands():
+    """[(session, [arguments after --])] of the README's instructor workflow block, in order."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("### Workflows", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.strip().splitlines():
+        words = shlex.split(line.split("#", 1)[0])
+        assert words[:4] == ["python3", "-m", "nox", "-s"], line
+        args = words[words.index("--") + 1:] if "--" in words else []
+        commands.append((words[4], args))
+    return commands
+
+
+COMMANDS = readme_commands()
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    """A fresh clone of the committed repository, with this checkout's nox environments."""
+    where = tmp_path_factory.mktemp("readme") / "course"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(where)], check=True, timeout=300)
+    (where / ".nox").symlink_to(ROOT / ".nox", target_is_directory=True)
+    return where
+
+
+def nox(clone, session, args, timeout=3600):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"}
+    env.setdefault("OMP_NUM_THREADS", "1")
+    proc = subprocess.run([sys.executable, "-m", "nox", "-s", session, *(["--", *args] if args else [])],
+                          cwd=clone, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"nox -s {session} {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout + proc.stderr
+
+
+def test_the_block_names_sessions_that_exist():
+    text = (ROOT / "noxfile.py").read_text()
+    named = set(re.findall(r'name="([\w-]+)"', text))
+    plain = set(re.findall(r"^def ([a-z_]+)\(session\)", text, re.M))
+    for session, _ in COMMANDS:
+        assert session in named or session.replace("-", "_") in plain, f"README names nox -s {session}"
+    assert {s for s, _ in COMMANDS} >= set(NOT_RUN)
+
+
+def _class(base):
+    subs = base / "class"
+    subs.mkdir()
+    for name in ("ch01_neurons", "ch02_activations"):
+        shutil.copytree(SOLUTIONS / name, subs / "alice" / name, ignore=shutil.ignore_patterns("__pycache__"))
+    with zipfile.ZipFile(subs / "bob.zip", "w") as zf:
+        for p in sorted((EXERCISES / "ch01_neurons").glob("*.py")):
+            zf.write(p, f"exercises/ch01_neurons/{p.name}")
+    return subs
+
+
+def _run_as_written(clone, session, args, subs=None):
+    args = [str(subs) if a == "SUBMISSIONS" else a for a in args]
+    return nox(clone, session, args)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("session", ["stubs", "fixtures"])
+def test_generators_change_nothing_in_a_fresh_clone(clone, session):
+    args = dict(COMMANDS)[session]
+    out = _run_as_written(clone, session, args)
+    assert "already" in out, out[-2000:]
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    assert [ln for ln in status.splitlines() if not ln.endswith(".nox")] == []
+
+
+@pytest.mark.slow
+def test_release_as_written(clone):
+    args = dict(COMMANDS)["release"]
+    assert "/" not in args[args.index("--out") + 1][:1], "the README's example uses a relative --out"
+    out = _run_as_written(clone, "release", args)
+    assert "release checked" in out
+    assert (clone / "build" / "release" / ".github" / "workflows" / "classroom.yml").is_file()
+
+
+@pytest.mark.slow
+def test_autograde_shards_and_merge_as_written(clone, tmp_path):
+    subs = _class(tmp_path)
+    autograde = [args for s, args in COMMANDS if s == "autograde"]
+    whole, sliced = autograde[0], autograde[1]
+    out = _run_as_written(clone, "autograde", whole, subs)
+    assert "created the course secret" in out and (clone / ".course-secret").is_file()
+    gradebook = (clone / "graded" / "gradebook.csv").read_text()
+    assert "alice," in gradebook and "bob," in gradebook
+    # The slice line as written, and the same line for the job array's other indices.
+    i, n = map(int, sliced[sliced.index("--shard") + 1].split("/"))
+    for k in range(1, n + 1):
+        args = [a.replace(f"graded-{i}", f"graded-{k}").replace(f"{i}/{n}", f"{k}/{n}") for a in sliced]
+        _run_as_written(clone, "autograde", args, subs)
+    merge = dict(COMMANDS)["merge"]
+    _run_as_written(clone, "merge", merge)
+    merged = clone / merge[merge.index("--out") + 1] / "gradebook.csv"
+    assert merged.read_text() == gradebook
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    assert not [ln for ln in status.splitlines() if "graded" in ln], "graded folders must be ignored by git"
+
+
+@pytest.mark.slow
+def test_gradescope_as_written(clone):
+    args = dict(COMMANDS)["gradescope"]
+    out = _run_as_written(clone, "gradescope", args)
+    bundle = clone / args[args.index("--out") + 1]
+    assert "created the course secret" in out or (clone / ".course-secret").is_file()
+    with zipfile.ZipFile(bundle) as zf:
+        assert {"setup.sh", "run_autograder", ".course-secret"} <= set(zf.namelist())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ROOT / ".nox" / "nbgrader" / "bin").is_dir(), reason="no .nox/nbgrader environment")
+@pytest.mark.parametrize("session", ["notebooks", "nbgrader-course"])
+def test_notebook_sessions_as_written(clone, session):
+    args = dict(COMMANDS)[session]
+    _run_as_written(clone, session, args)
+    built = clone / "build" / ("notebooks" if session == "notebooks" else "nbgrader")
+    assert any(built.rglob("*.ipynb"))
+    if session == "nbgrader-course":
+        assert str(clone) not in (built / "nbgrader_config.py").read_text()
+
+
+def test_every_command_is_run_or_says_why_not():
+    tested = {"stubs", "fixtures", "release", "autograde", "merge", "gradescope", "notebooks", "nbgrader-course"}
+    assert {s for s, _ in COMMANDS} == tested | set(NOT_RUN)
