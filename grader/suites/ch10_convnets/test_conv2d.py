@@ -132,7 +132,11 @@ def test_conv2d_backward_dinputs_gradient_check(student, oracle, N, C, H, W, F, 
     """dinputs against central differences of your own forward."""
     x, Wt, b, dv = oracle.random("inputs", lambda rng: _draw(rng, N, C, H, W, F, K, stride, padding))
     assign, no_crop = oracle.compute("bugs", lambda: _dinputs_bugs(x, Wt, dv, stride, padding))
+    out = oracle.compute("forward", lambda: ref.conv_forward(x, Wt, b, stride, padding))
     layer = _conv(student, C, F, K, stride, padding, Wt, b)
+    # The central differences are taken of your forward: it must be right first.
+    check_array(layer.forward(x), out, call=f"{_call(C, F, K, stride, padding)}.forward(inputs)",
+                inputs={"inputs": x}, what="output (checked before the gradient)")
     numeric = numeric_gradient(layer.forward, x, dout=dv, h=H_LINEAR)
     layer.forward(x)
     got = layer.backward(dv)
@@ -202,6 +206,9 @@ def test_conv2d_backward_batch_is_sum_of_samples_property(student, N, C, F, stri
     dx = as_array(layer.backward(dv), "Conv2D.backward(dvalues)", x.shape, "dinputs").astype(np.float64)
     dW = as_array(layer.dweights, "Conv2D.backward(dvalues)", Wt.shape, "dweights").astype(np.float64)
     db = as_array(layer.dbiases, "Conv2D.backward(dvalues)", b.shape, "dbiases").astype(np.float64)
+    if not (np.any(dx) and np.any(dW)):
+        fail(f"{_call(C, F, 3, stride, padding)}.backward(dvalues): dinputs or dweights is all zeros",
+             "With random inputs and dvalues, neither gradient can be zero.")
     sum_W, sum_b, rows = 0.0, 0.0, []
     for n in range(N):
         layer.forward(x[n:n + 1])

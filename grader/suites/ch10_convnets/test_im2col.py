@@ -28,6 +28,11 @@ def test_conv_output_size_matches_formula(student, oracle, size, kernel, stride,
 
 @points(1)
 def test_conv_output_size_window_too_large_raises_value_error(student):
+    """ValueError when not even one window fits (and still the right size when one does)."""
+    fits = student.conv_output_size(5, 5, 1, 0)
+    if fits != 1:
+        fail(f"conv_output_size(5, 5, stride=1, padding=0) returned {fits!r}, expected 1",
+             "A window as large as the input fits exactly once.")
     call = "conv_output_size(3, 5, stride=1, padding=0)"
     try:
         got = student.conv_output_size(3, 5, 1, 0)

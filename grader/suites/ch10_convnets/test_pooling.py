@@ -50,7 +50,11 @@ def test_maxpool_backward_gradient_check(student, oracle, N, C, H, W, k, stride)
     s = k if stride is None else stride
     dv = oracle.random("dvalues", lambda rng: rng.standard_normal(ref.maxpool_forward(x, k, s).shape))
     wrong_window = oracle.compute("bug", lambda: ref.maxpool_backward(dv, x, k, s, ties="stride_as_kernel"))
+    out = oracle.compute("forward", lambda: ref.maxpool_forward(x, k, s))
     layer = _pool(student, k, stride)
+    # The central differences are taken of your forward: it must be right first.
+    check_array(layer.forward(x), out, call=f"{_call(k, stride)}.forward(inputs)", inputs={"inputs": x},
+                what="output (checked before the gradient)")
     numeric = numeric_gradient(layer.forward, x, dout=dv, h=1e-5)
     layer.forward(x)
     got = layer.backward(dv)
