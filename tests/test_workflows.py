@@ -104,11 +104,11 @@ def test_nbgrader_config_holds_no_path_of_the_building_machine(tmp_path):
     import sys
 
     from grader.notebook import ENV_INDEPENDENT, ENV_MODE, ENV_ROOT
-    from grader.workflows.nbgrader import _config_text, config_environment
+    from grader.workflows.nbgrader import config_text, config_environment
     from tests.helpers import ROOT
 
     course = ROOT / "build" / "nbgrader-config-test"
-    text = _config_text({"ch01_neurons": ["exercises/ch01_neurons/neuron.py"]}, "hidden", True, course)
+    text = config_text({"ch01_neurons": ["exercises/ch01_neurons/neuron.py"]}, "hidden", True, course)
     assert str(ROOT) not in text and "REPOSITORY_RELATIVE = '../..'" in text
     course.mkdir(parents=True, exist_ok=True)
     try:
@@ -166,7 +166,6 @@ def test_the_grader_image_definition_matches_the_repository():
     import re
     import tomllib
 
-    from grader.cli import build_parser
     from tests.helpers import ROOT
 
     text = (ROOT / "Dockerfile").read_text()
@@ -174,7 +173,8 @@ def test_the_grader_image_definition_matches_the_repository():
         assert (ROOT / src).exists(), f"COPY {src}: not in the repository"
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
     assert "--group grade" in text and "grade" in groups
-    commands = set(build_parser()._subparsers._group_actions[0].choices)
+    commands = set(re.findall(r'sub\.add_parser\("([a-z-]+)"', (ROOT / "grader" / "cli.py").read_text()))
+    assert {"autograde", "prairielearn", "gradescope-run"} <= commands
     for command in re.findall(r"python3 -m grader ([a-z-]+)", text):
         assert command in commands, f"the image runs `grader {command}`, which does not exist"
     ignored = {ln.strip() for ln in (ROOT / ".dockerignore").read_text().splitlines() if not ln.startswith("#")}

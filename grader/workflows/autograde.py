@@ -90,7 +90,9 @@ def content_hash(path: Path):
     return h.hexdigest()
 
 
-def _extract_zip(path: Path, dest: Path):
+def extract_zip(path: Path, dest: Path):
+    """Unpack a submitted zip into ``dest`` safely (no absolute or ``..`` paths, no links,
+    size and file-count limits); raises SubmissionError with the reason."""
     try:
         zf = zipfile.ZipFile(path)
     except UnicodeDecodeError:
@@ -137,7 +139,9 @@ def _extract_zip(path: Path, dest: Path):
                 raise SubmissionError("not-a-zip", f"the zip is corrupt ({exc})") from None
 
 
-def _copy_folder(src: Path, dest: Path):
+def copy_folder(src: Path, dest: Path):
+    """Copy a submitted folder into ``dest`` (links never followed, tool litter left out,
+    size and file-count limits); raises SubmissionError with the reason."""
     total = count = 0
     for p in sorted(src.rglob("*")):
         rel = p.relative_to(src)
@@ -203,9 +207,9 @@ def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent,
         unpacked.mkdir()
         try:
             if entry.is_dir():
-                _copy_folder(entry, unpacked)
+                copy_folder(entry, unpacked)
             elif entry.is_file() and entry.suffix.lower() == ".zip":
-                _extract_zip(entry, unpacked)
+                extract_zip(entry, unpacked)
             else:
                 raise SubmissionError("bad-entry", "not a folder or a .zip file")
             root = find_root(unpacked)

@@ -147,7 +147,7 @@ c.ExportApp.plugin_class = {export_plugin!r}
 '''
 
 
-def _config_text(exclude, mode, independent, course_dir):
+def config_text(exclude, mode, independent, course_dir):
     if mode == "hidden":
         env = (f'os.environ.setdefault("{ENV_ROOT}", REPOSITORY)\n'
                f'os.environ.setdefault("{ENV_MODE}", "hidden")\n'
@@ -250,7 +250,7 @@ def build_course(out, chapters=None, *, mode="hidden", independent=True, force=F
             stubs = ", ".join(q[:4] for q in earlier)
             log(f"source/{package}: notebook worth {cell_points:g} points, stubs of {stubs}")
         config_path.parent.mkdir(parents=True, exist_ok=True)
-        config_path.write_text(_config_text(exclude, mode, independent, out))
+        config_path.write_text(config_text(exclude, mode, independent, out))
     finally:
         shutil.rmtree(fixtures, ignore_errors=True)
     log(f"wrote {config_path}")

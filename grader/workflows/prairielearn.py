@@ -36,7 +36,7 @@ from ..chapters import ROOT, ChapterError, all_chapters, chapter_id, is_chapter_
 from ..oracle import student_seed
 from ..report import gradescope_results, write_json_atomic
 from ..runner import SECRET_FILE, UsageError, choose_isolation, course_secret, run_suites, substitution_notes
-from .autograde import SubmissionError, _copy_folder, _extract_zip, find_root
+from .autograde import SubmissionError, copy_folder, extract_zip, find_root
 
 MAX_OUTPUT = 4000  # characters of feedback per test (PrairieLearn takes at most 1 MB in all)
 _FUNCTION = re.compile(r"^([A-Za-z_][\w.]*)\(")
@@ -63,9 +63,9 @@ def prepare_submission(student: Path, dest: Path, chapters):
     unpacked.mkdir(parents=True)
     try:
         if len(files) == 1 and files[0].suffix.lower() == ".zip":
-            _extract_zip(files[0], unpacked)
+            extract_zip(files[0], unpacked)
         else:
-            _copy_folder(student, unpacked)
+            copy_folder(student, unpacked)
         try:
             root = find_root(unpacked)
         except SubmissionError as exc:
