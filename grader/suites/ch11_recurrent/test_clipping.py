@@ -50,14 +50,25 @@ def test_global_norm_matches_reference(student, oracle, frozen):
 
 
 @points(2)
-@pytest.mark.parametrize("scale,max_norm", [(1.0, 1.5), (0.1, 5.0)], ids=["clipped", "below-max-unchanged"])
-def test_clip_grad_norm_scales_by_global_norm(student, oracle, scale, max_norm):
+@pytest.mark.parametrize("scale,max_norm,frozen", [(1.0, 1.5, ()), (0.1, 5.0, ()), (1.0, 1.5, (1,))],
+                         ids=["clipped", "below-max-unchanged", "second-frozen-left-alone"])
+def test_clip_grad_norm_scales_by_global_norm(student, oracle, scale, max_norm, frozen):
     """Every gradient times max_norm / norm when the global norm is larger (all by the same
     factor), unchanged otherwise; the norm before clipping is returned. The arrays that
-    gradients() returns are the ones clipped (in place)."""
+    gradients() returns are the ones clipped (in place). A frozen layer (trainable False)
+    is neither counted nor scaled."""
     grads = oracle.random("grads", lambda rng: _grads(rng, scale))
-    clipped, norm = oracle.compute("want", lambda: ref.clip_by_global_norm(_flat(grads), max_norm))
-    layers = _layers(student, grads)
+
+    def expected():
+        trainable = [g for k, g in enumerate(grads) if k not in frozen]
+        clipped, norm = ref.clip_by_global_norm(_flat(trainable), max_norm)
+        out, it = [], iter(clipped)
+        for k, g in enumerate(grads):
+            out += [g[n] if k in frozen else next(it) for n in sorted(g)]
+        return out, norm
+
+    clipped, norm = oracle.compute("want", expected)
+    layers = _layers(student, grads, frozen)
     call = f"clip_grad_norm(layers, max_norm={max_norm})"
     got_norm = student.clip_grad_norm(layers, max_norm)
     check_scalar(got_norm, norm, call=call, what="returned norm (before clipping)")
@@ -69,11 +80,13 @@ def test_clip_grad_norm_scales_by_global_norm(student, oracle, scale, max_norm):
                      "every gradient by the same factor max_norm / norm", np.clip(g[name], -max_norm, max_norm)),
                     ("the gradients were not changed in place: scale the arrays gradients() returns (g *= scale), "
                      "so that the optimizer sees the clipped values", g[name])]
+            frozen_bug = [("the frozen layer's gradients were scaled too: skip layers whose trainable is False",
+                           g[name] * max_norm / norm)] if k >= 3 and frozen else []
             check_array(after[name], clipped[k], call=call, what=f"{cls} layer's gradient {name} after clipping",
-                        known_bugs=bugs if norm > max_norm else [])
+                        known_bugs=(bugs if norm > max_norm else []) + frozen_bug)
             k += 1
     if norm > max_norm:
-        total = np.sqrt(sum(np.sum(np.asarray(layer.gradients()[n]) ** 2) for layer, g in zip(layers, grads)
-                            for n in g))
+        total = np.sqrt(sum(np.sum(np.asarray(layer.gradients()[n]) ** 2) for k, (layer, g) in
+                            enumerate(zip(layers, grads)) if k not in frozen for n in g))
         check_true(abs(total - max_norm) < 1e-6 * max_norm,
                    f"{call}: the global norm after clipping is {total:.6g}, expected max_norm = {max_norm}")

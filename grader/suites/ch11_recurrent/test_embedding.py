@@ -42,7 +42,9 @@ def test_embedding_backward_adds_up_repeated_ids(student, oracle, V, E, shape):
     last[ids.reshape(-1)] = dv.reshape(-1, E)  # what a fancy-index assignment or += keeps
     layer = _layer(student, W)
     layer.forward(ids)
-    layer.backward(dv)
+    returned = layer.backward(dv)
+    check_true(returned is None, f"Embedding.backward(dvalues) returned a {type(returned).__name__}, expected None",
+               "Token ids are not differentiable: dinputs is None (an Embedding is the first layer).")
     got = layer.gradients()
     check_true(isinstance(got, dict) and "weights" in got,
                "Embedding.gradients() must be a dict with the key 'weights'")
