@@ -1,17 +1,17 @@
 """Chapter 12 measurements: the two training bars over seeds, the broken variants that
 must stay below them, and the speed of one training step next to PyTorch's.
 
-    python benchmarks/ch12_attention.py [--seeds 10] [--skip-bars] [--skip-speed]
+    python benchmarks/ch12_attention.py [--seeds 10] [--tasks reversal sorter] [--skip-bars] [--skip-speed]
 
 1. The bars. ``test_reversal_reaches_bar`` and ``test_causal_sorter_greedy_decoding_reaches_bar``
-   train the course's solution code (``train_reversal``, ``train_sorter``: the settings
-   are the chapter's constants) with training seeds 0..N-1 and score it on held-out data
+   train the course's solution code (``train_reversal``, ``train_sorter``: the chapter's
+   constants, one epoch of the course's ``Model``) with training seeds 0..N-1 and score it on held-out data
    (1,000 sequences): the share of sequences reversed exactly, and the share of prompts
    whose sorted answer greedy decoding writes exactly. The broken variants, same
    settings: reversal without a positional encoding, and the decoder trained without
    the causal mask.
-2. Speed. One training step (embedding, positional encoding, one pre-LN block, layer
-   norm, output layer, cross-entropy, clipping, Adam) of the graded reversal model
+2. Speed. One training step (``Model.train`` on one batch: embedding, positional encoding,
+   one pre-LN block, layer norm, output layer, cross-entropy, Adam) of the graded reversal model
    (d_model 32, 2 heads, batches of 64 sequences of 8 tokens) and of a wider one (d_model
    128, 4 heads, 32 tokens): the course's solution and, when it is installed, PyTorch CPU
    on the same shapes (torch.nn.TransformerEncoderLayer with norm_first=True, float64, one
@@ -44,15 +44,15 @@ import solutions.ch12_attention as course  # noqa: E402
 TEST_SEED, N_TEST = 2024, 1000
 
 
-def reversal_score(layers):
+def reversal_score(model):
     X, Y = course.reversal_data(N_TEST, course.REVERSAL_T, course.REVERSAL_V, np.random.default_rng(TEST_SEED))
-    pred = np.asarray(course.predict(layers, X)).reshape(N_TEST, course.REVERSAL_T, -1).argmax(-1)
+    pred = np.asarray(model.predict(X)).argmax(-1)
     return float(np.mean(np.all(pred == Y, axis=1))), float(np.mean(pred == Y))
 
 
-def sorter_score(layers):
+def sorter_score(model):
     X, Y = course.sort_data(N_TEST, course.SORT_LEN, course.SORT_V, np.random.default_rng(TEST_SEED))
-    out = course.greedy_decode(layers, X[:, :course.SORT_LEN], course.SORT_LEN, course.SORT_V)
+    out = course.greedy_decode(model, X[:, :course.SORT_LEN], course.SORT_LEN)
     return float(np.mean(np.all(out == Y, axis=1))), float(np.mean(out == Y))
 
 
@@ -64,7 +64,7 @@ def _summary(name, results, seconds):
           f" | {statistics.mean(seconds):.2f} s per run", flush=True)
 
 
-def bars(seeds):
+def bars(seeds, tasks=("reversal", "sorter")):
     runs = [
         ("reversal (reference settings)", lambda s: course.train_reversal(np.random.default_rng(s)), reversal_score),
         ("reversal without positional encoding",
@@ -74,12 +74,14 @@ def bars(seeds):
          lambda s: course.train_sorter(np.random.default_rng(s), causal=False), sorter_score),
     ]
     for name, train, score in runs:
+        if ("reversal" if score is reversal_score else "sorter") not in tasks:
+            continue
         results, seconds = [], []
         for seed in range(seeds):
             t = time.perf_counter()
-            layers, _ = train(seed)
+            model, _ = train(seed)
             seconds.append(time.perf_counter() - t)
-            results.append(score(layers))
+            results.append(score(model))
             print(f"  {name}, seed {seed}: sequences {results[-1][0]:.3f}, tokens {results[-1][1]:.3f}", flush=True)
         _summary(name, results, seconds)
 
@@ -110,10 +112,11 @@ def speed(repeats=10):
     V = course.REVERSAL_V
     for d, h, f, T, batch in SPEED_SHAPES:
         rng = np.random.default_rng(0)
-        layers = course.build_transformer(V, rng, d_model=d, n_heads=h, d_ff=f)
-        loss, opt = course.SoftmaxCrossEntropy(), course.Adam(learning_rate=course.LEARNING_RATE)
+        model = course.build_transformer(V, rng, d_model=d, n_heads=h, d_ff=f)
+        model.set(loss=course.TokenCrossEntropy(), optimizer=course.Adam(learning_rate=course.REVERSAL_LEARNING_RATE),
+                  accuracy=course.TokenAccuracy())
         X, Y = course.reversal_data(batch, T, V, rng)
-        ours = _best(lambda: course.clipped_train_step(layers, loss, opt, X, Y.reshape(-1), course.MAX_NORM), repeats)
+        ours = _best(lambda: model.train(X, Y, epochs=1, batch_size=batch, progress=False), repeats)
         line = f"d_model {d}, {h} heads, d_ff {f}, T {T}, batch {batch}: numpy (course solution) {1000 * ours:.2f} ms"
         if torch is not None:
             torch.set_num_threads(1)
@@ -122,7 +125,7 @@ def speed(repeats=10):
             block = torch.nn.TransformerEncoderLayer(d, h, f, dropout=0.0, batch_first=True, norm_first=True).double()
             norm, head = torch.nn.LayerNorm(d).double(), torch.nn.Linear(d, V).double()
             params = [*emb.parameters(), *block.parameters(), *norm.parameters(), *head.parameters()]
-            opt_t = torch.optim.Adam(params, lr=course.LEARNING_RATE)
+            opt_t = torch.optim.Adam(params, lr=course.REVERSAL_LEARNING_RATE)
             pe = torch.tensor(course.sinusoidal_encoding(T, d))
             xt, yt = torch.tensor(X), torch.tensor(Y.reshape(-1))
 
@@ -130,7 +133,6 @@ def speed(repeats=10):
                 opt_t.zero_grad()
                 logits = head(norm(block(emb(xt) + pe))).reshape(-1, V)
                 torch.nn.functional.cross_entropy(logits, yt).backward()
-                torch.nn.utils.clip_grad_norm_(params, course.MAX_NORM)
                 opt_t.step()
 
             theirs = _best(step, repeats)
@@ -143,9 +145,10 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--skip-bars", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--tasks", nargs="+", default=["reversal", "sorter"], choices=["reversal", "sorter"])
     args = parser.parse_args(argv)
     if not args.skip_bars:
-        bars(args.seeds)
+        bars(args.seeds, args.tasks)
     if not args.skip_speed:
         speed()
 

@@ -42,7 +42,6 @@ from exercises.ch12_attention import (
     attention_forward,
     causal_mask,
     greedy_decode,
-    predict,
     reversal_data,
     sinusoidal_encoding,
     sort_data,
@@ -117,21 +116,21 @@ plt.show()
 # the trained model show it as an anti-diagonal.
 
 # %%
-layers, losses = train_reversal(np.random.default_rng(0))
+model, history = train_reversal(np.random.default_rng(0))
 X, Y = reversal_data(500, REVERSAL_T, REVERSAL_V, np.random.default_rng(1))
-pred = np.asarray(predict(layers, X)).reshape(500, REVERSAL_T, -1).argmax(-1)
+pred = np.asarray(model.predict(X)).argmax(-1)
 print(f"token accuracy {np.mean(pred == Y):.3f}, sequences right {np.mean(np.all(pred == Y, axis=1)):.3f}")
 
 
-def attention_maps(layers, x):
+def attention_maps(model, x):
     """The attention weights of the first block's attention for one sequence (1, T)."""
-    predict(layers, x)
-    block = next(layer for layer in layers if hasattr(layer, "layers")).layers[0]
+    model.predict(x)
+    block = next(layer for layer in model.layers if hasattr(layer, "attn"))
     return block.attn.attention[0]
 
 
 x = X[:1]
-maps = attention_maps(layers, x)
+maps = attention_maps(model, x)
 fig, axes = plt.subplots(1, len(maps), figsize=(4 * len(maps), 3.5))
 for h, ax in enumerate(np.atleast_1d(axes)):
     ax.imshow(maps[h], cmap="viridis", vmin=0, vmax=1)
@@ -150,8 +149,8 @@ plt.show()
 # same information (a bag of tokens), so each can only guess. Accuracy per output position:
 
 # %%
-flat_layers, _ = train_reversal(np.random.default_rng(0), positional=False)
-flat = np.asarray(predict(flat_layers, X)).reshape(500, REVERSAL_T, -1).argmax(-1)
+flat_model, _ = train_reversal(np.random.default_rng(0), positional=False)
+flat = np.asarray(flat_model.predict(X)).argmax(-1)
 plt.figure(figsize=(6, 3))
 plt.bar(np.arange(REVERSAL_T) - 0.2, np.mean(pred == Y, axis=0), width=0.4, label="with positions")
 plt.bar(np.arange(REVERSAL_T) + 0.2, np.mean(flat == Y, axis=0), width=0.4, label="without")
@@ -171,9 +170,9 @@ print(f"without positions: token accuracy {np.mean(flat == Y):.3f}")
 # %%
 Xs, Ys = sort_data(500, SORT_LEN, SORT_V, np.random.default_rng(2))
 for causal in (True, False):
-    model, losses = train_sorter(np.random.default_rng(0), causal=causal)
-    answer = greedy_decode(model, Xs[:, :SORT_LEN], SORT_LEN, SORT_V)
-    print(f"causal={causal!s:5}: last training loss {losses[-1]:.4f}, "
+    sorter, history = train_sorter(np.random.default_rng(0), causal=causal)
+    answer = greedy_decode(sorter, Xs[:, :SORT_LEN], SORT_LEN)
+    print(f"causal={causal!s:5}: training loss {history['loss'][-1]:.4f}, "
           f"answers right {np.mean(np.all(answer == Ys, axis=1)):.3f}; "
           f"{Xs[0, :SORT_LEN]} -> {answer[0]}")
 

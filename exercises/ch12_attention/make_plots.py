@@ -21,22 +21,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..ch11_recurrent import predict  # noqa: E402
 from .tasks import (REVERSAL_T, REVERSAL_V, SORT_LEN, SORT_V, greedy_decode, reversal_data, sort_data,  # noqa: E402
                     train_reversal, train_sorter)
 
 IMG = Path(__file__).resolve().parent / "img"
 
 
-def first_block(layers):
-    """The first encoder block of a model built by ``build_transformer`` (inside its Stack)."""
-    return next(layer for layer in layers if hasattr(layer, "layers")).layers[0]
+def first_block(model):
+    """The first encoder block of a model built by ``build_transformer``."""
+    return next(layer for layer in model.layers if hasattr(layer, "attn"))
 
 
-def plot_attention_maps(layers, x, path):
+def plot_attention_maps(model, x, path):
     """The first block's attention weights for one sequence x (1, T), one panel per head."""
-    predict(layers, x)
-    maps = first_block(layers).attn.attention[0]
+    model.predict(x)
+    maps = first_block(model).attn.attention[0]
     fig, axes = plt.subplots(1, len(maps), figsize=(3.6 * len(maps), 3.4))
     for h, ax in enumerate(np.atleast_1d(axes)):
         ax.imshow(maps[h], cmap="viridis", vmin=0, vmax=1)
@@ -74,19 +73,19 @@ def main(argv=None):
     X, Y = reversal_data(500, REVERSAL_T, REVERSAL_V, np.random.default_rng(12345))
     scores = {}
     for positional in (True, False):
-        layers, _ = train_reversal(np.random.default_rng(args.seed), positional=positional)
-        pred = np.asarray(predict(layers, X)).reshape(len(X), REVERSAL_T, -1).argmax(-1)
+        model, _ = train_reversal(np.random.default_rng(args.seed), positional=positional)
+        pred = np.asarray(model.predict(X)).argmax(-1)
         scores[positional] = np.mean(pred == Y, axis=0)
         print(f"reversal, positional={positional}: token accuracy {np.mean(pred == Y):.3f}, "
               f"sequences {np.mean(np.all(pred == Y, axis=1)):.3f}")
         if positional:
-            plot_attention_maps(layers, X[:1], IMG / "attention_maps.png")
+            plot_attention_maps(model, X[:1], IMG / "attention_maps.png")
     plot_no_positions(scores[True], scores[False], IMG / "no_positions.png")
     Xs, Ys = sort_data(500, SORT_LEN, SORT_V, np.random.default_rng(12345))
     for causal in (True, False):
-        layers, losses = train_sorter(np.random.default_rng(args.seed), causal=causal)
-        answer = greedy_decode(layers, Xs[:, :SORT_LEN], SORT_LEN, SORT_V)
-        print(f"sorter, causal={causal}: last training loss {losses[-1]:.4f}, greedy answers right "
+        model, history = train_sorter(np.random.default_rng(args.seed), causal=causal)
+        answer = greedy_decode(model, Xs[:, :SORT_LEN], SORT_LEN)
+        print(f"sorter, causal={causal}: training loss {history['loss'][-1]:.4f}, greedy answers right "
               f"{np.mean(np.all(answer == Ys, axis=1)):.3f}")
     print(f"wrote {IMG / 'attention_maps.png'} and {IMG / 'no_positions.png'}")
 

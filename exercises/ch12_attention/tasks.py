@@ -12,17 +12,15 @@
 
 import numpy as np
 
-from ..ch11_recurrent import Adam, Embedding, Layer, MergeSteps, SoftmaxCrossEntropy, Stack, TimeDense, predict
-from ..ch11_recurrent import clipped_train_step
+from ..ch11_recurrent import Accuracy, Adam, Embedding, Layer, Model, TimeDense
 from .encoder import EncoderBlock
 from .layernorm import LayerNorm
 from .positional import PositionalEncoding
 
 # The settings the grader trains with.
-D_MODEL, N_HEADS, D_FF = 32, 2, 64
-LEARNING_RATE, BATCH, MAX_NORM = 3e-3, 64, 1.0
-REVERSAL_T, REVERSAL_V, REVERSAL_STEPS, REVERSAL_LAYERS = 8, 10, 120, 1
-SORT_LEN, SORT_V, SORT_STEPS, SORT_LAYERS = 6, 3, 200, 1
+D_MODEL, N_HEADS, D_FF, BATCH = 32, 2, 64, 64
+REVERSAL_T, REVERSAL_V, REVERSAL_STEPS, REVERSAL_LAYERS, REVERSAL_LEARNING_RATE = 8, 10, 120, 1, 3e-3
+SORT_LEN, SORT_V, SORT_STEPS, SORT_LAYERS, SORT_LEARNING_RATE = 6, 3, 300, 1, 3e-3
 
 
 class KeepLast(Layer):
@@ -43,29 +41,81 @@ class KeepLast(Layer):
         return self.dinputs
 
 
+class TokenLogits(Layer):
+    """The output layer of a model that scores a token at every step: (N, T, V) logits
+    pass through unchanged; ``predictions`` are the most likely tokens, (N, T)."""
+
+    def forward(self, inputs, training=False):
+        self.output = inputs
+        return inputs
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues
+        return dvalues
+
+    def predictions(self, outputs):
+        return np.argmax(outputs, axis=-1)
+
+
+class TokenCrossEntropy:
+    """Softmax and cross-entropy over the last axis, for logits (N, T, V) and integer
+    targets (N, T): a sample's loss is the mean over its T steps of -log p(target).
+    Follows the course's loss contract (``forward`` per-sample losses (N,), ``calculate``
+    their mean, ``backward`` the gradient of that mean with respect to the logits)."""
+
+    def _log_probs(self, logits):
+        z = logits - np.max(logits, axis=-1, keepdims=True)
+        return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+
+    def forward(self, y_pred, y_true):
+        picked = np.take_along_axis(self._log_probs(y_pred), np.asarray(y_true)[..., None], axis=-1)[..., 0]
+        return -np.mean(picked, axis=1)
+
+    def calculate(self, y_pred, y_true):
+        return float(np.mean(self.forward(y_pred, y_true)))
+
+    def backward(self, dvalues, y_true):
+        N, T, V = dvalues.shape
+        grad = np.exp(self._log_probs(dvalues))
+        grad -= np.eye(V)[np.asarray(y_true)]
+        self.dinputs = grad / (N * T)
+        return self.dinputs
+
+
+class TokenAccuracy(Accuracy):
+    """The share of tokens predicted right: predictions and targets (N, T) compared entry
+    by entry."""
+
+    def compare(self, predictions, y):
+        return np.asarray(predictions) == np.asarray(y)
+
+
 def build_transformer(n_tokens, rng, n_layers=1, causal=False, positional=True, keep_last=None,
                       d_model=D_MODEL, n_heads=N_HEADS, d_ff=D_FF):
-    """A small transformer as a list of layers, created from ``rng`` in this order:
+    """A small transformer as a chapter 08 ``Model`` (layers added, nothing set yet), its
+    layers created from ``rng`` in this order:
 
         Embedding(n_tokens, d_model, rng)
         PositionalEncoding(d_model)                        (left out when positional=False)
-        Stack([EncoderBlock(d_model, n_heads, d_ff, rng, causal=causal) for each layer])
+        EncoderBlock(d_model, n_heads, d_ff, rng, causal=causal), n_layers times
         LayerNorm(d_model)                                 (pre-LN blocks need a final norm)
         TimeDense(d_model, n_tokens, rng)
         KeepLast(keep_last)                                (only when keep_last is given)
-        MergeSteps()
+        TokenLogits()
 
-    On ids (N, T) it returns logits (N * T', n_tokens), row n * T' + t for step t of
-    sequence n (T' = T, or keep_last)."""
-    layers = [Embedding(n_tokens, d_model, rng)]
+    On ids (N, T) it returns logits (N, T', n_tokens), T' = T or keep_last."""
+    model = Model()
+    model.add(Embedding(n_tokens, d_model, rng))
     if positional:
-        layers.append(PositionalEncoding(d_model))
-    layers.append(Stack([EncoderBlock(d_model, n_heads, d_ff, rng, causal=causal) for _ in range(n_layers)]))
-    layers += [LayerNorm(d_model), TimeDense(d_model, n_tokens, rng)]
+        model.add(PositionalEncoding(d_model))
+    for _ in range(n_layers):
+        model.add(EncoderBlock(d_model, n_heads, d_ff, rng, causal=causal))
+    model.add(LayerNorm(d_model))
+    model.add(TimeDense(d_model, n_tokens, rng))
     if keep_last is not None:
-        layers.append(KeepLast(keep_last))
-    layers.append(MergeSteps())
-    return layers
+        model.add(KeepLast(keep_last))
+    model.add(TokenLogits())
+    return model
 
 
 def reversal_data(n, T, n_tokens, rng):
@@ -91,37 +141,40 @@ def sort_data(n, length, n_tokens, rng):
     raise NotImplementedError("ch12: implement sort_data")
 
 
-def train_steps(layers, data, steps, rng, learning_rate=LEARNING_RATE, batch_size=BATCH, max_norm=MAX_NORM):
-    """Train ``layers`` on fresh batches: each of the ``steps`` steps draws
-    ``X, Y = data(batch_size, rng)`` and takes one chapter 11 ``clipped_train_step(layers,
-    loss, optimizer, X, Y.reshape(-1), max_norm)``, with ``loss = SoftmaxCrossEntropy()``
-    and ``optimizer = Adam(learning_rate=learning_rate)`` created once.
+def train_model(model, X, Y, learning_rate, rng, batch_size=BATCH):
+    """Train a model from ``build_transformer`` with your chapter 08 ``Model``:
+    ``model.set(loss=TokenCrossEntropy(), optimizer=Adam(learning_rate=learning_rate),
+    accuracy=TokenAccuracy())``, then one epoch over (X, Y) in shuffled batches,
+    ``model.train(X, Y, epochs=1, batch_size=batch_size, rng=rng, progress=False)``.
 
-    returns: the list of the ``steps`` training losses
+    X: (n, T) int token ids; Y: (n, T') int targets; rng: np.random.Generator
+    returns: the history ``model.train`` returned
     """
-    # TODO(ch12): implement train_steps (the docstring gives the shapes).
-    raise NotImplementedError("ch12: implement train_steps")
+    # TODO(ch12): implement train_model (the docstring gives the shapes).
+    raise NotImplementedError("ch12: implement train_model")
 
 
 def train_reversal(rng, steps=REVERSAL_STEPS, positional=True):
-    """``layers = build_transformer(REVERSAL_V, rng, n_layers=REVERSAL_LAYERS,
-    positional=positional)``, then ``train_steps`` on ``reversal_data(batch, REVERSAL_T,
-    REVERSAL_V, rng)``. returns: (layers, losses)"""
-    layers = build_transformer(REVERSAL_V, rng, n_layers=REVERSAL_LAYERS, positional=positional)
-    losses = train_steps(layers, lambda n, r: reversal_data(n, REVERSAL_T, REVERSAL_V, r), steps, rng)
-    return layers, losses
+    """``model = build_transformer(REVERSAL_V, rng, n_layers=REVERSAL_LAYERS,
+    positional=positional)``; ``X, Y = reversal_data(steps * BATCH, REVERSAL_T, REVERSAL_V,
+    rng)``; ``train_model(model, X, Y, REVERSAL_LEARNING_RATE, rng)``: ``steps`` batches of
+    fresh sequences. returns: (model, history)"""
+    model = build_transformer(REVERSAL_V, rng, n_layers=REVERSAL_LAYERS, positional=positional)
+    X, Y = reversal_data(steps * BATCH, REVERSAL_T, REVERSAL_V, rng)
+    return model, train_model(model, X, Y, REVERSAL_LEARNING_RATE, rng)
 
 
 def train_sorter(rng, steps=SORT_STEPS, causal=True):
-    """``layers = build_transformer(SORT_V, rng, n_layers=SORT_LAYERS, causal=causal,
-    keep_last=SORT_LEN)``, then ``train_steps`` on ``sort_data(batch, SORT_LEN, SORT_V, rng)``
-    (the loss scores only the answer). returns: (layers, losses)"""
-    layers = build_transformer(SORT_V, rng, n_layers=SORT_LAYERS, causal=causal, keep_last=SORT_LEN)
-    losses = train_steps(layers, lambda n, r: sort_data(n, SORT_LEN, SORT_V, r), steps, rng)
-    return layers, losses
+    """``model = build_transformer(SORT_V, rng, n_layers=SORT_LAYERS, causal=causal,
+    keep_last=SORT_LEN)`` (the loss scores only the answer); ``X, Y = sort_data(steps *
+    BATCH, SORT_LEN, SORT_V, rng)``; ``train_model(model, X, Y, SORT_LEARNING_RATE, rng)``.
+    returns: (model, history)"""
+    model = build_transformer(SORT_V, rng, n_layers=SORT_LAYERS, causal=causal, keep_last=SORT_LEN)
+    X, Y = sort_data(steps * BATCH, SORT_LEN, SORT_V, rng)
+    return model, train_model(model, X, Y, SORT_LEARNING_RATE, rng)
 
 
-def greedy_decode(layers, prompts, n_new, n_tokens):
+def greedy_decode(model, prompts, n_new):
     """Write ``n_new`` tokens after each prompt, one at a time: run the model on the
     sequences so far (N, t), take the logits of the last step of each sequence and append
     their argmax (the lowest id on a tie). prompts: (N, L) int.
@@ -129,6 +182,6 @@ def greedy_decode(layers, prompts, n_new, n_tokens):
     returns: (N, n_new) int, the new tokens"""
     seqs = np.asarray(prompts)
     for _ in range(n_new):
-        logits = np.asarray(predict(layers, seqs)).reshape(len(seqs), -1, n_tokens)[:, -1]
+        logits = np.asarray(model.predict(seqs))[:, -1]
         seqs = np.concatenate([seqs, np.argmax(logits, axis=1)[:, None]], axis=1)
     return seqs[:, -n_new:]
