@@ -12,7 +12,7 @@
 
 import numpy as np
 
-from ..ch11_recurrent import Accuracy, Adam, Embedding, Layer, Model, TimeDense
+from ..ch11_recurrent import AccuracyBinary, Adam, Embedding, Layer, Model, TimeDense
 from .encoder import EncoderBlock
 from .layernorm import LayerNorm
 from .positional import PositionalEncoding
@@ -82,12 +82,9 @@ class TokenCrossEntropy:
         return self.dinputs
 
 
-class TokenAccuracy(Accuracy):
+class TokenAccuracy(AccuracyBinary):
     """The share of tokens predicted right: predictions and targets (N, T) compared entry
-    by entry."""
-
-    def compare(self, predictions, y):
-        return np.asarray(predictions) == np.asarray(y)
+    by entry, which is what chapter 08's ``AccuracyBinary.compare`` does."""
 
 
 def build_transformer(n_tokens, rng, n_layers=1, causal=False, positional=True, keep_last=None,
