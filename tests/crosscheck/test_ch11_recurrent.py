@@ -8,8 +8,10 @@ the two torch biases only ever appear as a sum, the course's single ``biases``; 
 they are kept apart (``biases_x = bias_ih``, ``biases_h = bias_hh``) because torch's reset
 gate multiplies ``W_hn h + b_hn`` but not ``b_in``, exactly as the course defines it.
 
-Every test compares the whole hidden sequence and the gradients of the inputs, the initial
-state(s) and every parameter, with a random gradient on every step.
+The layer tests compare the whole hidden sequence and the gradients of the inputs, the
+initial state(s) and every parameter, with a random gradient on every step. Then the pieces
+the training runs add: the embedding, clipping by global norm, softmax cross-entropy over
+every step, the whole adding-problem network's gradients and the character model's logits.
 """
 
 import numpy as np
@@ -166,3 +168,51 @@ def test_clip_by_global_norm_matches_torch(max_norm):
     np.testing.assert_allclose(norm, float(norm_t), rtol=1e-12)
     for c, p in zip(clipped, params):
         np.testing.assert_allclose(c, p.grad.numpy(), rtol=1e-5, atol=1e-12)
+
+
+def test_softmax_cross_entropy_over_steps_matches_torch():
+    rng = np.random.default_rng(8)
+    logits, y = 3.0 * rng.normal(size=(12, 7)), rng.integers(0, 7, size=12)
+    zt = _t(logits, True)
+    loss_t = torch.nn.functional.cross_entropy(zt, torch.tensor(y))
+    loss_t.backward()
+    loss, dz = ref.softmax_cross_entropy(logits, y)
+    np.testing.assert_allclose(loss, float(loss_t.detach()), rtol=1e-12)
+    np.testing.assert_allclose(dz, zt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_adding_network_gradients_match_torch(kind):
+    """The whole adding-problem network (layer, last state, dense, mean squared error):
+    the loss and every gradient of ``adding_gradients`` against autograd."""
+    N, T, H = 5, 7, 4
+    rng = np.random.default_rng(9)
+    layer = _torch_layer(kind, 2, H, seed=21)
+    head = torch.nn.Linear(H, 1).double()
+    X, y = ref.adding_data(N, T, rng)
+    out, _ = layer(_t(X))
+    loss_t = torch.mean((head(out[:, -1]) - _t(y)) ** 2)
+    loss_t.backward()
+    p = _course_params(kind, layer)
+    W, b = head.weight.detach().numpy().T.copy(), head.bias.detach().numpy()[None].copy()
+    loss, grads = ref.adding_gradients(kind, p, W, b, X, y)
+    np.testing.assert_allclose(loss, float(loss_t.detach()), rtol=1e-12)
+    np.testing.assert_allclose(grads["dense.weights"], head.weight.grad.numpy().T, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(grads["dense.biases"][0], head.bias.grad.numpy(), rtol=1e-8, atol=1e-12)
+    for name, g in _course_grads(kind, layer).items():
+        np.testing.assert_allclose(grads[name], g, rtol=1e-8, atol=1e-12, err_msg=name)
+
+
+def test_character_model_forward_matches_torch():
+    """Embedding, GRU from zeros, a dense layer at every step: the (N * T, V) logits."""
+    V, E, H, N, T = 9, 4, 5, 3, 6
+    rng = np.random.default_rng(10)
+    torch.manual_seed(2)
+    emb, gru, dense = (torch.nn.Embedding(V, E).double(), torch.nn.GRU(E, H, batch_first=True).double(),
+                       torch.nn.Linear(H, V).double())
+    ids = rng.integers(0, V, size=(N, T))
+    hs, _ = gru(emb(torch.tensor(ids)))
+    want = dense(hs).reshape(N * T, V).detach().numpy()
+    params = {"embedding": emb.weight.detach().numpy().copy(), "gru": _course_params("gru", gru),
+              "dense.weights": dense.weight.detach().numpy().T.copy(), "dense.biases": dense.bias.detach().numpy()[None]}
+    np.testing.assert_allclose(ref.char_forward(params, ids), want, rtol=RTOL, atol=ATOL)
