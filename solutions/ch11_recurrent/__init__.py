@@ -2,13 +2,13 @@
 backpropagation through time, stacking, clipping by global norm, the adding problem and
 a character-level language model).
 
-Exports every class and function of the course so far (chapter 09's package), plus this
+Exports every class and function of the course so far (chapter 10's package), plus this
 chapter's.
 """
 
-from ..ch09_mnist import *  # noqa: F403  (the course so far)
-from ..ch09_mnist import __all__ as _EARLIER
-from ..ch09_mnist import register_layer
+from ..ch10_convnets import *  # noqa: F403  (the course so far)
+from ..ch10_convnets import __all__ as _EARLIER
+from ..ch10_convnets import register_layer
 from .adding import (ADDING_BATCH, ADDING_HIDDEN, ADDING_LEARNING_RATE, ADDING_MAX_NORM, ADDING_STEPS, CELLS,
                      adding_data, clipped_train_step, train_adding)
 from .char_model import (CHAR_BATCH, CHAR_EMBEDDING, CHAR_HIDDEN, CHAR_LEARNING_RATE, CHAR_MAX_NORM, CHAR_STEPS,

@@ -5,8 +5,8 @@ connections, trained on shapes made by code).
 Exports the course so far (the previous chapter's package) plus this chapter's.
 """
 
-from ..ch11_recurrent import *  # noqa: F403  (the course so far)
-from ..ch11_recurrent import __all__ as _course_so_far
+from ..ch12_attention import *  # noqa: F403  (the course so far)
+from ..ch12_attention import __all__ as _course_so_far
 from .autoencoder import (AE_BATCH, AE_EPOCHS, AE_HIDDEN, AE_LATENT, AE_LEARNING_RATE, Autoencoder,
                           BinaryCrossEntropyWithLogits, named_arrays, run_backward, run_forward, sigmoid_stable,
                           train_autoencoder)
