@@ -30,10 +30,14 @@ class PositionalEncoding(Layer):
         self.d_model = int(d_model)
 
     def forward(self, inputs, training=False):
+        """inputs: (N, T, d_model). returns: inputs + sinusoidal_encoding(T, d_model), the
+        same encoding added to every sequence of the batch."""
         # TODO(ch12): implement PositionalEncoding.forward (the docstring gives the shapes).
         raise NotImplementedError("ch12: implement PositionalEncoding.forward")
 
     def backward(self, dvalues):
+        """dvalues: (N, T, d_model). Sets and returns ``self.dinputs``: dvalues unchanged
+        (the encoding is a constant)."""
         # TODO(ch12): implement PositionalEncoding.backward (the docstring gives the shapes).
         raise NotImplementedError("ch12: implement PositionalEncoding.backward")
 

@@ -36,12 +36,16 @@ class PositionalEncoding(Layer):
         self.d_model = int(d_model)
 
     def forward(self, inputs, training=False):
+        """inputs: (N, T, d_model). returns: inputs + sinusoidal_encoding(T, d_model), the
+        same encoding added to every sequence of the batch."""
         ### BEGIN SOLUTION
         self.output = inputs + sinusoidal_encoding(inputs.shape[1], self.d_model)
         return self.output
         ### END SOLUTION
 
     def backward(self, dvalues):
+        """dvalues: (N, T, d_model). Sets and returns ``self.dinputs``: dvalues unchanged
+        (the encoding is a constant)."""
         ### BEGIN SOLUTION
         self.dinputs = dvalues
         return self.dinputs
