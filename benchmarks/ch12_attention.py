@@ -15,7 +15,8 @@ must stay below them, and the speed of one training step next to PyTorch's.
    (d_model 32, 2 heads, batches of 64 sequences of 8 tokens) and of a wider one (d_model
    128, 4 heads, 32 tokens): the course's solution and, when it is installed, PyTorch CPU
    on the same shapes (torch.nn.TransformerEncoderLayer with norm_first=True, float64, one
-   thread), best of 3 rounds.
+   thread), best of 3 rounds; and the reference's encoder block (plain functions) forward
+   and backward next to the same torch layer's.
 
 BLAS and PyTorch are held to one thread, so the figures do not depend on the number of cores.
 """
@@ -39,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+import reference.ch12_attention as ref  # noqa: E402
 import solutions.ch12_attention as course  # noqa: E402
 
 TEST_SEED, N_TEST = 2024, 1000
@@ -117,7 +119,17 @@ def speed(repeats=10):
                   accuracy=course.TokenAccuracy())
         X, Y = course.reversal_data(batch, T, V, rng)
         ours = _best(lambda: model.train(X, Y, epochs=1, batch_size=batch, progress=False), repeats)
-        line = f"d_model {d}, {h} heads, d_ff {f}, T {T}, batch {batch}: numpy (course solution) {1000 * ours:.2f} ms"
+        block = next(layer for layer in model.layers if hasattr(layer, "attn"))
+        params = {k: v.copy() for k, v in block.parameters().items()}
+        xb = rng.standard_normal((batch, T, d))
+
+        def ref_step():
+            out, cache = ref.block_forward(xb, params, h)
+            ref.block_backward(np.ones_like(out), cache)
+
+        ref_block = _best(ref_step, repeats)
+        line = (f"d_model {d}, {h} heads, d_ff {f}, T {T}, batch {batch}: numpy (course solution) training step "
+                f"{1000 * ours:.2f} ms; reference block forward + backward {1000 * ref_block:.2f} ms")
         if torch is not None:
             torch.set_num_threads(1)
             torch.manual_seed(0)
@@ -136,7 +148,18 @@ def speed(repeats=10):
                 opt_t.step()
 
             theirs = _best(step, repeats)
-            line += f", PyTorch CPU float64 {1000 * theirs:.2f} ms, ratio numpy / torch {ours / theirs:.2f}"
+            tx = torch.tensor(xb, requires_grad=True)
+
+            def torch_block_step():
+                tx.grad = None
+                block_t(tx).sum().backward()
+
+            block_t = torch.nn.TransformerEncoderLayer(d, h, f, dropout=0.0, batch_first=True,
+                                                       norm_first=True).double()
+            theirs_block = _best(torch_block_step, repeats)
+            line += (f"; PyTorch CPU float64 training step {1000 * theirs:.2f} ms (ratio {ours / theirs:.2f}), "
+                     f"block forward + backward {1000 * theirs_block:.2f} ms (reference / torch "
+                     f"{ref_block / theirs_block:.2f})")
         print(line, flush=True)
 
 
