@@ -86,7 +86,8 @@ def mha_variant(x, params, n_heads, bug, context=None, mask=None, causal=False):
     m = None
     if mask is not None:
         m = np.asarray(mask, bool)
-        m = m[:, None] if m.ndim == 3 else m
+        if m.ndim == 3 and bug != "mask_not_expanded_per_head":
+            m = m[:, None]
     if causal and bug != "causal_ignored":
         cm = causal_mask(max(x.shape[1], c.shape[1]))[:x.shape[1], :c.shape[1]]
         m = cm if m is None else m & cm

@@ -24,7 +24,13 @@ def _check_mha(student, oracle, N, Tq, Tk, E, h, *, cross, mask_kind, causal):
         mask = np.ones((N, Tq, Tk), dtype=bool)
         mask[0, :, -2:] = False  # the first sequence's last two keys are padding
     want = oracle.compute("want", lambda: ref.mha_forward(x, p, h, context=ctx, mask=mask, causal=causal)[0])
-    bugs = MHA_BUGS + ([("causal_ignored", "causal=True is ignored: a causal layer hides the keys after each "
+    if mask is not None and N == h:  # a (N, Tq, Tk) mask broadcast against (N, h, Tq, Tk) lines N up with h
+        bugs = [("mask_not_expanded_per_head", "a mask (N, Tq, Tk) was broadcast against the scores (N, n_heads, Tq, "
+                 "Tk) as it is, so sequence n's mask went to head n: give it a head axis, mask[:, None], so that "
+                 "it applies to every head of its own sequence")]
+    else:
+        bugs = []
+    bugs = bugs + MHA_BUGS + ([("causal_ignored", "causal=True is ignored: a causal layer hides the keys after each "
                                            "query (causal_mask(T), combined with any mask given)")] if causal else []) \
         + ([("keys_values_from_inputs", "the keys and values come from the inputs: in cross-attention they come "
                                         "from the context (K = context @ Wk + bk, V = context @ Wv + bv)")]
