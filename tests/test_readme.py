@@ -8,6 +8,8 @@ interpreter's nox) in a clone of the committed repository whose ``.nox`` is this
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import shlex
@@ -103,9 +105,26 @@ def test_generators_change_nothing_in_a_fresh_clone(clone, session):
 def test_release_as_written(clone):
     args = dict(COMMANDS)["release"]
     assert "/" not in args[args.index("--out") + 1][:1], "the README's example uses a relative --out"
+    noxfile = (ROOT / "noxfile.py").read_text()
+    assert f"session.posargs or {args!r}".replace("'", '"') in noxfile, "plain `nox -s release` differs"
     out = _run_as_written(clone, "release", args)
     assert "release checked" in out
-    assert (clone / "build" / "release" / ".github" / "workflows" / "classroom.yml").is_file()
+    release = clone / args[args.index("--out") + 1]
+    workflow = (release / ".github" / "workflows" / "classroom.yml").read_text()
+    # What the Classroom workflow runs, run inside the release as GitHub Actions would.
+    assert "run: python -m nox -s classroom" in workflow and "runners: grade" in workflow
+    assert "GRADE_RESULTS: \"${{ steps.grade.outputs.result }}\"" in workflow
+    (release / ".nox").symlink_to(ROOT / ".nox", target_is_directory=True)
+    output = clone / "github-output"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"}
+    proc = subprocess.run([sys.executable, "-m", "nox", "-s", "classroom"], cwd=release,
+                          env={**env, "GITHUB_OUTPUT": str(output), "OMP_NUM_THREADS": "1"},
+                          capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    line = [ln for ln in output.read_text().splitlines() if ln.startswith("result=")][-1]
+    data = json.loads(base64.b64decode(line.split("=", 1)[1]))
+    assert data["max_score"] > 0 and sum(t["score"] for t in data["tests"]) == 0  # the release's stubs
+    assert json.loads((release / "results.json").read_text())["extra_data"]["mode"] == "public"
 
 
 @pytest.mark.slow
