@@ -89,6 +89,40 @@ def test_build_lenet_he_initialisation_in_layer_order(student, oracle):
                     what=f"weights of layer {i} ({LAYERS[i]}), first entries (weights.reshape(F, -1)[:3, :4])")
 
 
+@points(2)
+def test_conv2d_trains_and_freezes_with_the_model(student, oracle):
+    """Conv2D in your Model: one SGD step (learning rate 0.1) changes its weights by exactly
+    -0.1 * dweights, which needs parameters() to return the layer's own arrays (not copies);
+    with trainable = False the next step leaves them alone while the Dense layer still learns."""
+    X, y = oracle.random("data", lambda rng: (rng.standard_normal((6, 1, 6, 6)), rng.integers(0, 3, size=6)))
+    model = student.Model()
+    conv, dense = student.Conv2D(1, 2, 3, rng=Rng(0)), student.Dense(32, 3, Rng(1), weight_scale=0.1)
+    for layer in (conv, student.ReLU(), student.Flatten(), dense, student.Softmax()):
+        model.add(layer)
+    model.set(loss=student.CategoricalCrossEntropy(), optimizer=student.SGD(learning_rate=0.1),
+              accuracy=student.AccuracyCategorical())
+    model.finalize()
+    call = "Model [Conv2D(1, 2, 3), ReLU, Flatten, Dense(32, 3), Softmax] with SGD(0.1): train(X (6, 1, 6, 6), y, " \
+        "epochs=1) (one step)"
+    before = np.asarray(conv.weights, dtype=np.float64)
+    model.train(X, y, epochs=1)
+    after = np.asarray(conv.weights, dtype=np.float64)
+    step = before - 0.1 * np.asarray(conv.dweights, dtype=np.float64)
+    if np.allclose(after, before, rtol=0, atol=0):
+        fail(f"{call}: the Conv2D weights did not change",
+             "The optimizer updates the arrays that parameters() returns, in place: return the layer's own "
+             "arrays ({'weights': self.weights, 'biases': self.biases}), not copies, and keep dweights and "
+             "dbiases where gradients() finds them.")
+    check_array(after, step, call=call, what="Conv2D weights after the step (expected weights - 0.1 * dweights)")
+    conv.trainable = False
+    dense_before = np.asarray(dense.weights, dtype=np.float64)
+    model.train(X, y, epochs=1)
+    check_array(conv.weights, after, call=f"{call}, then conv.trainable = False and one more step",
+                what="Conv2D weights (a frozen layer is left alone)", rtol=0, atol=0)
+    check_true(not np.allclose(np.asarray(dense.weights, dtype=np.float64), dense_before),
+               f"{call}, then conv.trainable = False and one more step: the Dense layer stopped learning too")
+
+
 # ------------------------------------------------------------------------ small batch
 
 OVERFIT_SIZE, OVERFIT_EPOCHS, OVERFIT_BATCH, OVERFIT_BAR = 50, 15, 10, 0.98
