@@ -115,5 +115,6 @@ class MergeSteps(Layer):
         return inputs.reshape(-1, inputs.shape[-1])
 
     def backward(self, dvalues):
-        self.dinputs = dvalues.reshape(self.input_shape)
+        # Each row goes back to its (sequence, step) place.
+        self.dinputs = np.reshape(dvalues, self.input_shape)
         return self.dinputs
