@@ -299,3 +299,17 @@ def _replaced(chapter, previous):
     """Names whose object differs from the previous chapter's (the chapter replaces them)."""
     new, old = _package("solutions", chapter), _package("solutions", previous)
     return {n for n in old.__all__ if getattr(new, n, None) is not getattr(old, n)}
+
+
+def test_a_lenet_is_saved_and_loaded_whole_by_the_model(tmp_path):
+    """Chapter 10 registers its layers for model files: Model.save / Model.load rebuild a
+    LeNet-5 that predicts exactly what the saved one did."""
+    ch10 = importlib.import_module("solutions.ch10_convnets")
+    rng = np.random.default_rng(3)
+    model = ch10.build_lenet(rng)
+    x = rng.standard_normal((3, 1, 28, 28))
+    path = tmp_path / "lenet.npz"
+    model.save(str(path))
+    loaded = ch10.Model.load(str(path))
+    assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in model.layers]
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

@@ -11,10 +11,11 @@ them. So a ``Model`` trains, saves and freezes them like a ``Dense``.
 
 import numpy as np
 
+from ..ch09_mnist import Layer
 from .im2col import col2im, conv_output_size, im2col
 
 
-class Conv2D:
+class Conv2D(Layer):
     """A 2-d convolution layer (a cross-correlation, as every framework computes it).
 
     Attributes:
@@ -86,7 +87,7 @@ class Conv2D:
         raise NotImplementedError("ch10: implement Conv2D.backward")
 
 
-class MaxPool2D:
+class MaxPool2D(Layer):
     """Max pooling over K x K windows, channel by channel.
 
     The tie rule: when several entries of a window share its maximum, the **first** of
@@ -143,7 +144,7 @@ class MaxPool2D:
         raise NotImplementedError("ch10: implement MaxPool2D.backward")
 
 
-class Flatten:
+class Flatten(Layer):
     """From feature maps to the rows a ``Dense`` layer takes."""
 
     def __init__(self):

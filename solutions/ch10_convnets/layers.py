@@ -10,10 +10,11 @@ them. So a ``Model`` trains, saves and freezes them like a ``Dense``.
 
 import numpy as np
 
+from ..ch09_mnist import Layer
 from .im2col import col2im, conv_output_size, im2col
 
 
-class Conv2D:
+class Conv2D(Layer):
     """A 2-d convolution layer (a cross-correlation, as every framework computes it).
 
     Attributes:
@@ -109,7 +110,7 @@ class Conv2D:
         ### END SOLUTION
 
 
-class MaxPool2D:
+class MaxPool2D(Layer):
     """Max pooling over K x K windows, channel by channel.
 
     The tie rule: when several entries of a window share its maximum, the **first** of
@@ -180,7 +181,7 @@ class MaxPool2D:
         ### END SOLUTION
 
 
-class Flatten:
+class Flatten(Layer):
     """From feature maps to the rows a ``Dense`` layer takes."""
 
     def __init__(self):
