@@ -8,6 +8,7 @@ Course developers and CI:
     nox -s tests              the course's own test suite (what CI runs)
     nox -s stubs              regenerate exercises/ from solutions/
     nox -s crosscheck         the reference against PyTorch (installs the CPU build)
+    nox -s lint               ruff check and ruff format --check (-- --fix to apply)
     nox -s bench              time grading, per chapter and all chapters
     nox -s fixtures           record public-mode fixtures from the reference
     nox -s release            build the student repository and prove it leaks nothing
@@ -141,6 +142,18 @@ def tests(session):
 def stubs(session):
     """Regenerate exercises/ from solutions/ (solution blocks become TODOs)."""
     _grader(session, "stubs", *session.posargs)
+
+
+@nox.session(default=False)
+def lint(session):
+    """ruff check and ruff format --check with the settings in pyproject.toml (-- --fix to fix)."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    if "--fix" in session.posargs:
+        session.run("ruff", "check", "--fix", ".")
+        session.run("ruff", "format", ".")
+        return
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
 
 
 @instructor_session(default=False)

@@ -9,7 +9,7 @@ import itertools
 
 import numpy as np
 
-from . import (_f64, gru_forward, gru_step_backward, gru_step_forward, lstm_forward, lstm_step_backward,
+from . import (_f64, gru_forward, gru_step_backward, lstm_forward, lstm_step_backward,
                lstm_step_forward, rnn_forward, rnn_step_backward, sigmoid)
 
 LSTM_GATES = "ifgo"

@@ -1,7 +1,7 @@
 """Chapter 10, hidden tests: held-back shapes, strides and paddings (instructor mode only).
 No training run here."""
 
-from grader.api import check_array, check_gradient, hidden, np, numeric_gradient, points, pytest, reference
+from grader.api import check_array, check_gradient, hidden, numeric_gradient, points, pytest, reference
 
 ref = reference("ch10_convnets")
 pytestmark = hidden

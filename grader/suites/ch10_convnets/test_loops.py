@@ -1,6 +1,6 @@
 """Chapter 10: the loop convolution of the timing lab (the slow form, checked on tiny inputs)."""
 
-from grader.api import check_array, np, points, pytest, reference
+from grader.api import check_array, points, pytest, reference
 
 ref = reference("ch10_convnets")
 
