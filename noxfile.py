@@ -42,11 +42,12 @@ nox.options.sessions = ["grade"]
 nox.options.reuse_venv = "yes"
 
 
-
 def _course_chapters():
     """The course's chapter list, read from the grader (grader/chapters.py, loaded by its path:
     nox's own environment need not be able to import the grader package)."""
-    spec = importlib.util.spec_from_file_location("course_chapters", ROOT / "grader" / "chapters.py")
+    spec = importlib.util.spec_from_file_location(
+        "course_chapters", ROOT / "grader" / "chapters.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.all_chapters()
@@ -67,8 +68,16 @@ def _shared_python(session, name, group):
     if not python.exists() or not stamp.exists() or stamp.read_text() != want:
         session.log(f"preparing {env.relative_to(ROOT)} ({group} dependencies)")
         session.run(sys.executable, "-m", "venv", str(env), external=True)
-        session.run(str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *deps,
-                    external=True)
+        session.run(
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *deps,
+            external=True,
+        )
         stamp.write_text(want)
     return str(python)
 
@@ -100,11 +109,28 @@ def classroom(session):
     python = _course_python(session)
     results = ROOT / "results.json"
     results.unlink(missing_ok=True)
-    session.run(python, "-m", "grader", "grade", "--results", str(results), *session.posargs, external=True,
-                success_codes=[0, 2])  # 2: the grader could not run; Classroom then shows an error
+    session.run(
+        python,
+        "-m",
+        "grader",
+        "grade",
+        "--results",
+        str(results),
+        *session.posargs,
+        external=True,
+        success_codes=[0, 2],
+    )  # 2: the grader could not run; Classroom then shows an error
     output = os.environ.get("GITHUB_OUTPUT")
-    session.run(python, "-m", "grader", "classroom", str(results), *(["--github-output", output] if output else []),
-                external=True, silent=not output)
+    session.run(
+        python,
+        "-m",
+        "grader",
+        "classroom",
+        str(results),
+        *(["--github-output", output] if output else []),
+        external=True,
+        silent=not output,
+    )
 
 
 def _make_chapter_session(package):
@@ -126,8 +152,10 @@ INSTRUCTOR = (ROOT / "solutions").is_dir()  # False in the student release
 
 def instructor_session(func=None, **kwargs):
     """A session that only exists in the instructor's repository."""
+
     def wrap(f):
         return nox.session(**kwargs)(f) if INSTRUCTOR else f
+
     return wrap(func) if func else wrap
 
 
@@ -135,7 +163,9 @@ def instructor_session(func=None, **kwargs):
 def tests(session):
     """The course's own tests: engine, sandbox, solutions 100%, stubs 0, stubs current, mutants."""
     python = _course_python(session)
-    session.run(python, "-m", "pytest", *(session.posargs or ["tests", "-q", "-n", "auto"]), external=True)
+    session.run(
+        python, "-m", "pytest", *(session.posargs or ["tests", "-q", "-n", "auto"]), external=True
+    )
 
 
 @instructor_session(venv_backend="none", default=False)
@@ -179,7 +209,9 @@ def release(session):
 def autograde(session):
     """Grade a folder of submissions: nox -s autograde -- SUBMISSIONS --out DIR [--jobs N]."""
     if not session.posargs:
-        session.error("usage: nox -s autograde -- SUBMISSIONS --out DIR [--jobs N] [--chapters ...]")
+        session.error(
+            "usage: nox -s autograde -- SUBMISSIONS --out DIR [--jobs N] [--chapters ...]"
+        )
     _grader(session, "autograde", *session.posargs)
 
 
@@ -224,16 +256,30 @@ def _nbgrader_env(python):
 def notebooks(session):
     """Convert notebooks/*.py to .ipynb in build/notebooks (-- --execute [--submission solutions])."""
     python = _nbgrader_python(session)
-    session.run(python, "-m", "grader.jupyter", "convert", *session.posargs, external=True,
-                env=_nbgrader_env(python))
+    session.run(
+        python,
+        "-m",
+        "grader.jupyter",
+        "convert",
+        *session.posargs,
+        external=True,
+        env=_nbgrader_env(python),
+    )
 
 
 @instructor_session(name="nbgrader-course", venv_backend="none", default=False)
 def nbgrader_course(session):
     """Build the nbgrader course in build/nbgrader: source/, release/ (checked), nbgrader_config.py."""
     python = _nbgrader_python(session)
-    session.run(python, "-m", "grader.workflows.nbgrader", "course", *(session.posargs or ["--force"]),
-                external=True, env=_nbgrader_env(python))
+    session.run(
+        python,
+        "-m",
+        "grader.workflows.nbgrader",
+        "course",
+        *(session.posargs or ["--force"]),
+        external=True,
+        env=_nbgrader_env(python),
+    )
 
 
 @instructor_session(name="nbgrader-test", venv_backend="none", default=False)
@@ -243,5 +289,14 @@ def nbgrader_test(session):
     env = _nbgrader_env(python)
     if session.posargs:
         env["NBGRADER_TEST_CHAPTERS"] = " ".join(session.posargs)
-    session.run(python, "-m", "pytest", "tests/test_nbgrader.py", "-q", "-p", "no:cacheprovider", external=True,
-                env=env)
+    session.run(
+        python,
+        "-m",
+        "pytest",
+        "tests/test_nbgrader.py",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        external=True,
+        env=env,
+    )

@@ -68,38 +68,54 @@ def run_solution(X, y, train, val, test, seed, epochs, frozen):
         for layer in model.layers:
             if isinstance(layer, Conv2D):
                 layer.trainable = False
-        update = model.optimizer.update_params  # also skip them where an optimizer ignores `trainable`
-        model.optimizer.update_params = lambda layer: None if isinstance(layer, Conv2D) else update(layer)
-    model.train(X[train], y[train], epochs=epochs, batch_size=64, validation_data=(X[val], y[val]), rng=rng)
+        update = (
+            model.optimizer.update_params
+        )  # also skip them where an optimizer ignores `trainable`
+        model.optimizer.update_params = lambda layer: (
+            None if isinstance(layer, Conv2D) else update(layer)
+        )
+    model.train(
+        X[train], y[train], epochs=epochs, batch_size=64, validation_data=(X[val], y[val]), rng=rng
+    )
     return model.predict(X[test], batch_size=500)
 
 
 def run_reference(X, y, train, val, test, seed, epochs, frozen, lr):
-    return ref.lenet_fit_predict(X[train], y[train], X[test], seed, epochs, lr=lr, frozen=CONVS if frozen else ())
+    return ref.lenet_fit_predict(
+        X[train], y[train], X[test], seed, epochs, lr=lr, frozen=CONVS if frozen else ()
+    )
 
 
 def accuracy(args):
     s = suite()
     X, y, train, val, test = data(s.TRAIN_SIZE, s.VAL_SIZE)
-    print(f"{s.TRAIN_SIZE} training images x {s.EPOCHS} epochs, learning rate {s.LEARNING_RATE}, "
-          f"{'frozen convolutions' if args.frozen else 'everything trained'}, {args.impl}")
+    print(
+        f"{s.TRAIN_SIZE} training images x {s.EPOCHS} epochs, learning rate {s.LEARNING_RATE}, "
+        f"{'frozen convolutions' if args.frozen else 'everything trained'}, {args.impl}"
+    )
     scores = []
     for seed in range(args.seeds):
         start = time.perf_counter()
         if args.impl == "solution":
             out = run_solution(X, y, train, val, test, seed, s.EPOCHS, args.frozen)
         else:
-            out = run_reference(X, y, train, val, test, seed, s.EPOCHS, args.frozen, s.LEARNING_RATE)
+            out = run_reference(
+                X, y, train, val, test, seed, s.EPOCHS, args.frozen, s.LEARNING_RATE
+            )
         scores.append(float(np.mean(np.argmax(out, axis=1) == y[test])))
         print(f"seed {seed}: {scores[-1]:.3f}  ({time.perf_counter() - start:.1f} s)", flush=True)
     if scores:
-        print(f"worst / mean / best: {min(scores):.3f} / {np.mean(scores):.3f} / {max(scores):.3f}; bar {s.BAR}")
+        print(
+            f"worst / mean / best: {min(scores):.3f} / {np.mean(scores):.3f} / {max(scores):.3f}; bar {s.BAR}"
+        )
     if args.check:
         a = run_solution(X, y, train, val, test, 0, s.EPOCHS, args.frozen)
         b = run_reference(X, y, train, val, test, 0, s.EPOCHS, args.frozen, s.LEARNING_RATE)
         same = np.mean(np.argmax(a, 1) == np.argmax(b, 1))
-        print(f"seed 0: solution and reference agree on {same:.3f} of the test predictions, "
-              f"largest probability difference {np.max(np.abs(a - b)):.2e}")
+        print(
+            f"seed 0: solution and reference agree on {same:.3f} of the test predictions, "
+            f"largest probability difference {np.max(np.abs(a - b)):.2e}"
+        )
 
 
 def _best(fn, repeats):
@@ -129,7 +145,9 @@ def speed(args):
         build_lenet(rng).train(Xt, yt, epochs=1, batch_size=64, rng=rng, progress=False)
 
     rows.append(("reference (numpy, float64)", _best(reference_epoch, args.repeats)))
-    rows.append(("solution with the course's Model (numpy, float64)", _best(solution_epoch, args.repeats)))
+    rows.append(
+        ("solution with the course's Model (numpy, float64)", _best(solution_epoch, args.repeats))
+    )
     try:
         import torch
     except ImportError:
@@ -138,24 +156,37 @@ def speed(args):
         torch.set_num_threads(1)
         for dtype in (torch.float64, torch.float32):
             net = torch.nn.Sequential(
-                torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
-                torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
-                torch.nn.Linear(84, 10)).to(dtype)
+                torch.nn.Conv2d(1, 6, 5, padding=2),
+                torch.nn.ReLU(),
+                torch.nn.MaxPool2d(2),
+                torch.nn.Conv2d(6, 16, 5),
+                torch.nn.ReLU(),
+                torch.nn.MaxPool2d(2),
+                torch.nn.Flatten(),
+                torch.nn.Linear(400, 120),
+                torch.nn.ReLU(),
+                torch.nn.Linear(120, 84),
+                torch.nn.ReLU(),
+                torch.nn.Linear(84, 10),
+            ).to(dtype)
             opt = torch.optim.Adam(net.parameters(), lr=s.LEARNING_RATE, eps=1e-7)
             tx, ty = torch.tensor(Xt, dtype=dtype), torch.tensor(yt)
 
             def torch_epoch():
                 perm = torch.randperm(len(tx))
                 for i in range(0, len(tx), 64):
-                    idx = perm[i:i + 64]
+                    idx = perm[i : i + 64]
                     opt.zero_grad()
                     torch.nn.functional.cross_entropy(net(tx[idx]), ty[idx]).backward()
                     opt.step()
 
-            rows.append((f"PyTorch CPU ({str(dtype).split('.')[-1]})", _best(torch_epoch, args.repeats)))
-    print(f"one epoch of LeNet-5 on {args.images} images, batches of 64, one thread, CPU time, best of "
-          f"{args.repeats}:")
+            rows.append(
+                (f"PyTorch CPU ({str(dtype).split('.')[-1]})", _best(torch_epoch, args.repeats))
+            )
+    print(
+        f"one epoch of LeNet-5 on {args.images} images, batches of 64, one thread, CPU time, best of "
+        f"{args.repeats}:"
+    )
     torch64 = next((t for name, t in rows if "float64" in name and "PyTorch" in name), None)
     for name, t in rows:
         ratio = f"  ({t / torch64:.2f}x PyTorch float64)" if torch64 else ""

@@ -25,8 +25,13 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-             "NUMEXPR_NUM_THREADS"):
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
@@ -46,8 +51,13 @@ from reference.ch11_recurrent import variants  # noqa: E402
 from solutions.ch11_recurrent import adding as solution  # noqa: E402
 
 SUITE = ROOT / "grader" / "suites" / "ch11_recurrent" / "test_adding.py"
-SETTINGS = dict(steps=solution.ADDING_STEPS, n_hidden=solution.ADDING_HIDDEN, batch_size=solution.ADDING_BATCH,
-                lr=solution.ADDING_LEARNING_RATE, max_norm=solution.ADDING_MAX_NORM)
+SETTINGS = dict(
+    steps=solution.ADDING_STEPS,
+    n_hidden=solution.ADDING_HIDDEN,
+    batch_size=solution.ADDING_BATCH,
+    lr=solution.ADDING_LEARNING_RATE,
+    max_norm=solution.ADDING_MAX_NORM,
+)
 TEST_SEED, N_TEST = 12345, 1000
 
 
@@ -66,32 +76,49 @@ def measure_bar(seeds):
     suite = load_suite()
     T = suite.T_GRADED
     X, y = suite._test_set(np.random.default_rng(TEST_SEED), N_TEST, T)
-    runs = [("GRU (graded)", "gru", None), ("vanilla RNN", "rnn", None),
-            ("GRU, hidden gradient not carried", "gru", no_h_carry)]
+    runs = [
+        ("GRU (graded)", "gru", None),
+        ("vanilla RNN", "rnn", None),
+        ("GRU, hidden gradient not carried", "gru", no_h_carry),
+    ]
     rows = []
     for label, kind, backward in runs:
         results, cpu = [], []
         for seed in range(seeds):
             start = time.process_time()
-            p, dense, _ = ref.adding_fit(kind, T, np.random.default_rng(seed), backward=backward, **SETTINGS)
+            p, dense, _ = ref.adding_fit(
+                kind, T, np.random.default_rng(seed), backward=backward, **SETTINGS
+            )
             results.append(float(np.mean((ref.adding_predict(kind, p, dense, X) - y) ** 2)))
             cpu.append(time.process_time() - start)
-            print(f"  {label:34s} seed {seed}: test MSE {results[-1]:.4f} ({cpu[-1]:.1f} CPU s)", flush=True)
+            print(
+                f"  {label:34s} seed {seed}: test MSE {results[-1]:.4f} ({cpu[-1]:.1f} CPU s)",
+                flush=True,
+            )
         rows.append((label, results, statistics.mean(cpu)))
-    print(f"\nadding problem, T = {T}, {SETTINGS}; bar: test MSE <= {suite.BAR}; "
-          f"{N_TEST} test sequences (suite's _test_set, seed {TEST_SEED})\n")
-    print("| run | training seed 0 | seeds 0-%d: worst / mean / best | below the bar | CPU s / run |" % (seeds - 1))
+    print(
+        f"\nadding problem, T = {T}, {SETTINGS}; bar: test MSE <= {suite.BAR}; "
+        f"{N_TEST} test sequences (suite's _test_set, seed {TEST_SEED})\n"
+    )
+    print(
+        "| run | training seed 0 | seeds 0-%d: worst / mean / best | below the bar | CPU s / run |"
+        % (seeds - 1)
+    )
     print("|---|---:|---:|---:|---:|")
     for label, results, cpu in rows:
         passing = sum(r <= suite.BAR for r in results)
-        print(f"| {label} | {results[0]:.4f} | {max(results):.4f} / {statistics.mean(results):.4f} / "
-              f"{min(results):.4f} | {passing} of {len(results)} | {cpu:.2f} |")
+        print(
+            f"| {label} | {results[0]:.4f} | {max(results):.4f} / {statistics.mean(results):.4f} / "
+            f"{min(results):.4f} | {passing} of {len(results)} | {cpu:.2f} |"
+        )
     print(f"| predicting 1 for every sequence | {float(np.mean((1.0 - y) ** 2)):.4f} | | | |")
 
 
 def measure_char(seeds):
     """The character model's validation loss over training seeds, and runs that must fail."""
-    spec = importlib.util.spec_from_file_location("ch11_char_suite", SUITE.parent / "test_char_model.py")
+    spec = importlib.util.spec_from_file_location(
+        "ch11_char_suite", SUITE.parent / "test_char_model.py"
+    )
     suite = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(suite)
     _, vocabulary, ids = suite._text()
@@ -99,34 +126,56 @@ def measure_char(seeds):
     V = len(vocabulary)
     from solutions.ch11_recurrent import char_model
 
-    settings = dict(steps=char_model.CHAR_STEPS, batch_size=char_model.CHAR_BATCH, T=char_model.CHAR_T,
-                    lr=char_model.CHAR_LEARNING_RATE, max_norm=char_model.CHAR_MAX_NORM)
+    settings = dict(
+        steps=char_model.CHAR_STEPS,
+        batch_size=char_model.CHAR_BATCH,
+        T=char_model.CHAR_T,
+        lr=char_model.CHAR_LEARNING_RATE,
+        max_norm=char_model.CHAR_MAX_NORM,
+    )
 
     def gru_no_carry(kind, x, h0, params, dhs, c0=None):
         return variants.sequence_backward_variant(kind, x, h0, params, dhs, "no_h_carry", c0=c0)
 
     rows = []
-    for label, backward, steps in [("GRU (graded)", None, settings["steps"]),
-                                   ("GRU, hidden gradient not carried", gru_no_carry, settings["steps"]),
-                                   ("GRU, a tenth of the steps", None, settings["steps"] // 10)]:
+    for label, backward, steps in [
+        ("GRU (graded)", None, settings["steps"]),
+        ("GRU, hidden gradient not carried", gru_no_carry, settings["steps"]),
+        ("GRU, a tenth of the steps", None, settings["steps"] // 10),
+    ]:
         results, cpu = [], []
         for seed in range(seeds):
             start = time.process_time()
-            params, _ = ref.char_fit(train, V, np.random.default_rng(seed), backward=backward,
-                                     **dict(settings, steps=steps))
+            params, _ = ref.char_fit(
+                train,
+                V,
+                np.random.default_rng(seed),
+                backward=backward,
+                **dict(settings, steps=steps),
+            )
             results.append(suite._cross_entropy(ref.char_forward(params, X_val), y_val))
             cpu.append(time.process_time() - start)
-            print(f"  {label:34s} seed {seed}: validation loss {results[-1]:.4f} ({cpu[-1]:.1f} CPU s)", flush=True)
+            print(
+                f"  {label:34s} seed {seed}: validation loss {results[-1]:.4f} ({cpu[-1]:.1f} CPU s)",
+                flush=True,
+            )
         rows.append((label, results, statistics.mean(cpu)))
     counts = np.bincount(train, minlength=V) + 1.0
     unigram = float(-np.mean(np.log((counts / counts.sum())[y_val])))
-    print(f"\ncharacter model, {settings}; bar: validation loss <= {suite.BAR} nats per character; "
-          f"{len(y_val)} held-out characters\n")
-    print("| run | training seed 0 | seeds 0-%d: worst / mean / best | below the bar | CPU s / run |" % (seeds - 1))
+    print(
+        f"\ncharacter model, {settings}; bar: validation loss <= {suite.BAR} nats per character; "
+        f"{len(y_val)} held-out characters\n"
+    )
+    print(
+        "| run | training seed 0 | seeds 0-%d: worst / mean / best | below the bar | CPU s / run |"
+        % (seeds - 1)
+    )
     print("|---|---:|---:|---:|---:|")
     for label, results, cpu in rows:
-        print(f"| {label} | {results[0]:.3f} | {max(results):.3f} / {statistics.mean(results):.3f} / "
-              f"{min(results):.3f} | {sum(r <= suite.BAR for r in results)} of {len(results)} | {cpu:.2f} |")
+        print(
+            f"| {label} | {results[0]:.3f} | {max(results):.3f} / {statistics.mean(results):.3f} / "
+            f"{min(results):.3f} | {sum(r <= suite.BAR for r in results)} of {len(results)} | {cpu:.2f} |"
+        )
     print(f"| character frequencies of the training text (unigram) | {unigram:.3f} | | | |")
     print(f"| every character equally likely | {np.log(V):.3f} | | | |")
 
@@ -168,16 +217,20 @@ def lstm_epoch_torch(steps, T, H, batch):
 
 
 def measure_speed(repeat=3, steps=100, T=40, H=16, batch=32):
-    timers = [("reference (plain functions)", lstm_epoch_reference),
-              ("course solution (the chapter's classes)", lstm_epoch_solution)]
+    timers = [
+        ("reference (plain functions)", lstm_epoch_reference),
+        ("course solution (the chapter's classes)", lstm_epoch_solution),
+    ]
     try:
         import torch  # noqa: F401
 
         timers.append(("PyTorch CPU, torch.nn.LSTM, float64, 1 thread", lstm_epoch_torch))
     except ImportError:
         print("(PyTorch is not installed: its row is left out)")
-    print(f"\nLSTM on the adding problem: {steps} steps of batches of {batch}, T = {T}, H = {H}, Adam, clip 5 "
-          f"(best of {repeat}, wall seconds)\n")
+    print(
+        f"\nLSTM on the adding problem: {steps} steps of batches of {batch}, T = {T}, H = {H}, Adam, clip 5 "
+        f"(best of {repeat}, wall seconds)\n"
+    )
     print(f"| implementation | seconds per {steps} steps | relative to PyTorch |")
     print("|---|---:|---:|")
     best = {label: min(fn(steps, T, H, batch) for _ in range(repeat)) for label, fn in timers}

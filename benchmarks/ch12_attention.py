@@ -25,8 +25,13 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-             "NUMEXPR_NUM_THREADS"):
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
@@ -47,33 +52,54 @@ TEST_SEED, N_TEST = 2024, 1000
 
 
 def reversal_score(model):
-    X, Y = course.reversal_data(N_TEST, course.REVERSAL_T, course.REVERSAL_V, np.random.default_rng(TEST_SEED))
+    X, Y = course.reversal_data(
+        N_TEST, course.REVERSAL_T, course.REVERSAL_V, np.random.default_rng(TEST_SEED)
+    )
     pred = np.asarray(model.predict(X)).argmax(-1)
     return float(np.mean(np.all(pred == Y, axis=1))), float(np.mean(pred == Y))
 
 
 def sorter_score(model):
-    X, Y = course.sort_data(N_TEST, course.SORT_LEN, course.SORT_V, np.random.default_rng(TEST_SEED))
-    out = course.greedy_decode(model, X[:, :course.SORT_LEN], course.SORT_LEN)
+    X, Y = course.sort_data(
+        N_TEST, course.SORT_LEN, course.SORT_V, np.random.default_rng(TEST_SEED)
+    )
+    out = course.greedy_decode(model, X[:, : course.SORT_LEN], course.SORT_LEN)
     return float(np.mean(np.all(out == Y, axis=1))), float(np.mean(out == Y))
 
 
 def _summary(name, results, seconds):
     seqs = [r[0] for r in results]
     toks = [r[1] for r in results]
-    print(f"{name:44s} sequences worst {min(seqs):.3f} mean {statistics.mean(seqs):.3f} best {max(seqs):.3f}"
-          f" | tokens worst {min(toks):.3f} mean {statistics.mean(toks):.3f}"
-          f" | {statistics.mean(seconds):.2f} s per run", flush=True)
+    print(
+        f"{name:44s} sequences worst {min(seqs):.3f} mean {statistics.mean(seqs):.3f} best {max(seqs):.3f}"
+        f" | tokens worst {min(toks):.3f} mean {statistics.mean(toks):.3f}"
+        f" | {statistics.mean(seconds):.2f} s per run",
+        flush=True,
+    )
 
 
 def bars(seeds, tasks=("reversal", "sorter")):
     runs = [
-        ("reversal (reference settings)", lambda s: course.train_reversal(np.random.default_rng(s)), reversal_score),
-        ("reversal without positional encoding",
-         lambda s: course.train_reversal(np.random.default_rng(s), positional=False), reversal_score),
-        ("causal sorter, greedy decoding", lambda s: course.train_sorter(np.random.default_rng(s)), sorter_score),
-        ("sorter trained without the causal mask",
-         lambda s: course.train_sorter(np.random.default_rng(s), causal=False), sorter_score),
+        (
+            "reversal (reference settings)",
+            lambda s: course.train_reversal(np.random.default_rng(s)),
+            reversal_score,
+        ),
+        (
+            "reversal without positional encoding",
+            lambda s: course.train_reversal(np.random.default_rng(s), positional=False),
+            reversal_score,
+        ),
+        (
+            "causal sorter, greedy decoding",
+            lambda s: course.train_sorter(np.random.default_rng(s)),
+            sorter_score,
+        ),
+        (
+            "sorter trained without the causal mask",
+            lambda s: course.train_sorter(np.random.default_rng(s), causal=False),
+            sorter_score,
+        ),
     ]
     for name, train, score in runs:
         if ("reversal" if score is reversal_score else "sorter") not in tasks:
@@ -84,7 +110,10 @@ def bars(seeds, tasks=("reversal", "sorter")):
             model, _ = train(seed)
             seconds.append(time.perf_counter() - t)
             results.append(score(model))
-            print(f"  {name}, seed {seed}: sequences {results[-1][0]:.3f}, tokens {results[-1][1]:.3f}", flush=True)
+            print(
+                f"  {name}, seed {seed}: sequences {results[-1][0]:.3f}, tokens {results[-1][1]:.3f}",
+                flush=True,
+            )
         _summary(name, results, seconds)
 
 
@@ -115,8 +144,11 @@ def speed(repeats=10):
     for d, h, f, T, batch in SPEED_SHAPES:
         rng = np.random.default_rng(0)
         model = course.build_transformer(V, rng, d_model=d, n_heads=h, d_ff=f)
-        model.set(loss=course.TokenCrossEntropy(), optimizer=course.Adam(learning_rate=course.REVERSAL_LEARNING_RATE),
-                  accuracy=course.TokenAccuracy())
+        model.set(
+            loss=course.TokenCrossEntropy(),
+            optimizer=course.Adam(learning_rate=course.REVERSAL_LEARNING_RATE),
+            accuracy=course.TokenAccuracy(),
+        )
         X, Y = course.reversal_data(batch, T, V, rng)
         ours = _best(lambda: model.train(X, Y, epochs=1, batch_size=batch, progress=False), repeats)
         block = next(layer for layer in model.layers if hasattr(layer, "attn"))
@@ -128,15 +160,24 @@ def speed(repeats=10):
             ref.block_backward(np.ones_like(out), cache)
 
         ref_block = _best(ref_step, repeats)
-        line = (f"d_model {d}, {h} heads, d_ff {f}, T {T}, batch {batch}: numpy (course solution) training step "
-                f"{1000 * ours:.2f} ms; reference block forward + backward {1000 * ref_block:.2f} ms")
+        line = (
+            f"d_model {d}, {h} heads, d_ff {f}, T {T}, batch {batch}: numpy (course solution) training step "
+            f"{1000 * ours:.2f} ms; reference block forward + backward {1000 * ref_block:.2f} ms"
+        )
         if torch is not None:
             torch.set_num_threads(1)
             torch.manual_seed(0)
             emb = torch.nn.Embedding(V, d).double()
-            block = torch.nn.TransformerEncoderLayer(d, h, f, dropout=0.0, batch_first=True, norm_first=True).double()
+            block = torch.nn.TransformerEncoderLayer(
+                d, h, f, dropout=0.0, batch_first=True, norm_first=True
+            ).double()
             norm, head = torch.nn.LayerNorm(d).double(), torch.nn.Linear(d, V).double()
-            params = [*emb.parameters(), *block.parameters(), *norm.parameters(), *head.parameters()]
+            params = [
+                *emb.parameters(),
+                *block.parameters(),
+                *norm.parameters(),
+                *head.parameters(),
+            ]
             opt_t = torch.optim.Adam(params, lr=course.REVERSAL_LEARNING_RATE)
             pe = torch.tensor(course.sinusoidal_encoding(T, d))
             xt, yt = torch.tensor(X), torch.tensor(Y.reshape(-1))
@@ -154,12 +195,15 @@ def speed(repeats=10):
                 tx.grad = None
                 block_t(tx).sum().backward()
 
-            block_t = torch.nn.TransformerEncoderLayer(d, h, f, dropout=0.0, batch_first=True,
-                                                       norm_first=True).double()
+            block_t = torch.nn.TransformerEncoderLayer(
+                d, h, f, dropout=0.0, batch_first=True, norm_first=True
+            ).double()
             theirs_block = _best(torch_block_step, repeats)
-            line += (f"; PyTorch CPU float64 training step {1000 * theirs:.2f} ms (ratio {ours / theirs:.2f}), "
-                     f"block forward + backward {1000 * theirs_block:.2f} ms (reference / torch "
-                     f"{ref_block / theirs_block:.2f})")
+            line += (
+                f"; PyTorch CPU float64 training step {1000 * theirs:.2f} ms (ratio {ours / theirs:.2f}), "
+                f"block forward + backward {1000 * theirs_block:.2f} ms (reference / torch "
+                f"{ref_block / theirs_block:.2f})"
+            )
         print(line, flush=True)
 
 
@@ -168,7 +212,9 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--skip-bars", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
-    parser.add_argument("--tasks", nargs="+", default=["reversal", "sorter"], choices=["reversal", "sorter"])
+    parser.add_argument(
+        "--tasks", nargs="+", default=["reversal", "sorter"], choices=["reversal", "sorter"]
+    )
     args = parser.parse_args(argv)
     if not args.skip_bars:
         bars(args.seeds, args.tasks)

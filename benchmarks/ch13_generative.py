@@ -60,7 +60,11 @@ def mnist(n_train, n_test, split_seed):
 
 def ae_score(seed, broken, data):
     Xtr, Xte = data
-    model = _ae_frozen_encoder(Xtr, seed) if broken else sol.train_autoencoder(Xtr, np.random.default_rng(seed))
+    model = (
+        _ae_frozen_encoder(Xtr, seed)
+        if broken
+        else sol.train_autoencoder(Xtr, np.random.default_rng(seed))
+    )
     return float(np.mean((model.reconstruct(Xte) - Xte) ** 2))
 
 
@@ -68,11 +72,14 @@ def _ae_frozen_encoder(Xtr, seed):
     """train_autoencoder, except that only the decoder's layers are updated."""
     rng = np.random.default_rng(seed)
     model = sol.Autoencoder(Xtr.shape[1], sol.AE_HIDDEN, sol.AE_LATENT, rng)
-    loss, optimizer = sol.BinaryCrossEntropyWithLogits(), sol.Adam(learning_rate=sol.AE_LEARNING_RATE)
+    loss, optimizer = (
+        sol.BinaryCrossEntropyWithLogits(),
+        sol.Adam(learning_rate=sol.AE_LEARNING_RATE),
+    )
     for _ in range(sol.AE_EPOCHS):
         order = rng.permutation(len(Xtr))
         for start in range(0, len(Xtr), sol.AE_BATCH):
-            batch = Xtr[order[start:start + sol.AE_BATCH]]
+            batch = Xtr[order[start : start + sol.AE_BATCH]]
             logits = model.forward(batch, training=True)
             model.backward(loss.backward(logits, batch))
             optimizer.pre_update_params()
@@ -87,11 +94,16 @@ def vae_score(seed, broken, data, elbo, eps_seed):
     original = sol.kl_divergence_backward
     if broken:
         from solutions.ch13_generative import vae as sol_vae
-        sol_vae.kl_divergence_backward = lambda mu, logvar: (np.zeros_like(mu), np.zeros_like(logvar))
+
+        sol_vae.kl_divergence_backward = lambda mu, logvar: (
+            np.zeros_like(mu),
+            np.zeros_like(logvar),
+        )
     try:
         model = sol.train_vae(Xtr, np.random.default_rng(seed))
     finally:
         from solutions.ch13_generative import vae as sol_vae
+
         sol_vae.kl_divergence_backward = original
     mu, logvar = model.encode(Xte)
     eps = np.random.default_rng(eps_seed).standard_normal(mu.shape)
@@ -103,7 +115,9 @@ def unet_score(seed, broken, data, iou):
     (X, Y), (Xt, Yt) = data
     concat, split = sol_unet.concat_channels, sol_unet.split_channels
     if broken:
-        sol_unet.concat_channels = lambda skip, up: np.concatenate([np.zeros_like(skip), up], axis=1)
+        sol_unet.concat_channels = lambda skip, up: np.concatenate(
+            [np.zeros_like(skip), up], axis=1
+        )
         sol_unet.split_channels = lambda d, n: (np.zeros_like(d[:, :n]), d[:, n:])
     try:
         model = sol.train_unet(X, Y, np.random.default_rng(seed))
@@ -114,17 +128,26 @@ def unet_score(seed, broken, data, iou):
 
 def summary(name, scores):
     arr = np.array(scores)
-    return f"{name}: worst/mean/best {arr.max() if name.startswith(('ae', 'vae')) else arr.min():.4f} / " \
-           f"{arr.mean():.4f} / {arr.min() if name.startswith(('ae', 'vae')) else arr.max():.4f}"
+    return (
+        f"{name}: worst/mean/best {arr.max() if name.startswith(('ae', 'vae')) else arr.min():.4f} / "
+        f"{arr.mean():.4f} / {arr.min() if name.startswith(('ae', 'vae')) else arr.max():.4f}"
+    )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--tasks", nargs="+", default=["ae", "vae", "unet"])
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    t_ae, t_vae, t_unet, cases = suite("test_autoencoder"), suite("test_vae"), suite("test_unet"), suite("cases")
+    t_ae, t_vae, t_unet, cases = (
+        suite("test_autoencoder"),
+        suite("test_vae"),
+        suite("test_unet"),
+        suite("cases"),
+    )
     for task in args.tasks:
         if task == "ae":
             data = mnist(t_ae.N_TRAIN, t_ae.N_TEST, cases.SPLIT_SEED)
@@ -132,38 +155,73 @@ def main():
             bar = f"<= {t_ae.AE_BAR}"
         elif task == "vae":
             data = mnist(t_vae.N_TRAIN, t_vae.N_TEST, cases.SPLIT_SEED)
-            run = lambda seed, broken: vae_score(seed, broken, data, t_vae.negative_elbo, t_vae.EPS_SEED)  # noqa
+            run = lambda seed, broken: vae_score(
+                seed, broken, data, t_vae.negative_elbo, t_vae.EPS_SEED
+            )  # noqa
             bar = f"<= {t_vae.ELBO_BAR}"
         else:
-            data = (cases.shapes_data(t_unet.N_TRAIN, t_unet.SIZE, t_unet.DATA_SEED),
-                    cases.shapes_data(t_unet.N_TEST, t_unet.SIZE, t_unet.TEST_SEED))
+            data = (
+                cases.shapes_data(t_unet.N_TRAIN, t_unet.SIZE, t_unet.DATA_SEED),
+                cases.shapes_data(t_unet.N_TEST, t_unet.SIZE, t_unet.TEST_SEED),
+            )
             run = lambda seed, broken: unet_score(seed, broken, data, t_unet.ref_free_iou)  # noqa: E731
             bar = f">= {t_unet.IOU_BAR}"
         for broken in (False, True):
             scores, start = [], time.perf_counter()
             for seed in range(args.seeds):
                 scores.append(run(seed, broken))
-                print(f"{task} {'broken' if broken else 'correct'} seed {seed}: {scores[-1]:.4f}", flush=True)
+                print(
+                    f"{task} {'broken' if broken else 'correct'} seed {seed}: {scores[-1]:.4f}",
+                    flush=True,
+                )
             label = f"{task} {'broken' if broken else 'correct'}"
-            print(f"{summary(label, scores)}  (bar {bar}; {(time.perf_counter() - start) / args.seeds:.1f} s per run)",
-                  flush=True)
+            print(
+                f"{summary(label, scores)}  (bar {bar}; {(time.perf_counter() - start) / args.seeds:.1f} s per run)",
+                flush=True,
+            )
     if args.check:
         Xtr, Xte = mnist(t_ae.N_TRAIN, t_ae.N_TEST, cases.SPLIT_SEED)
-        p = ref.ae_fit(Xtr, 0, sol.AE_HIDDEN, sol.AE_LATENT, sol.AE_EPOCHS, sol.AE_BATCH, sol.AE_LEARNING_RATE)
-        print("reference ae seed 0:", float(np.mean((ref.sigmoid(ref.ae_forward(p, Xte)[1]) - Xte) ** 2)),
-              "solution:", ae_score(0, False, (Xtr, Xte)))
+        p = ref.ae_fit(
+            Xtr, 0, sol.AE_HIDDEN, sol.AE_LATENT, sol.AE_EPOCHS, sol.AE_BATCH, sol.AE_LEARNING_RATE
+        )
+        print(
+            "reference ae seed 0:",
+            float(np.mean((ref.sigmoid(ref.ae_forward(p, Xte)[1]) - Xte) ** 2)),
+            "solution:",
+            ae_score(0, False, (Xtr, Xte)),
+        )
         Xtr, Xte = mnist(t_vae.N_TRAIN, t_vae.N_TEST, cases.SPLIT_SEED)
-        p = ref.vae_fit(Xtr, 0, sol.VAE_HIDDEN, sol.VAE_LATENT, sol.VAE_EPOCHS, sol.VAE_BATCH, sol.VAE_LEARNING_RATE)
+        p = ref.vae_fit(
+            Xtr,
+            0,
+            sol.VAE_HIDDEN,
+            sol.VAE_LATENT,
+            sol.VAE_EPOCHS,
+            sol.VAE_BATCH,
+            sol.VAE_LEARNING_RATE,
+        )
         mu, logvar, _ = ref.vae_encode(p, Xte)
         eps = np.random.default_rng(t_vae.EPS_SEED).standard_normal(mu.shape)
         logits = ref.vae_decode(p, ref.reparameterize(mu, logvar, eps))[0]
-        print("reference vae seed 0:", float(np.mean(ref.negative_elbo(mu, logvar, logits, Xte))),
-              "solution:", vae_score(0, False, (Xtr, Xte), t_vae.negative_elbo, t_vae.EPS_SEED))
-        (X, Y), (Xt, Yt) = (cases.shapes_data(t_unet.N_TRAIN, t_unet.SIZE, t_unet.DATA_SEED),
-                            cases.shapes_data(t_unet.N_TEST, t_unet.SIZE, t_unet.TEST_SEED))
-        p = ref.unet_fit(X, Y, 0, sol.UNET_CHANNELS, sol.UNET_EPOCHS, sol.UNET_BATCH, sol.UNET_LEARNING_RATE)
-        print("reference unet seed 0 (slow):", ref.foreground_iou(ref.unet_predict(p, Xt), Yt),
-              "solution:", unet_score(0, False, ((X, Y), (Xt, Yt)), t_unet.ref_free_iou))
+        print(
+            "reference vae seed 0:",
+            float(np.mean(ref.negative_elbo(mu, logvar, logits, Xte))),
+            "solution:",
+            vae_score(0, False, (Xtr, Xte), t_vae.negative_elbo, t_vae.EPS_SEED),
+        )
+        (X, Y), (Xt, Yt) = (
+            cases.shapes_data(t_unet.N_TRAIN, t_unet.SIZE, t_unet.DATA_SEED),
+            cases.shapes_data(t_unet.N_TEST, t_unet.SIZE, t_unet.TEST_SEED),
+        )
+        p = ref.unet_fit(
+            X, Y, 0, sol.UNET_CHANNELS, sol.UNET_EPOCHS, sol.UNET_BATCH, sol.UNET_LEARNING_RATE
+        )
+        print(
+            "reference unet seed 0 (slow):",
+            ref.foreground_iou(ref.unet_predict(p, Xt), Yt),
+            "solution:",
+            unet_score(0, False, ((X, Y), (Xt, Yt)), t_unet.ref_free_iou),
+        )
 
 
 if __name__ == "__main__":

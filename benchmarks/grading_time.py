@@ -46,13 +46,20 @@ def measure_grade(chapters, submission):
     # time reach this process's accounting (the sandbox's processes do not); both levels run the
     # same code on the same data.
     cmd = grade_command(chapters, ROOT / submission, options=["--isolation", "process"])
-    proc = subprocess.Popen(cmd, cwd=str(GRADER_ROOT), env=grade_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=str(GRADER_ROOT),
+        env=grade_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"grading {' '.join(chapters)} of {submission} failed:\n{proc.stderr.read().decode()}")
+        raise SystemExit(
+            f"grading {' '.join(chapters)} of {submission} failed:\n{proc.stderr.read().decode()}"
+        )
     # wait4 reports the child with its waited-for descendants; ru_maxrss is in KiB on Linux.
     return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
@@ -64,8 +71,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--chapters", nargs="*", default=None)
-    parser.add_argument("--memory", action="store_true", help="also peak memory and CPU seconds (one run)")
-    parser.add_argument("--only", choices=["solutions", "exercises"], help="time one submission only")
+    parser.add_argument(
+        "--memory", action="store_true", help="also peak memory and CPU seconds (one run)"
+    )
+    parser.add_argument(
+        "--only", choices=["solutions", "exercises"], help="time one submission only"
+    )
     args = parser.parse_args()
     chapters = resolve(args.chapters) if args.chapters else all_chapters()
     subs = [args.only] if args.only else ["solutions", "exercises"]

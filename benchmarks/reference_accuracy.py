@@ -24,8 +24,13 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-             "NUMEXPR_NUM_THREADS"):
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
@@ -117,17 +122,37 @@ def ch06_tasks():
     ref = suite.ref
     tasks = []
     for name, cfg in suite.TASKS.items():
+
         def run(seed, name=name, cfg=cfg):
             # As test_training_*: the data of task_data(name, seed), then the network trained
             # from default_rng(seed) (weights, then shuffles) and scored on the test inputs.
             data = suite.task_data(name, seed)
-            outputs, _ = ref.fit_predict(data, cfg["sizes"], cfg["task"], seed, cfg["opt"], cfg["epochs"],
-                                         cfg["batch_size"], weight_scale=cfg["weight_scale"])
+            outputs, _ = ref.fit_predict(
+                data,
+                cfg["sizes"],
+                cfg["task"],
+                seed,
+                cfg["opt"],
+                cfg["epochs"],
+                cfg["batch_size"],
+                weight_scale=cfg["weight_scale"],
+            )
             return ref.score_predictions(outputs, data["y_test"], cfg["task"]), len(data["y_test"])
 
         regression = cfg["task"] == "regression"
-        tasks.append(Task("ch06", name, "test MAE" if regression else "test accuracy", regression, cfg["bar"],
-                          cfg["seed"], "data + training", run, cfg.get("measured", "")))
+        tasks.append(
+            Task(
+                "ch06",
+                name,
+                "test MAE" if regression else "test accuracy",
+                regression,
+                cfg["bar"],
+                cfg["seed"],
+                "data + training",
+                run,
+                cfg.get("measured", ""),
+            )
+        )
     return tasks
 
 
@@ -145,13 +170,30 @@ def ch08_tasks():
     # comment says is the run it measured.
 
     def run(seed):
-        outputs, _, data = ref.spiral_run(seed, cfg["arch"], cfg["optimizer"], cfg["epochs"], cfg["batch_size"],
-                                          weight_scale=weight_scale)
+        outputs, _, data = ref.spiral_run(
+            seed,
+            cfg["arch"],
+            cfg["optimizer"],
+            cfg["epochs"],
+            cfg["batch_size"],
+            weight_scale=weight_scale,
+        )
         right = np.argmax(np.asarray(outputs, dtype=np.float64), axis=1) == data["y_test"]
         return float(np.mean(right)), len(right)
 
-    return [Task("ch08", "spiral", "test accuracy", False, cfg["bar"], cfg["seed"], "data + training", run,
-                 cfg.get("measured", ""))]
+    return [
+        Task(
+            "ch08",
+            "spiral",
+            "test accuracy",
+            False,
+            cfg["bar"],
+            cfg["seed"],
+            "data + training",
+            run,
+            cfg.get("measured", ""),
+        )
+    ]
 
 
 # ----------------------------------------------------------------------------- ch09
@@ -160,25 +202,51 @@ def ch08_tasks():
 def ch09_tasks():
     """The MNIST run, or ([], why not) when the chapter's reference or suite is missing."""
     suite_file = SUITES / "ch09_mnist" / "test_train_mnist.py"
-    if not (ROOT / "reference" / "ch09_mnist" / "__init__.py").is_file() or not suite_file.is_file():
-        return [], "ch09 left out: reference/ch09_mnist or grader/suites/ch09_mnist/test_train_mnist.py is missing"
+    if (
+        not (ROOT / "reference" / "ch09_mnist" / "__init__.py").is_file()
+        or not suite_file.is_file()
+    ):
+        return (
+            [],
+            "ch09 left out: reference/ch09_mnist or grader/suites/ch09_mnist/test_train_mnist.py is missing",
+        )
     suite = load_suite("ch09_mnist", "test_train_mnist.py")
     ref = suite.ref
     sizes = [shape[0] for kind, shape in suite.LAYERS if kind == "Dense"]
     sizes.append([shape[1] for kind, shape in suite.LAYERS if kind == "Dense"][-1])
     opt = {"name": "adam", "learning_rate": suite.LEARNING_RATE}
     X, y = suite._mnist()  # the suite's own preprocessing of the shipped images
-    train, val, test = (np.asarray(p, dtype=np.int64)
-                        for p in ref.split_indices(len(X), np.random.default_rng(suite.SPLIT_SEED)))
+    train, val, test = (
+        np.asarray(p, dtype=np.int64)
+        for p in ref.split_indices(len(X), np.random.default_rng(suite.SPLIT_SEED))
+    )
 
     def run(seed):
-        outputs, _ = ref.mnist_fit_predict(X[train], y[train], X[val], y[val], X[test], seed,
-                                           epochs=suite.EPOCHS, batch_size=suite.BATCH_SIZE, opt=opt,
-                                           layer_sizes=tuple(sizes))
+        outputs, _ = ref.mnist_fit_predict(
+            X[train],
+            y[train],
+            X[val],
+            y[val],
+            X[test],
+            seed,
+            epochs=suite.EPOCHS,
+            batch_size=suite.BATCH_SIZE,
+            opt=opt,
+            layer_sizes=tuple(sizes),
+        )
         return float(np.mean(np.argmax(np.asarray(outputs), axis=1) == y[test])), len(test)
 
-    task = Task("ch09", "mnist", "test accuracy", False, suite.BAR, suite.TRAIN_SEED,
-                f"training (split {suite.SPLIT_SEED} fixed)", run, getattr(suite, "MEASURED", ""))
+    task = Task(
+        "ch09",
+        "mnist",
+        "test accuracy",
+        False,
+        suite.BAR,
+        suite.TRAIN_SEED,
+        f"training (split {suite.SPLIT_SEED} fixed)",
+        run,
+        getattr(suite, "MEASURED", ""),
+    )
     return [task], ""
 
 
@@ -207,15 +275,41 @@ def rows(tasks, n_seeds):
         else:
             spread = margin = spare = fails = "-"
         bar = f"{'<=' if t.lower_is_better else '>='} {t.bar:g}"
-        out.append([t.chapter, t.name, t.metric, fmt(t, graded) + ("" if t.passes(graded) else " FAIL"),
-                    spread, bar, margin, spare, fails, t.varies, f"{sum(t.seconds):.1f}",
-                    f"{statistics.fmean(t.seconds):.2f}", f"{statistics.fmean(t.cpu):.2f}"])
+        out.append(
+            [
+                t.chapter,
+                t.name,
+                t.metric,
+                fmt(t, graded) + ("" if t.passes(graded) else " FAIL"),
+                spread,
+                bar,
+                margin,
+                spare,
+                fails,
+                t.varies,
+                f"{sum(t.seconds):.1f}",
+                f"{statistics.fmean(t.seconds):.2f}",
+                f"{statistics.fmean(t.cpu):.2f}",
+            ]
+        )
     return out
 
 
-HEADERS = ["chapter", "task", "metric", "graded seed", "worst / mean / best", "bar", "margin (worst)",
-           "spare test samples", "seeds failing", "a seed varies", "wall time (s)", "wall s / run",
-           "CPU s / run"]
+HEADERS = [
+    "chapter",
+    "task",
+    "metric",
+    "graded seed",
+    "worst / mean / best",
+    "bar",
+    "margin (worst)",
+    "spare test samples",
+    "seeds failing",
+    "a seed varies",
+    "wall time (s)",
+    "wall s / run",
+    "CPU s / run",
+]
 TEXT_COLUMNS = (0, 1, 2, 9)
 
 
@@ -224,8 +318,12 @@ def print_table(tasks, n_seeds, markdown):
     from rich.table import Table
 
     data = rows(tasks, n_seeds)
-    title = (f"Reference results on the graded accuracy tasks (graded seed; seeds 0-{n_seeds - 1}), "
-             "one BLAS thread" if n_seeds else "Reference results on the graded seed, one BLAS thread")
+    title = (
+        f"Reference results on the graded accuracy tasks (graded seed; seeds 0-{n_seeds - 1}), "
+        "one BLAS thread"
+        if n_seeds
+        else "Reference results on the graded seed, one BLAS thread"
+    )
     table = Table(title=title)
     for i, h in enumerate(HEADERS):
         table.add_column(h, justify="left" if i in TEXT_COLUMNS else "right", no_wrap=True)
@@ -236,7 +334,11 @@ def print_table(tasks, n_seeds, markdown):
     if markdown:
         print()
         print("| " + " | ".join(HEADERS) + " |")
-        print("|" + "|".join("---" if i in TEXT_COLUMNS else "---:" for i in range(len(HEADERS))) + "|")
+        print(
+            "|"
+            + "|".join("---" if i in TEXT_COLUMNS else "---:" for i in range(len(HEADERS)))
+            + "|"
+        )
         for r in data:
             print("| " + " | ".join(c.replace("<=", "≤").replace(">=", "≥") for c in r) + " |")
     print()
@@ -257,9 +359,15 @@ def select(tasks, wanted):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10, help="run seeds 0..N-1 besides the graded one (default 10)")
-    parser.add_argument("--tasks", nargs="*", default=None,
-                        help="chapters or tasks to run: ch06, ch08, ch09, spiral, ch06/sine, ... (default all)")
+    parser.add_argument(
+        "--seeds", type=int, default=10, help="run seeds 0..N-1 besides the graded one (default 10)"
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="*",
+        default=None,
+        help="chapters or tasks to run: ch06, ch08, ch09, spiral, ch06/sine, ... (default all)",
+    )
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     args = parser.parse_args()
 
@@ -268,7 +376,10 @@ def main():
     try:
         mnist, note = ch09_tasks()
     except Exception as exc:  # a chapter being written may not import yet: say so, run the rest
-        mnist, note = [], f"ch09 left out: its suite or reference failed to load ({type(exc).__name__}: {exc})"
+        mnist, note = (
+            [],
+            f"ch09 left out: its suite or reference failed to load ({type(exc).__name__}: {exc})",
+        )
     tasks += mnist
     if note:
         notes.append(note)
@@ -279,7 +390,11 @@ def main():
         start = time.perf_counter()
         for s in seeds:
             t.score(s)
-        print(f"{t.key}: {len(seeds)} runs in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"{t.key}: {len(seeds)} runs in {time.perf_counter() - start:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     print_table(tasks, args.seeds, args.markdown)
     for note in notes:

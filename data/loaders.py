@@ -51,7 +51,7 @@ def read_idx(path):
         raise DataError(f"{path.name}: not an IDX file of unsigned bytes")
     ndim = data[3]
     header = 4 + 4 * ndim
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if len(data) != header + int(np.prod(shape)):
         raise DataError(f"{path.name}: size does not match the header {shape}")
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)

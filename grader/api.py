@@ -21,15 +21,43 @@ import importlib
 import numpy as np
 import pytest
 
-from .check import (GradeFailure, as_array, check_array, check_gradient, check_scalar, check_true,
-                    describe_inputs, fail, rel_error)
+from .check import (
+    GradeFailure,
+    as_array,
+    check_array,
+    check_gradient,
+    check_scalar,
+    check_true,
+    describe_inputs,
+    fail,
+    rel_error,
+)
 from .plugin import chapter_worker
 from .sandbox import Fn, Remote, Rng, StudentError, label_of, worker_of
 
 __all__ = [
-    "Fn", "GradeFailure", "Remote", "as_array", "Rng", "StudentError", "check_array", "check_gradient",
-    "check_scalar", "check_true", "describe_inputs", "fail", "hidden", "keep", "read_scratch_file", "write_scratch_file", "numeric_gradient",
-    "points", "reference", "rel_error", "np", "pytest",
+    "Fn",
+    "GradeFailure",
+    "Remote",
+    "as_array",
+    "Rng",
+    "StudentError",
+    "check_array",
+    "check_gradient",
+    "check_scalar",
+    "check_true",
+    "describe_inputs",
+    "fail",
+    "hidden",
+    "keep",
+    "read_scratch_file",
+    "write_scratch_file",
+    "numeric_gradient",
+    "points",
+    "reference",
+    "rel_error",
+    "np",
+    "pytest",
 ]
 
 
@@ -66,17 +94,26 @@ def keep(student, value):
 def write_scratch_file(student, name, data):
     """Write ``data`` (bytes or a uint8 array) to ``name`` in the worker's scratch directory
     and return the file's path there (to pass to student code that reads files)."""
-    arr = np.frombuffer(bytes(data), dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else np.asarray(data)
+    arr = (
+        np.frombuffer(bytes(data), dtype=np.uint8)
+        if isinstance(data, (bytes, bytearray))
+        else np.asarray(data)
+    )
     worker = chapter_worker(student)
-    return worker.request({"op": "write_file", "name": name, "data": arr.astype(np.uint8)},
-                          label=f"writing {name}")
+    return worker.request(
+        {"op": "write_file", "name": name, "data": arr.astype(np.uint8)}, label=f"writing {name}"
+    )
 
 
 def read_scratch_file(student, name):
     """The bytes of ``name`` in the worker's scratch directory (a file student code wrote)."""
     worker = chapter_worker(student)
-    return bytes(np.asarray(worker.request({"op": "read_file", "name": name}, label=f"reading {name}"),
-                            dtype=np.uint8))
+    return bytes(
+        np.asarray(
+            worker.request({"op": "read_file", "name": name}, label=f"reading {name}"),
+            dtype=np.uint8,
+        )
+    )
 
 
 def numeric_gradient(method, *args, wrt=0, dout, h=1e-6, timeout=None):
@@ -85,5 +122,12 @@ def numeric_gradient(method, *args, wrt=0, dout, h=1e-6, timeout=None):
     ``method`` on the perturbed inputs; the differences are taken here."""
     if not isinstance(method, Remote):
         fail("expected a method of your class, got a plain value")
-    return worker_of(method).numeric_gradient(method, list(args), wrt, dout, h, timeout=timeout,
-                                              label=f"{label_of(method)} (numerical gradient)")
+    return worker_of(method).numeric_gradient(
+        method,
+        list(args),
+        wrt,
+        dout,
+        h,
+        timeout=timeout,
+        label=f"{label_of(method)} (numerical gradient)",
+    )

@@ -50,7 +50,9 @@ def is_hidden_test(path):
 def tree_files(root):
     """Every file under ``root`` that is not tool litter, sorted (symbolic links included)."""
     root = Path(root)
-    return [p for p in sorted(root.rglob("*")) if p.is_file() and not is_ignored(p.relative_to(root))]
+    return [
+        p for p in sorted(root.rglob("*")) if p.is_file() and not is_ignored(p.relative_to(root))
+    ]
 
 
 def all_chapters():

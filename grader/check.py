@@ -57,10 +57,16 @@ def _fmt(x):
 
 def as_array(got, call, want_shape=None, what="output"):
     """Check that ``got`` is numeric array-like and return it as a float64/int array."""
-    expect = f"a numpy array of shape {_fmt_shape(want_shape)}" if want_shape is not None else "a numpy array"
+    expect = (
+        f"a numpy array of shape {_fmt_shape(want_shape)}"
+        if want_shape is not None
+        else "a numpy array"
+    )
     if got is None:
-        fail(f"{call} returned None instead of its {what}",
-             f"Expected {expect}. Did you forget a `return` statement?")
+        fail(
+            f"{call} returned None instead of its {what}",
+            f"Expected {expect}. Did you forget a `return` statement?",
+        )
     if isinstance(got, Remote):
         fail(f"{call} returned a {got.type_name} instead of its {what}", f"Expected {expect}.")
     if isinstance(got, dict):
@@ -68,9 +74,13 @@ def as_array(got, call, want_shape=None, what="output"):
     try:
         arr = np.asarray(got)
     except (ValueError, TypeError):
-        fail(f"{call} returned a ragged or mixed value instead of its {what}", f"Expected {expect}.")
+        fail(
+            f"{call} returned a ragged or mixed value instead of its {what}", f"Expected {expect}."
+        )
     if arr.dtype == object or arr.dtype.kind not in "biuf":
-        fail(f"{call} returned values of type {arr.dtype} instead of numbers", f"Expected {expect}.")
+        fail(
+            f"{call} returned values of type {arr.dtype} instead of numbers", f"Expected {expect}."
+        )
     return arr
 
 
@@ -86,15 +96,26 @@ def axis_permutation(got, want, *, rtol=1e-6, atol=1e-8):
     same whichever way that axis is put, so the values would not show the permutation).
     """
     got, want = np.asarray(got), np.asarray(want)
-    if (want.ndim < 2 or want.ndim > MAX_PERMUTED_AXES or got.ndim != want.ndim or got.size != want.size
-            or want.size < 2 or got.dtype.kind not in "biuf" or want.dtype.kind not in "biuf"):
+    if (
+        want.ndim < 2
+        or want.ndim > MAX_PERMUTED_AXES
+        or got.ndim != want.ndim
+        or got.size != want.size
+        or want.size < 2
+        or got.dtype.kind not in "biuf"
+        or want.dtype.kind not in "biuf"
+    ):
         return None
     identity = tuple(range(want.ndim))
     if sorted(got.shape) != sorted(want.shape):
         return None
-    matches = [p for p in itertools.permutations(identity)
-               if p != identity and tuple(want.shape[i] for i in p) == got.shape
-               and np.allclose(got, np.transpose(want, p), rtol=rtol, atol=atol)]
+    matches = [
+        p
+        for p in itertools.permutations(identity)
+        if p != identity
+        and tuple(want.shape[i] for i in p) == got.shape
+        and np.allclose(got, np.transpose(want, p), rtol=rtol, atol=atol)
+    ]
     if len(matches) != 1:
         return None
     p = matches[0]
@@ -116,21 +137,30 @@ def permutation_hint(p, want_shape, axes=None):
     moved = [j for j, i in enumerate(p) if i != j]
     if axes is not None and len(axes) == len(p):
         names = list(axes)
-        return (f"the axes are in the wrong order: your result is laid out {_fmt_axes(names[i] for i in p)}, "
-                f"the expected one {_fmt_axes(names)} (check transposes, reshapes and which axis is which)")
+        return (
+            f"the axes are in the wrong order: your result is laid out {_fmt_axes(names[i] for i in p)}, "
+            f"the expected one {_fmt_axes(names)} (check transposes, reshapes and which axis is which)"
+        )
     if len(moved) == 2:
         a, b = moved
         what = f"axes {a} and {b} are swapped"
     else:
         what = f"its axes are the expected ones in the order {_fmt_axes(p)}"
-    return (f"the axes are in the wrong order: {what} (your shape {_fmt_shape(got_shape)}, expected "
-            f"{_fmt_shape(want_shape)}; check transposes, reshapes and which axis is which)")
+    return (
+        f"the axes are in the wrong order: {what} (your shape {_fmt_shape(got_shape)}, expected "
+        f"{_fmt_shape(want_shape)}; check transposes, reshapes and which axis is which)"
+    )
 
 
 def _diagnose_shape(got_shape, want_shape):
     if len(want_shape) == 2 and got_shape == want_shape[::-1] and want_shape[0] != want_shape[1]:
         return "the result is transposed (check the order of the operands and any .T)"
-    if len(want_shape) == 2 and want_shape[0] == 1 and len(got_shape) == 2 and got_shape[1:] == want_shape[1:]:
+    if (
+        len(want_shape) == 2
+        and want_shape[0] == 1
+        and len(got_shape) == 2
+        and got_shape[1:] == want_shape[1:]
+    ):
         return "it keeps one row per sample: sum over the batch (axis=0, keepdims=True)"
     if len(want_shape) == 2 and want_shape[0] == 1 and got_shape == want_shape[1:]:
         return "the batch axis was dropped: use keepdims=True so the shape stays (1, n)"
@@ -170,11 +200,18 @@ def _diagnose_values(got, want, batch, axes=None, rtol=1e-6, atol=1e-8):
         c = float(np.sum(g * w) / denom)
         if abs(c - 1) > 1e-3 and c != 0 and np.allclose(g, c * w, rtol=1e-5, atol=1e-9 * scale):
             if batch and batch > 1 and abs(c - batch) / batch < 1e-4:
-                return f"every value is {batch} times too large: divide by the batch size N = {batch}"
+                return (
+                    f"every value is {batch} times too large: divide by the batch size N = {batch}"
+                )
             if batch and batch > 1 and abs(c * batch - 1) < 1e-4:
                 return f"every value is {batch} times too small: divide by the batch size N = {batch} only once"
             return f"every value is {c:.4g} times the expected value (a constant factor)"
-    if g.ndim == 2 and g.shape[0] == g.shape[1] and g.shape[0] > 1 and np.allclose(g, w.T, rtol=1e-5):
+    if (
+        g.ndim == 2
+        and g.shape[0] == g.shape[1]
+        and g.shape[0] > 1
+        and np.allclose(g, w.T, rtol=1e-5)
+    ):
         return "the result is transposed (check the order of the operands and any .T)"
     if g.ndim >= 3:
         p = axis_permutation(g, w, rtol=rtol, atol=atol)
@@ -186,8 +223,21 @@ def _diagnose_values(got, want, batch, axes=None, rtol=1e-6, atol=1e-8):
     return ""
 
 
-def check_array(got, want, *, call, inputs=None, rtol=1e-6, atol=1e-8, known_bugs=(),
-                what="output", batch=None, nonfinite_hint=None, dtype_kind=None, axes=None):
+def check_array(
+    got,
+    want,
+    *,
+    call,
+    inputs=None,
+    rtol=1e-6,
+    atol=1e-8,
+    known_bugs=(),
+    what="output",
+    batch=None,
+    nonfinite_hint=None,
+    dtype_kind=None,
+    axes=None,
+):
     """Compare a student's array with the expected one; explain any difference.
 
     call:       how the student's code was called, e.g. ``"ReLU.backward(dvalues)"``
@@ -207,7 +257,9 @@ def check_array(got, want, *, call, inputs=None, rtol=1e-6, atol=1e-8, known_bug
     if got.shape != want.shape:
         hint = _shape_hint(got, want, axes, rtol=rtol, atol=atol)
         for desc, bad in known_bugs:
-            if np.shape(bad) == got.shape and np.allclose(got, bad, rtol=1e-5, atol=1e-8, equal_nan=True):
+            if np.shape(bad) == got.shape and np.allclose(
+                got, bad, rtol=1e-5, atol=1e-8, equal_nan=True
+            ):
                 hint = desc
                 break
         fail(
@@ -231,7 +283,9 @@ def check_array(got, want, *, call, inputs=None, rtol=1e-6, atol=1e-8, known_bug
     diagnosis = ""
     for desc, bad in known_bugs:
         bad = np.asarray(bad)
-        if bad.shape == got.shape and np.allclose(gf, bad, rtol=max(rtol, 1e-6), atol=atol, equal_nan=True):
+        if bad.shape == got.shape and np.allclose(
+            gf, bad, rtol=max(rtol, 1e-6), atol=atol, equal_nan=True
+        ):
             diagnosis = desc
             break
     diagnosis = diagnosis or _diagnose_values(gf, wf, batch, axes, rtol=rtol, atol=atol)
@@ -249,16 +303,38 @@ def check_array(got, want, *, call, inputs=None, rtol=1e-6, atol=1e-8, known_bug
     fail(summary, "\n".join(lines))
 
 
-def check_scalar(got, want, *, call, inputs=None, rtol=1e-6, atol=1e-8, known_bugs=(), what="value",
-                 batch=None, nonfinite_hint=None):
+def check_scalar(
+    got,
+    want,
+    *,
+    call,
+    inputs=None,
+    rtol=1e-6,
+    atol=1e-8,
+    known_bugs=(),
+    what="value",
+    batch=None,
+    nonfinite_hint=None,
+):
     """Like check_array for a single number (a Python float or a 0-d/1-element array)."""
     arr = as_array(got, call, (), what)
     if arr.size != 1:
-        fail(f"{call} returned an array of shape {_fmt_shape(arr.shape)}, expected a single number",
-             "Reduce it to one value (the mean over the batch?).")
-    check_array(arr.reshape(()), np.asarray(want, dtype=np.float64).reshape(()), call=call, inputs=inputs,
-                rtol=rtol, atol=atol, known_bugs=known_bugs, what=what, batch=batch,
-                nonfinite_hint=nonfinite_hint)
+        fail(
+            f"{call} returned an array of shape {_fmt_shape(arr.shape)}, expected a single number",
+            "Reduce it to one value (the mean over the batch?).",
+        )
+    check_array(
+        arr.reshape(()),
+        np.asarray(want, dtype=np.float64).reshape(()),
+        call=call,
+        inputs=inputs,
+        rtol=rtol,
+        atol=atol,
+        known_bugs=known_bugs,
+        what=what,
+        batch=batch,
+        nonfinite_hint=nonfinite_hint,
+    )
     return float(arr.reshape(()))
 
 
@@ -285,8 +361,18 @@ def gradient_error(analytic, numeric):
 GRADIENT_RTOL, GRADIENT_ATOL = 1e-4, 1e-7
 
 
-def check_gradient(analytic, numeric, *, call, inputs=None, threshold=1e-6, batch=None, what="gradient",
-                   known_bugs=(), axes=None):
+def check_gradient(
+    analytic,
+    numeric,
+    *,
+    call,
+    inputs=None,
+    threshold=1e-6,
+    batch=None,
+    what="gradient",
+    known_bugs=(),
+    axes=None,
+):
     """Gradient check: the student's analytic gradient against central differences
     (``axes``: names of the gradient's axes, as for check_array)."""
     numeric = np.asarray(numeric, dtype=np.float64)
@@ -294,8 +380,11 @@ def check_gradient(analytic, numeric, *, call, inputs=None, threshold=1e-6, batc
     head = f"{call}" + (f" with {describe_inputs(inputs)}" if inputs else "")
     if got.shape != numeric.shape:
         hint = _shape_hint(got, numeric, axes, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
-        fail(f"{call}: {what} has shape {_fmt_shape(got.shape)}, expected {_fmt_shape(numeric.shape)}"
-             + (f" ({hint})" if hint else ""), head)
+        fail(
+            f"{call}: {what} has shape {_fmt_shape(got.shape)}, expected {_fmt_shape(numeric.shape)}"
+            + (f" ({hint})" if hint else ""),
+            head,
+        )
     gf = got.astype(np.float64)
     if not np.all(np.isfinite(gf)):
         fail(f"{call}: {what} contains NaN or inf", head)
@@ -308,16 +397,24 @@ def check_gradient(analytic, numeric, *, call, inputs=None, threshold=1e-6, batc
         if bad.shape == gf.shape and np.allclose(gf, bad, rtol=1e-5, atol=1e-8):
             diagnosis = desc
             break
-    diagnosis = diagnosis or _diagnose_values(gf, numeric, batch, axes, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
-    lines = [head, f"  relative error {err:.2e} against central differences (must be below {threshold:.0e})"]
+    diagnosis = diagnosis or _diagnose_values(
+        gf, numeric, batch, axes, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL
+    )
+    lines = [
+        head,
+        f"  relative error {err:.2e} against central differences (must be below {threshold:.0e})",
+    ]
     close = np.isclose(gf, numeric, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
     for idx in np.argwhere(~close)[:3]:
         idx = tuple(int(i) for i in idx)
         lines.append(f"  at {list(idx)}: numerical {_fmt(numeric[idx])}, yours {_fmt(gf[idx])}")
     if diagnosis:
         lines.append(f"  diagnosis: {diagnosis}")
-    fail(f"{call}: {what} fails the gradient check (relative error {err:.1e}"
-         + (f"; {diagnosis})" if diagnosis else ")"), "\n".join(lines))
+    fail(
+        f"{call}: {what} fails the gradient check (relative error {err:.1e}"
+        + (f"; {diagnosis})" if diagnosis else ")"),
+        "\n".join(lines),
+    )
 
 
 def check_true(condition, summary, details=""):

@@ -100,7 +100,9 @@ def probe():
                 result = (SANDBOX, "bubblewrap namespaces")
             else:
                 why = done.stderr.decode("utf-8", "replace").strip().splitlines()
-                reasons.append(f"bubblewrap cannot start a sandbox here: {why[-1] if why else done.returncode}")
+                reasons.append(
+                    f"bubblewrap cannot start a sandbox here: {why[-1] if why else done.returncode}"
+                )
         except (OSError, subprocess.SubprocessError) as exc:
             reasons.append(f"bubblewrap cannot start a sandbox here: {exc}")
     if result is None:
@@ -134,16 +136,35 @@ def probe_user_level():
     if shutil.which("setpriv") is None:
         return False, "no separate user: setpriv (util-linux) is missing"
     root = course_root()
-    exposed = [name for name in ("solutions", "reference", "grader", "data", ".course-secret", "")
-               if _readable_by_others(root / name)]
+    exposed = [
+        name
+        for name in ("solutions", "reference", "grader", "data", ".course-secret", "")
+        if _readable_by_others(root / name)
+    ]
     if exposed:
-        return False, (f"no separate user: the course folder is readable by other users "
-                       f"({', '.join(n or '.' for n in exposed)}); run `chmod -R go-rwx {root.name}`")
+        return False, (
+            f"no separate user: the course folder is readable by other users "
+            f"({', '.join(n or '.' for n in exposed)}); run `chmod -R go-rwx {root.name}`"
+        )
     uid = str(UID_BASE + os.getpid())
     try:
-        done = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
-                               sys.executable, "-I", "-c", "import numpy"],
-                              capture_output=True, timeout=60, stdin=subprocess.DEVNULL, cwd="/")
+        done = subprocess.run(
+            [
+                "setpriv",
+                f"--reuid={uid}",
+                f"--regid={uid}",
+                "--clear-groups",
+                "--",
+                sys.executable,
+                "-I",
+                "-c",
+                "import numpy",
+            ],
+            capture_output=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            cwd="/",
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         return False, f"no separate user: {exc}"
     if done.returncode != 0:
@@ -265,10 +286,17 @@ class Cgroup:
             if self.version == 1:
                 text = (path / "memory.oom_control").read_text()
                 failcnt = int((path / "memory.failcnt").read_text())
-                kills = [int(line.split()[1]) for line in text.splitlines() if line.startswith("oom_kill ")]
+                kills = [
+                    int(line.split()[1])
+                    for line in text.splitlines()
+                    if line.startswith("oom_kill ")
+                ]
                 return (kills[0] > 0) if kills else failcnt > 0
             events = (path / "memory.events").read_text()
-            return any(line.startswith("oom_kill ") and int(line.split()[1]) > 0 for line in events.splitlines())
+            return any(
+                line.startswith("oom_kill ") and int(line.split()[1]) > 0
+                for line in events.splitlines()
+            )
         except (OSError, ValueError, IndexError):
             return False
 
@@ -323,8 +351,9 @@ def copy_submission(src, dest, max_bytes=MAX_SUBMISSION_BYTES, max_files=MAX_SUB
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
         here = Path(dirpath)
         rel = here.relative_to(src)
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in SKIPPED_DIRS and not (here / d).is_symlink())
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIPPED_DIRS and not (here / d).is_symlink()
+        )
         for d in dirnames:
             (dest / rel / d).mkdir(exist_ok=True)
         for name in filenames:
@@ -340,7 +369,8 @@ def copy_submission(src, dest, max_bytes=MAX_SUBMISSION_BYTES, max_files=MAX_SUB
             if count > max_files or total > max_bytes:
                 raise SubmissionTooLarge(
                     f"the submission is larger than the grader accepts ({max_files} files, "
-                    f"{max_bytes // (1024 * 1024)} MiB)")
+                    f"{max_bytes // (1024 * 1024)} MiB)"
+                )
             target = dest / rel / name
             with open(path, "rb") as fin, open(target, "wb") as fout:
                 shutil.copyfileobj(fin, fout)
@@ -385,8 +415,17 @@ def _bwrap_base(user_ns):
     args = [bwrap_path() or "bwrap"]
     if user_ns:
         args.append("--unshare-user")
-    args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    args += [
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+    ]
     args += _system_binds()
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += _python_binds(sys.executable)
@@ -443,8 +482,9 @@ class Launch:
         self.env = None
 
 
-def sandbox_launch(python, worker_script, root, overlays, env, limits, scratch_mb=256, tmp_mb=64,
-                   max_pids=64):
+def sandbox_launch(
+    python, worker_script, root, overlays, env, limits, scratch_mb=256, tmp_mb=64, max_pids=64
+):
     """Build the command that starts ``worker_script`` for the submission ``root`` inside
     bubblewrap. ``overlays`` maps chapter package names to folders the worker may import
     them from (chapter independence). Returns a Launch whose argv is ready for Popen."""
@@ -456,20 +496,39 @@ def sandbox_launch(python, worker_script, root, overlays, env, limits, scratch_m
         # Copies, readable by the sandbox's user whatever the course folder's permissions.
         shutil.copyfile(worker_script, copy_dir / "worker.py")
         os.chmod(copy_dir / "worker.py", 0o444)
-        overlay_copies = {name: copy_submission(path, copy_dir / "chapters" / name)
-                          for name, path in sorted((overlays or {}).items())}
+        overlay_copies = {
+            name: copy_submission(path, copy_dir / "chapters" / name)
+            for name, path in sorted((overlays or {}).items())
+        }
     except BaseException:
         remove_tree(copy_dir)
         raise
-    args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    args = [
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+    ]
     if not is_root:
         args.insert(0, "--unshare-user")
     args += _system_binds()
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp"]
     args += _python_binds(python)
-    args += ["--perms", "0755", "--dir", "/grader-worker", "--ro-bind", str(copy_dir / "worker.py"), INSIDE_WORKER]
+    args += [
+        "--perms",
+        "0755",
+        "--dir",
+        "/grader-worker",
+        "--ro-bind",
+        str(copy_dir / "worker.py"),
+        INSIDE_WORKER,
+    ]
     args += ["--ro-bind", str(copy_dir / "s"), INSIDE_SUBMISSION]
     inside_overlays = {}
     if overlays:
@@ -478,7 +537,16 @@ def sandbox_launch(python, worker_script, root, overlays, env, limits, scratch_m
             inside = f"{INSIDE_OVERLAYS}/{name}"
             args += ["--ro-bind", str(path), inside]
             inside_overlays[name] = inside
-    args += ["--size", str(scratch_mb << 20), "--perms", "0777", "--tmpfs", INSIDE_SCRATCH, "--chdir", INSIDE_SCRATCH]
+    args += [
+        "--size",
+        str(scratch_mb << 20),
+        "--perms",
+        "0777",
+        "--tmpfs",
+        INSIDE_SCRATCH,
+        "--chdir",
+        INSIDE_SCRATCH,
+    ]
     args += ["--clearenv"]
     for key, value in env.items():
         value = {"HOME": INSIDE_SCRATCH, "TMPDIR": "/tmp"}.get(key, value)
@@ -488,9 +556,24 @@ def sandbox_launch(python, worker_script, root, overlays, env, limits, scratch_m
     command = []
     if is_root and shutil.which("setpriv"):
         uid = str(UID_BASE + os.getpid())
-        command += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-                    "--bounding-set=-all", "--"]
-    command += [str(python), "-I", "-X", "utf8", INSIDE_WORKER, INSIDE_SUBMISSION, json.dumps(inside_overlays)]
+        command += [
+            "setpriv",
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
+    command += [
+        str(python),
+        "-I",
+        "-X",
+        "utf8",
+        INSIDE_WORKER,
+        INSIDE_SUBMISSION,
+        json.dumps(inside_overlays),
+    ]
     # The arguments travel through a file descriptor (--args), so that /proc/1/cmdline in
     # the sandbox does not show the grader's paths.
     args_file = tempfile.TemporaryFile()
@@ -498,10 +581,17 @@ def sandbox_launch(python, worker_script, root, overlays, env, limits, scratch_m
     args_file.seek(0)
     cgroup = None
     if Cgroup.available():
-        cgroup = Cgroup(f"w{os.getpid()}-{time.monotonic_ns()}", limits.memory_mb << 20, max_pids * 2)
-    launch = Launch([bwrap_path(), "--args", str(args_file.fileno()), "--", *command],
-                    (args_file.fileno(), info_w), cgroup,
-                    copy_dir, info_fd=(info_r, info_w), args_file=args_file)
+        cgroup = Cgroup(
+            f"w{os.getpid()}-{time.monotonic_ns()}", limits.memory_mb << 20, max_pids * 2
+        )
+    launch = Launch(
+        [bwrap_path(), "--args", str(args_file.fileno()), "--", *command],
+        (args_file.fileno(), info_w),
+        cgroup,
+        copy_dir,
+        info_fd=(info_r, info_w),
+        args_file=args_file,
+    )
     return launch
 
 
@@ -576,9 +666,22 @@ def user_launch(python, worker_script, root, overlays, env, limits):
         remove_tree(base)
         raise
     env = dict(env, HOME=str(scratch), TMPDIR=str(scratch))
-    command = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-               "--bounding-set=-all", "--", str(python), "-I", "-X", "utf8", str(base / "worker" / "worker.py"),
-               str(base / "submission"), json.dumps(inside_overlays)]
+    command = [
+        "setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
+        str(python),
+        "-I",
+        "-X",
+        "utf8",
+        str(base / "worker" / "worker.py"),
+        str(base / "submission"),
+        json.dumps(inside_overlays),
+    ]
     cgroup = None
     if Cgroup.available():
         cgroup = Cgroup(f"u{os.getpid()}-{time.monotonic_ns()}", limits.memory_mb << 20, 128)

@@ -58,7 +58,11 @@ def _read_percent(path):
 
     nb = jupytext.read(str(path), fmt="py:percent")
     nb.metadata.pop("jupytext", None)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
     nb.metadata.setdefault("language_info", {"name": "python"})
     return nb
 
@@ -109,8 +113,13 @@ def execute(ipynb, *, submission=None, timeout=CELL_TIMEOUT, allow_errors=True):
     if submission:
         os.environ[ENV_SUBMISSION] = str(Path(submission).resolve())
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                                resources={"metadata": {"path": str(Path(ipynb).resolve().parent)}})
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=allow_errors,
+            resources={"metadata": {"path": str(Path(ipynb).resolve().parent)}},
+        )
         client.execute()
     finally:
         if old is None:
@@ -123,7 +132,9 @@ def execute(ipynb, *, submission=None, timeout=CELL_TIMEOUT, allow_errors=True):
 
 def grade_output(nb):
     """(score or None, errors, stderr texts) of a notebook's grade cell, from its outputs."""
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and "grade_cell(" in "".join(c["source"])]
+    cells = [
+        c for c in nb["cells"] if c["cell_type"] == "code" and "grade_cell(" in "".join(c["source"])
+    ]
     if not cells:
         return None, ["no grade cell"], []
     cell = cells[-1]
@@ -160,26 +171,43 @@ def _cmd_convert(args):
             print(f"executing {target} ...", flush=True)
             nb = execute(target, submission=args.submission)
             score, errors, stderr = grade_output(nb)
-            cell_errors = [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells if c.cell_type == "code"
-                           for o in c.get("outputs", []) if o.get("output_type") == "error"]
-            print(f"  grade cell: {score if score is not None else 'no score'}"
-                  + (f"; grade cell errors: {errors}" if errors else "")
-                  + ("; stderr in grade cell" if stderr else "")
-                  + (f"; {len(cell_errors)} cell(s) raised ({cell_errors[0]} ...)" if cell_errors else ""))
+            cell_errors = [
+                f"{o.get('ename')}: {o.get('evalue')}"
+                for c in nb.cells
+                if c.cell_type == "code"
+                for o in c.get("outputs", [])
+                if o.get("output_type") == "error"
+            ]
+            print(
+                f"  grade cell: {score if score is not None else 'no score'}"
+                + (f"; grade cell errors: {errors}" if errors else "")
+                + ("; stderr in grade cell" if stderr else "")
+                + (
+                    f"; {len(cell_errors)} cell(s) raised ({cell_errors[0]} ...)"
+                    if cell_errors
+                    else ""
+                )
+            )
             failures += bool(errors or stderr or score is None)
         return 1 if failures else 0
     return 0
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m grader.jupyter", description="The chapter notebooks.")
+    parser = argparse.ArgumentParser(
+        prog="python -m grader.jupyter", description="The chapter notebooks."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("convert", help="notebooks/*.py (jupytext percent) to .ipynb")
-    c.add_argument("notebooks", nargs="*", help="percent-format files (default: every chapter notebook)")
+    c.add_argument(
+        "notebooks", nargs="*", help="percent-format files (default: every chapter notebook)"
+    )
     c.add_argument("--out", default=str(ROOT / "build" / "notebooks"))
     c.add_argument("--force", action="store_true", help="replace existing .ipynb files")
     c.add_argument("--execute", action="store_true", help="run them too (implies --force)")
-    c.add_argument("--submission", help="import exercises from this folder when executing (e.g. solutions)")
+    c.add_argument(
+        "--submission", help="import exercises from this folder when executing (e.g. solutions)"
+    )
     c.set_defaults(func=_cmd_convert)
     return parser
 
@@ -189,7 +217,9 @@ def main(argv=None):
     try:
         return args.func(args)
     except ImportError as exc:
-        print(f"grader.jupyter: {exc} (install the notebook tools: nox -s notebooks)", file=sys.stderr)
+        print(
+            f"grader.jupyter: {exc} (install the notebook tools: nox -s notebooks)", file=sys.stderr
+        )
         return 2
 
 

@@ -34,11 +34,15 @@ from .runner import SECRET_ENV, SECRET_FILE, grade_subprocess
 STUB_MARK = re.compile(r"""raise NotImplementedError\(\s*["']ch\d\d: implement""")
 
 # Environment read by grade_cell (nbgrader_config.py sets the first three for autograde).
-ENV_ROOT = "COURSE_GRADER_ROOT"            # a repository with reference/: grade there (hidden mode)
-ENV_MODE = "COURSE_GRADER_MODE"            # hidden (default with ENV_ROOT) or public
-ENV_INDEPENDENT = "COURSE_GRADER_INDEPENDENT"  # "1": earlier chapters graded with the course's solutions
-ENV_TIMEOUT = "COURSE_GRADER_TIMEOUT"      # seconds for one grading run (default 270)
-ENV_SUBMISSION = "COURSE_NOTEBOOK_SUBMISSION"  # import "exercises" from this folder instead (instructors)
+ENV_ROOT = "COURSE_GRADER_ROOT"  # a repository with reference/: grade there (hidden mode)
+ENV_MODE = "COURSE_GRADER_MODE"  # hidden (default with ENV_ROOT) or public
+ENV_INDEPENDENT = (
+    "COURSE_GRADER_INDEPENDENT"  # "1": earlier chapters graded with the course's solutions
+)
+ENV_TIMEOUT = "COURSE_GRADER_TIMEOUT"  # seconds for one grading run (default 270)
+ENV_SUBMISSION = (
+    "COURSE_NOTEBOOK_SUBMISSION"  # import "exercises" from this folder instead (instructors)
+)
 
 DEFAULT_TIMEOUT = 270.0
 
@@ -63,7 +67,9 @@ def _import_exercises_from(folder: Path):
         del sys.modules[name]
     init = folder / "__init__.py"
     if init.is_file():
-        spec = importlib.util.spec_from_file_location("exercises", init, submodule_search_locations=[str(folder)])
+        spec = importlib.util.spec_from_file_location(
+            "exercises", init, submodule_search_locations=[str(folder)]
+        )
     else:
         spec = importlib.machinery.ModuleSpec("exercises", None, is_package=True)
         spec.submodule_search_locations = [str(folder)]
@@ -130,8 +136,10 @@ def setup(chapter):
         if folder.name == package:
             state = f"{todo} function(s) to write" if todo else "no stub left"
         elif todo:
-            state = (f"{todo} stub(s) left: this chapter builds on it; finish it, or copy your finished "
-                     f"{folder.name}/ in")
+            state = (
+                f"{todo} stub(s) left: this chapter builds on it; finish it, or copy your finished "
+                f"{folder.name}/ in"
+            )
         else:
             state = "done"
         lines.append(f"  {folder.name}: {state}")
@@ -169,7 +177,11 @@ def grading_plan(package, submission, *, start_dir=None, environ=None):
         options += ["--mode", mode]
         if env.get(ENV_INDEPENDENT) == "1":
             options.append("--independent")
-        if env.get("NBGRADER_EXECUTION") == "autograde" and mode == "hidden" and _secret_available(root, env):
+        if (
+            env.get("NBGRADER_EXECUTION") == "autograde"
+            and mode == "hidden"
+            and _secret_available(root, env)
+        ):
             options += ["--student", start_dir.parent.name]
     else:
         root = course_root()
@@ -186,10 +198,20 @@ def run_grader(package, submission, *, root, options, timeout=None, environ=None
     with tempfile.TemporaryDirectory(prefix="grade-cell-") as tmp:
         results = Path(tmp) / "results.json"
         try:
-            proc = grade_subprocess([chapter_id(package)], submission, results=results, options=options,
-                                    cwd=root, secret=secret, timeout=timeout, stdin=subprocess.DEVNULL)
+            proc = grade_subprocess(
+                [chapter_id(package)],
+                submission,
+                results=results,
+                options=options,
+                cwd=root,
+                secret=secret,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
         except subprocess.TimeoutExpired:
-            raise GradingUnavailable(f"grading {chapter_id(package)} took longer than {timeout:g} s") from None
+            raise GradingUnavailable(
+                f"grading {chapter_id(package)} took longer than {timeout:g} s"
+            ) from None
         except OSError as exc:
             raise GradingUnavailable(f"could not start the grader: {exc}") from None
         if proc.returncode != 0 or not results.is_file():
@@ -212,8 +234,11 @@ def format_results(data, *, package, submission, max_detail_lines=12):
     visible = [t for t in tests if t.get("visibility", "visible") == "visible"]
     hidden = [t for t in tests if t.get("visibility", "visible") != "visible"]
     mode = data.get("extra_data", {}).get("mode", "?")
-    out = [f"{chapter_id(package)} ({package}): {data['score']:g} / {data['max_score']:g} points, "
-           f"graded in {mode} mode on {submission}", ""]
+    out = [
+        f"{chapter_id(package)} ({package}): {data['score']:g} / {data['max_score']:g} points, "
+        f"graded in {mode} mode on {submission}",
+        "",
+    ]
     groups = {}
     for t in visible:
         name = t["name"].split(" ", 1)[-1]
@@ -231,8 +256,10 @@ def format_results(data, *, package, submission, max_detail_lines=12):
         h_score = sum(t["score"] for t in hidden)
         h_max = sum(t["max_score"] for t in hidden)
         h_pass = sum(t["status"] == "passed" for t in hidden)
-        out.append(f"  held-back tests: {h_pass} of {len(hidden)} passed, {h_score:g}/{h_max:g} points "
-                   "(not shown)")
+        out.append(
+            f"  held-back tests: {h_pass} of {len(hidden)} passed, {h_score:g}/{h_max:g} points "
+            "(not shown)"
+        )
     failures, seen = [], set()
     for t in visible:
         if t["status"] == "passed":
@@ -253,8 +280,11 @@ def format_results(data, *, package, submission, max_detail_lines=12):
     if notes:
         out += ["", *notes]
     if mode == "public":
-        out += ["", "Public mode: expected values come from recorded fixtures. Your instructor grades "
-                "with fresh inputs and a few held-back tests."]
+        out += [
+            "",
+            "Public mode: expected values come from recorded fixtures. Your instructor grades "
+            "with fresh inputs and a few held-back tests.",
+        ]
     return "\n".join(out)
 
 
@@ -282,7 +312,8 @@ def grade_cell(chapter, points=None):
                 raise GradingUnavailable(
                     f"this cell is worth {points:g} points but the grader's {chapter_id(package)} suite has "
                     f"{max_score:g}: the course was built from another version of the grader "
-                    "(rebuild it: nox -s nbgrader-course)")
+                    "(rebuild it: nox -s nbgrader-course)"
+                )
             if score > float(points) + 1e-9:
                 raise GradingUnavailable(f"score {score:g} above the cell's {points:g} points")
         try:  # inside the notebook's folder: a short name (feedback need not show the grader's paths)

@@ -42,7 +42,9 @@ def load_npz(data: bytes, max_bytes: int = MAX_BYTES, max_members: int = MAX_MEM
     with archive:
         infos = archive.infolist()
         if len(infos) > max_members:
-            raise NpzError(f"the file holds {len(infos)} members, more than the grader reads ({max_members})")
+            raise NpzError(
+                f"the file holds {len(infos)} members, more than the grader reads ({max_members})"
+            )
         total = 0
         for info in infos:
             if not info.filename.endswith(".npy"):
@@ -53,9 +55,13 @@ def load_npz(data: bytes, max_bytes: int = MAX_BYTES, max_members: int = MAX_MEM
             except NpzError:
                 raise
             except Exception as exc:  # malformed headers raise many kinds of errors
-                raise NpzError(f"member {info.filename[:80]!r} has no valid .npy header ({exc})") from None
+                raise NpzError(
+                    f"member {info.filename[:80]!r} has no valid .npy header ({exc})"
+                ) from None
             if dtype.hasobject:
-                raise NpzError(f"member {info.filename[:80]!r} holds Python objects (a pickle): not accepted")
+                raise NpzError(
+                    f"member {info.filename[:80]!r} holds Python objects (a pickle): not accepted"
+                )
             total += math.prod(shape) * dtype.itemsize
             if total > max_bytes:
                 raise NpzError(f"the arrays would take more than {max_bytes >> 20} MiB: not read")

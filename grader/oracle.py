@@ -67,8 +67,9 @@ class Store:
     def write(self):
         self.directory.mkdir(parents=True, exist_ok=True)
         for chapter, values in self.recorded.items():
-            text = json.dumps({"version": 1, "seed": PUBLIC_SEED, "values": values},
-                              indent=0, sort_keys=True)
+            text = json.dumps(
+                {"version": 1, "seed": PUBLIC_SEED, "values": values}, indent=0, sort_keys=True
+            )
             (self.directory / f"{chapter}.json").write_text(text + "\n")
 
 
@@ -109,7 +110,9 @@ def _same_value(a, b):
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+        return (
+            type(a) is type(b) and len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+        )
     if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
         return a == b
     a, b = np.asarray(a), np.asarray(b)
@@ -130,5 +133,8 @@ def same_fixtures(path_a, path_b):
         return False
     if a.keys() != b.keys():
         return False
-    return all(a[t].keys() == b[t].keys() and all(_same_value(decode(a[t][k]), decode(b[t][k])) for k in a[t])
-               for t in a)
+    return all(
+        a[t].keys() == b[t].keys()
+        and all(_same_value(decode(a[t][k]), decode(b[t][k])) for k in a[t])
+        for t in a
+    )

@@ -30,16 +30,34 @@ RETRIED = pytest.StashKey()
 
 def pytest_addoption(parser):
     group = parser.getgroup("grader")
-    group.addoption("--submission", default="exercises", help="submission root (holds chNN_* packages)")
+    group.addoption(
+        "--submission", default="exercises", help="submission root (holds chNN_* packages)"
+    )
     group.addoption("--grade-records", default=None, help="write the per-test records (JSON) here")
     group.addoption("--grade-mode", default="hidden", choices=["hidden", "public", "record"])
-    group.addoption("--fixtures-dir", default=None, help="where public-mode values are read and recorded")
-    group.addoption("--grade-seed", default=None, type=int, help="seed for the tests' random inputs")
-    group.addoption("--call-timeout", default=10.0, type=float, help="seconds allowed per call into student code")
-    group.addoption("--isolation", default="process", choices=["sandbox", "user", "process"],
-                    help="how the worker running student code is isolated (grader/isolation.py)")
-    group.addoption("--independent-from", default=None,
-                    help="solutions root: grade chapter N with the solutions of chapters < N")
+    group.addoption(
+        "--fixtures-dir", default=None, help="where public-mode values are read and recorded"
+    )
+    group.addoption(
+        "--grade-seed", default=None, type=int, help="seed for the tests' random inputs"
+    )
+    group.addoption(
+        "--call-timeout",
+        default=10.0,
+        type=float,
+        help="seconds allowed per call into student code",
+    )
+    group.addoption(
+        "--isolation",
+        default="process",
+        choices=["sandbox", "user", "process"],
+        help="how the worker running student code is isolated (grader/isolation.py)",
+    )
+    group.addoption(
+        "--independent-from",
+        default=None,
+        help="solutions root: grade chapter N with the solutions of chapters < N",
+    )
 
 
 def pytest_configure(config):
@@ -47,7 +65,9 @@ def pytest_configure(config):
     hypothesis profile and keep the run's state (``GraderState``) in ``config.stash[STATE]``."""
     config.addinivalue_line("markers", "points(n): points for a test")
     config.addinivalue_line("markers", "hidden: hidden-mode only test")
-    config.addinivalue_line("markers", "call_timeout(seconds): time allowed per call into student code")
+    config.addinivalue_line(
+        "markers", "call_timeout(seconds): time allowed per call into student code"
+    )
     if config.getoption("--submission", default=None) is None:
         return
     from hypothesis import HealthCheck, Phase, settings
@@ -55,8 +75,14 @@ def pytest_configure(config):
     # Same submission, same score: hypothesis examples are derived from the test, not random.
     # No shrinking: feedback must come in seconds, and the failing example is reported as is.
     settings.register_profile(
-        "grader", deadline=None, derandomize=True, database=None, max_examples=25,
-        suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=False,
+        "grader",
+        deadline=None,
+        derandomize=True,
+        database=None,
+        max_examples=25,
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+        report_multiple_bugs=False,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
     )
     settings.load_profile("grader")
@@ -118,8 +144,12 @@ class Pool:
     def for_chapter(self, package):
         if package != self.current:
             self.close()
-            self.worker = WorkerClient(self.root, self.limits, overlays=self.overlays_for(package),
-                                       isolation=self.isolation)
+            self.worker = WorkerClient(
+                self.root,
+                self.limits,
+                overlays=self.overlays_for(package),
+                isolation=self.isolation,
+            )
             self.current = package
         return self.worker
 
@@ -128,7 +158,8 @@ class Pool:
         if self.independent_from is None:
             return {}
         earlier = {
-            p.name: str(p) for p in self.independent_from.iterdir()
+            p.name: str(p)
+            for p in self.independent_from.iterdir()
             if p.is_dir() and is_chapter_dir(p.name) and p.name[:4] < package[:4]
         }
         if earlier:
@@ -143,11 +174,15 @@ class Pool:
         if cached is not None and cached[0] == worker.generation and worker.alive():
             return cached[1]
         try:
-            module = worker.request({"op": "import", "module": package}, label=f"importing {package}")
+            module = worker.request(
+                {"op": "import", "module": package}, label=f"importing {package}"
+            )
         except StudentError as exc:
             if exc.kind == "not_implemented":
                 raise
-            err = StudentError("import", f"could not import your {package}: {exc.summary}", exc.details)
+            err = StudentError(
+                "import", f"could not import your {package}: {exc.summary}", exc.details
+            )
             if exc.kind == "crash" and not (Path(self.root) / package).exists():
                 err = StudentError("import", f"your submission has no {package} package")
             self.import_failures[package] = err
@@ -178,8 +213,12 @@ class GraderState:
         self.store = Store(self.mode, config.getoption("--fixtures-dir"))
         root = Path(config.getoption("--submission")).resolve()
         self.limits = Limits(call_timeout=config.getoption("--call-timeout"))
-        self.pool = Pool(root, self.limits, config.getoption("--independent-from"),
-                         isolation=config.getoption("--isolation"))
+        self.pool = Pool(
+            root,
+            self.limits,
+            config.getoption("--independent-from"),
+            isolation=config.getoption("--isolation"),
+        )
         self.records = []
         self.internal = []
 
@@ -188,10 +227,15 @@ class GraderState:
     def student(self, request):
         package = _chapter_of(request.node)
         marker = request.node.get_closest_marker("call_timeout")
-        self.pool.limits.call_timeout = float(marker.args[0]) if marker else self.config.getoption("--call-timeout")
+        self.pool.limits.call_timeout = (
+            float(marker.args[0]) if marker else self.config.getoption("--call-timeout")
+        )
         if not (self.pool.root / package).is_dir():
-            raise StudentError("import", f"your submission has no {package} package",
-                               f"Expected a folder {package}/ in {self.pool.root.name}/.")
+            raise StudentError(
+                "import",
+                f"your submission has no {package} package",
+                f"Expected a folder {package}/ in {self.pool.root.name}/.",
+            )
         return ChapterHandle(self.pool, package)
 
     @pytest.fixture
@@ -199,7 +243,9 @@ class GraderState:
         package = _chapter_of(request.node)
         rel = Path(request.node.path).resolve().relative_to(SUITES).as_posix()
         hidden = request.node.get_closest_marker("hidden") is not None
-        return Oracle(package, f"{rel}::{request.node.name}", self.seed, self.store, record=not hidden)
+        return Oracle(
+            package, f"{rel}::{request.node.name}", self.seed, self.store, record=not hidden
+        )
 
     # -- hooks
     def pytest_collection_modifyitems(self, config, items):
@@ -261,17 +307,30 @@ class GraderState:
             if isinstance(exc, GradeFailure):
                 rec["summary"], rec["details"] = exc.summary, exc.details
             elif isinstance(exc, StudentError) and exc.kind == "infrastructure":
-                rec["summary"] = (f"not graded: {exc.summary} (twice). This is a problem of the machine, not of "
-                                  "your code: grade again")
+                rec["summary"] = (
+                    f"not graded: {exc.summary} (twice). This is a problem of the machine, not of "
+                    "your code: grade again"
+                )
                 rec["details"] = exc.details
                 rec["infrastructure"] = True
             elif isinstance(exc, StudentError):
-                rec["summary"] = exc.summary if exc.kind in ("not_implemented", "import") else f"your code failed: {exc.summary}"
+                rec["summary"] = (
+                    exc.summary
+                    if exc.kind in ("not_implemented", "import")
+                    else f"your code failed: {exc.summary}"
+                )
                 rec["details"] = "" if exc.kind == "not_implemented" else exc.details
-                if exc.details and exc.kind not in ("timeout", "crash", "import", "not_implemented"):
+                if exc.details and exc.kind not in (
+                    "timeout",
+                    "crash",
+                    "import",
+                    "not_implemented",
+                ):
                     rec["details"] = "Traceback (your code only):\n" + exc.details
             elif isinstance(exc, FixtureMissing):
-                rec["summary"] = f"grader fixture missing: {exc} (regenerate with `python -m grader fixtures`)"
+                rec["summary"] = (
+                    f"grader fixture missing: {exc} (regenerate with `python -m grader fixtures`)"
+                )
             elif type(exc) is AssertionError:
                 rec["summary"] = (str(exc).strip().splitlines() or ["assertion failed"])[0]
                 rec["details"] = str(exc)
@@ -290,11 +349,23 @@ class GraderState:
             self.store.write()
         path = self.config.getoption("--grade-records")
         if path:
-            Path(path).write_text(json.dumps({"records": self.records, "internal": self.internal,
-                                              "mode": self.mode, "seed": self.seed,
-                                              "substituted": self.pool.substituted}))
+            Path(path).write_text(
+                json.dumps(
+                    {
+                        "records": self.records,
+                        "internal": self.internal,
+                        "mode": self.mode,
+                        "seed": self.seed,
+                        "substituted": self.pool.substituted,
+                    }
+                )
+            )
 
 
 def _clean_notes(notes):
-    keep = [ln for ln in notes.splitlines() if not ln.startswith(("You can reproduce", "@reproduce", "@seed"))]
+    keep = [
+        ln
+        for ln in notes.splitlines()
+        if not ln.startswith(("You can reproduce", "@reproduce", "@seed"))
+    ]
     return "\n".join(keep)

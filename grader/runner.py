@@ -60,7 +60,9 @@ def seed_for_student(student, secret_file=None):
     """The hidden-mode seed of ``student``'s inputs, from the course secret."""
     secret = course_secret(secret_file)
     if secret is None:
-        raise UsageError(f"--student needs the course secret: set {SECRET_ENV} or create {SECRET_FILE}")
+        raise UsageError(
+            f"--student needs the course secret: set {SECRET_ENV} or create {SECRET_FILE}"
+        )
     return student_seed(secret, student)
 
 
@@ -68,7 +70,9 @@ def independence_root():
     """The solutions that replace a submission's earlier chapters (chapter independence)."""
     root = ROOT / "solutions"
     if not root.is_dir():
-        raise UsageError("--independent needs the course's solutions/, which are not here (public release?)")
+        raise UsageError(
+            "--independent needs the course's solutions/, which are not here (public release?)"
+        )
     return root
 
 
@@ -88,10 +92,12 @@ def choose_isolation(requested="auto", *, strong_required=False, allow_weak=Fals
                 "refusing to grade students' code without file-system isolation "
                 f"({reason}). Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or, knowing that "
                 "a submission can then read the reference and change the grader's files, pass "
-                "--allow-weak-isolation.")
+                "--allow-weak-isolation."
+            )
         (warn or _warn)(
             "WARNING: grading without file-system isolation (--allow-weak-isolation): submissions can read "
-            f"the reference, the solutions and the secret, and change the grader's files ({reason}).")
+            f"the reference, the solutions and the secret, and change the grader's files ({reason})."
+        )
     return level
 
 
@@ -99,8 +105,19 @@ def _warn(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.0, independent_from=None,
-               verbose=False, fixtures_dir=None, only=None, isolation_level=None):
+def run_suites(
+    packages,
+    submission,
+    *,
+    mode="auto",
+    seed=None,
+    call_timeout=10.0,
+    independent_from=None,
+    verbose=False,
+    fixtures_dir=None,
+    only=None,
+    isolation_level=None,
+):
     """Run the grader suites of ``packages`` on ``submission`` in this process (the student
     code still runs in its own worker, isolated at ``isolation_level``: default the
     strongest available); return (records, meta)."""
@@ -118,12 +135,25 @@ def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.
         records_path = Path(tmp) / "records.json"
         args = [
             *(str(SUITES / p) for p in packages),
-            "-p", "no:cacheprovider", "--import-mode=importlib",
-            "--rootdir", str(SUITES), "-c", os.devnull,
-            "--submission", str(submission), "--grade-records", str(records_path),
-            "--grade-mode", mode, "--call-timeout", str(call_timeout),
-            "--isolation", level,
-            "-W", "ignore",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            "--rootdir",
+            str(SUITES),
+            "-c",
+            os.devnull,
+            "--submission",
+            str(submission),
+            "--grade-records",
+            str(records_path),
+            "--grade-mode",
+            mode,
+            "--call-timeout",
+            str(call_timeout),
+            "--isolation",
+            level,
+            "-W",
+            "ignore",
             # The suites use the grader's checks, not bare asserts: no assertion rewriting
             # (which re-parses every module when bytecode is not written).
             "--assert=plain",
@@ -154,8 +184,13 @@ def run_suites(packages, submission, *, mode="auto", seed=None, call_timeout=10.
         raise UsageError(f"no test matches {' or '.join(only)}")
     if int(code) not in (0, 1, 5):
         raise UsageError(f"the grading run failed (pytest exit status {int(code)})")
-    return data["records"], {"mode": data["mode"], "seed": data["seed"], "internal": data["internal"],
-                             "substituted": data.get("substituted", {}), "isolation": isolation.describe(level)}
+    return data["records"], {
+        "mode": data["mode"],
+        "seed": data["seed"],
+        "internal": data["internal"],
+        "substituted": data.get("substituted", {}),
+        "isolation": isolation.describe(level),
+    }
 
 
 def record_fixtures(packages, fixtures_dir):
@@ -174,14 +209,32 @@ def substitution_notes(meta):
     notes = []
     for package, earlier in sorted(meta.get("substituted", {}).items()):
         ids = ", ".join(chapter_id(e) for e in earlier)
-        notes.append(f"{chapter_id(package)} was graded with the course's solutions of {ids} in place of yours "
-                     "(chapter independence: an earlier bug is charged once).")
+        notes.append(
+            f"{chapter_id(package)} was graded with the course's solutions of {ids} in place of yours "
+            "(chapter independence: an earlier bug is charged once)."
+        )
     return notes
 
 
-def grade(packages, submission, *, mode="auto", seed=None, student=None, secret_file=None, independent=False,
-          call_timeout=10.0, only=None, verbose=False, results=None, quiet=False, brief=False, debug=False,
-          isolation_request="auto", allow_weak_isolation=False):
+def grade(
+    packages,
+    submission,
+    *,
+    mode="auto",
+    seed=None,
+    student=None,
+    secret_file=None,
+    independent=False,
+    call_timeout=10.0,
+    only=None,
+    verbose=False,
+    results=None,
+    quiet=False,
+    brief=False,
+    debug=False,
+    isolation_request="auto",
+    allow_weak_isolation=False,
+):
     """``python -m grader grade``: grade ``submission``, print the report, write results.json."""
     from rich.console import Console
 
@@ -193,17 +246,30 @@ def grade(packages, submission, *, mode="auto", seed=None, student=None, secret_
     if seed is None and student:
         seed = seed_for_student(student, secret_file)
     # A student's hidden-mode inputs (a secret-derived seed) mean a student's code: isolate it.
-    level = choose_isolation(isolation_request, strong_required=bool(student) or (mode == "hidden" and seed is not None),
-                             allow_weak=allow_weak_isolation)
+    level = choose_isolation(
+        isolation_request,
+        strong_required=bool(student) or (mode == "hidden" and seed is not None),
+        allow_weak=allow_weak_isolation,
+    )
     start = time.perf_counter()
-    records, meta = run_suites(packages, submission.resolve(), mode=mode, seed=seed, call_timeout=call_timeout,
-                               verbose=verbose, independent_from=independence_root() if independent else None,
-                               only=only, isolation_level=level)
+    records, meta = run_suites(
+        packages,
+        submission.resolve(),
+        mode=mode,
+        seed=seed,
+        call_timeout=call_timeout,
+        verbose=verbose,
+        independent_from=independence_root() if independent else None,
+        only=only,
+        isolation_level=level,
+    )
     elapsed = time.perf_counter() - start
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     notes = substitution_notes(meta)
     if meta["internal"]:
-        notes.append(f"{len(meta['internal'])} test(s) hit an internal grader error (not your fault).")
+        notes.append(
+            f"{len(meta['internal'])} test(s) hit an internal grader error (not your fault)."
+        )
         if debug:
             for item in meta["internal"]:
                 console.print(item["test"])
@@ -213,8 +279,16 @@ def grade(packages, submission, *, mode="auto", seed=None, student=None, secret_
         console.print(f"isolation: {meta['isolation']}", markup=False)
         console.print(f"graded {len(packages)} chapter(s) of {submission} in {elapsed:.1f} s")
     if results:
-        write_json_atomic(results, gradescope_results(records, mode=meta["mode"], execution_time=elapsed,
-                                                      notes=notes, isolation=meta["isolation"]))
+        write_json_atomic(
+            results,
+            gradescope_results(
+                records,
+                mode=meta["mode"],
+                execution_time=elapsed,
+                notes=notes,
+                isolation=meta["isolation"],
+            ),
+        )
     return records, meta
 
 
@@ -223,7 +297,15 @@ def grade(packages, submission, *, mode="auto", seed=None, student=None, secret_
 
 def grade_command(chapters, submission, *, results=None, options=(), quiet=True, python=None):
     """The ``python -m grader grade`` command line for ``chapters`` (ids or package names)."""
-    cmd = [python or sys.executable, "-m", "grader", "grade", *chapters, "--submission", str(submission)]
+    cmd = [
+        python or sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        *chapters,
+        "--submission",
+        str(submission),
+    ]
     if results is not None:
         cmd += ["--results", str(results)]
     if quiet:
@@ -235,21 +317,44 @@ def grade_env(*, secret=None, environ=None):
     """The environment of a grading process: the caller's, without PYTHON* variables (a
     PYTHONPATH or PYTHONSTARTUP must not change what is graded) and without the course secret
     unless ``secret`` is given (it then is the only secret the process sees); no bytecode written."""
-    env = {k: v for k, v in (os.environ if environ is None else environ).items()
-           if not k.startswith("PYTHON") and k != SECRET_ENV}
+    env = {
+        k: v
+        for k, v in (os.environ if environ is None else environ).items()
+        if not k.startswith("PYTHON") and k != SECRET_ENV
+    }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if secret:
         env[SECRET_ENV] = secret
     return env
 
 
-def grade_subprocess(chapters, submission, *, results=None, options=(), cwd=None, secret=None, timeout=None,
-                     quiet=True, python=None, **run_kwargs):
+def grade_subprocess(
+    chapters,
+    submission,
+    *,
+    results=None,
+    options=(),
+    cwd=None,
+    secret=None,
+    timeout=None,
+    quiet=True,
+    python=None,
+    **run_kwargs,
+):
     """Run ``python -m grader grade`` in a separate process with a cleaned environment (see
     ``grade_env``), in ``cwd`` (default: this repository), and return the CompletedProcess
     (text output captured). Release checks, autograde, the notebook grade cell, the benchmarks
     and the course's tests all grade in a fresh process through this function."""
-    cmd = grade_command(chapters, submission, results=results, options=options, quiet=quiet, python=python)
+    cmd = grade_command(
+        chapters, submission, results=results, options=options, quiet=quiet, python=python
+    )
     capture = "stdout" not in run_kwargs and "stderr" not in run_kwargs  # else the caller's files
-    return subprocess.run(cmd, cwd=str(cwd or ROOT), env=grade_env(secret=secret), capture_output=capture,
-                          text=capture, timeout=timeout, **run_kwargs)
+    return subprocess.run(
+        cmd,
+        cwd=str(cwd or ROOT),
+        env=grade_env(secret=secret),
+        capture_output=capture,
+        text=capture,
+        timeout=timeout,
+        **run_kwargs,
+    )

@@ -22,8 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .isolation import (PROCESS, SANDBOX, USER, kill_user, read_inner_pid, remove_tree, sandbox_launch,
-                        user_launch, wait_gone)
+from .isolation import (
+    PROCESS,
+    SANDBOX,
+    USER,
+    kill_user,
+    read_inner_pid,
+    remove_tree,
+    sandbox_launch,
+    user_launch,
+    wait_gone,
+)
 from .worker import CodecError, decode, encode, frame, parse_frame
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -43,7 +52,9 @@ class StudentError(Exception):
 
 
 class Limits:
-    def __init__(self, call_timeout=10.0, memory_mb=3072, cpu_seconds=900, file_mb=64, max_processes=64):
+    def __init__(
+        self, call_timeout=10.0, memory_mb=3072, cpu_seconds=900, file_mb=64, max_processes=64
+    ):
         self.call_timeout = call_timeout
         self.max_processes = max_processes
         self.memory_mb = memory_mb
@@ -53,6 +64,7 @@ class Limits:
 
 def _limit_child(limits: Limits, cgroup=None, separate_uid=False):
     """Runs in the child between fork and exec: own session, cgroup, resource limits."""
+
     def apply():
         import resource
 
@@ -104,7 +116,8 @@ class Remote:
     def __wire__(self):
         if self._gen != self._w.generation:
             raise StudentError(
-                "crash", "an object from before a worker restart was used",
+                "crash",
+                "an object from before a worker restart was used",
                 "The worker running your code was restarted after an earlier failure.",
             )
         return {"$ref": self._ref}
@@ -112,15 +125,21 @@ class Remote:
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        return self._w.request({"op": "getattr", "target": self, "name": name}, label=f"{self._label}.{name}")
+        return self._w.request(
+            {"op": "getattr", "target": self, "name": name}, label=f"{self._label}.{name}"
+        )
 
     def __setattr__(self, name, value):
-        self._w.request({"op": "setattr", "target": self, "name": name, "value": value},
-                        label=f"setting {self._label}.{name}")
+        self._w.request(
+            {"op": "setattr", "target": self, "name": name, "value": value},
+            label=f"setting {self._label}.{name}",
+        )
 
     def __call__(self, *args, **kwargs):
-        return self._w.request({"op": "call", "target": self, "args": list(args), "kwargs": kwargs},
-                               label=f"{self._label}(...)")
+        return self._w.request(
+            {"op": "call", "target": self, "args": list(args), "kwargs": kwargs},
+            label=f"{self._label}(...)",
+        )
 
     def __repr__(self):
         return f"<{self._type} object>"
@@ -168,7 +187,9 @@ class Fn:
 class WorkerClient:
     """One worker process for one submission root; restarted on demand."""
 
-    def __init__(self, root, limits: Limits | None = None, overlays=None, python=None, isolation=PROCESS):
+    def __init__(
+        self, root, limits: Limits | None = None, overlays=None, python=None, isolation=PROCESS
+    ):
         self.root = str(Path(root).resolve())
         self.isolation = isolation
         self.launch = None
@@ -188,7 +209,9 @@ class WorkerClient:
         self.generation += 1
         self.log = tempfile.TemporaryFile()
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin") if self.isolation == PROCESS else "/usr/bin:/bin",
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin")
+            if self.isolation == PROCESS
+            else "/usr/bin:/bin",
             "HOME": "",
             "TMPDIR": "",
             "LANG": "C.UTF-8",
@@ -200,15 +223,27 @@ class WorkerClient:
             "MKL_NUM_THREADS": "1",
         }
         if self.isolation == SANDBOX:
-            self.launch = sandbox_launch(self.python, WORKER_SCRIPT, self.root, self.overlays, env, self.limits)
+            self.launch = sandbox_launch(
+                self.python, WORKER_SCRIPT, self.root, self.overlays, env, self.limits
+            )
             argv, cwd, pass_fds = self.launch.argv, None, self.launch.pass_fds
         elif self.isolation == USER:
-            self.launch = user_launch(self.python, WORKER_SCRIPT, self.root, self.overlays, env, self.limits)
+            self.launch = user_launch(
+                self.python, WORKER_SCRIPT, self.root, self.overlays, env, self.limits
+            )
             argv, cwd, pass_fds, env = self.launch.argv, self.launch.cwd, (), self.launch.env
         else:
             self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
             env["HOME"] = env["TMPDIR"] = self.scratch
-            argv = [self.python, "-I", "-X", "utf8", str(WORKER_SCRIPT), self.root, json.dumps(self.overlays)]
+            argv = [
+                self.python,
+                "-I",
+                "-X",
+                "utf8",
+                str(WORKER_SCRIPT),
+                self.root,
+                json.dumps(self.overlays),
+            ]
             cwd, pass_fds = self.scratch, ()
         cgroup = self.launch.cgroup if self.launch else None
         try:
@@ -220,11 +255,15 @@ class WorkerClient:
                 cwd=cwd,
                 env=env,
                 pass_fds=pass_fds,
-                preexec_fn=_limit_child(self.limits, cgroup, separate_uid=self.isolation in (SANDBOX, USER)),
+                preexec_fn=_limit_child(
+                    self.limits, cgroup, separate_uid=self.isolation in (SANDBOX, USER)
+                ),
             )
         except OSError as exc:
             self.close()
-            raise StudentError("infrastructure", f"the grader could not start the worker: {exc}") from None
+            raise StudentError(
+                "infrastructure", f"the grader could not start the worker: {exc}"
+            ) from None
         if self.launch is not None and self.launch.info_fd is not None:
             read_inner_pid(self.launch)
         self._buf = bytearray()
@@ -233,8 +272,11 @@ class WorkerClient:
         except StudentError as exc:
             # No student code has run yet (it is imported by a later request): the machine
             # or the grader's set-up is at fault.
-            raise StudentError("infrastructure", f"the grader could not start the worker: {exc.summary}",
-                               exc.details) from None
+            raise StudentError(
+                "infrastructure",
+                f"the grader could not start the worker: {exc.summary}",
+                exc.details,
+            ) from None
 
     def close(self):
         proc, self.proc = self.proc, None
@@ -280,18 +322,25 @@ class WorkerClient:
         student code passes that very object, and ``.fetch()`` shows whether it changed."""
         return self.request({"op": "keep", "value": value}, label=f"storing {label}")
 
-    def numeric_gradient(self, method, args, wrt, dout, h, timeout=None, label="a numerical gradient"):
+    def numeric_gradient(
+        self, method, args, wrt, dout, h, timeout=None, label="a numerical gradient"
+    ):
         """Central differences of ``sum(method(*args) * dout)`` with respect to ``args[wrt]``,
         computed here from the outputs the worker returns for each perturbed input."""
         x = np.asarray(args[wrt], dtype=np.float64)
         dout = np.asarray(dout, dtype=np.float64)
-        outputs = self.request({"op": "perturbed", "target": method, "args": list(args), "wrt": wrt, "h": h},
-                               timeout=timeout, label=label)
+        outputs = self.request(
+            {"op": "perturbed", "target": method, "args": list(args), "wrt": wrt, "h": h},
+            timeout=timeout,
+            label=label,
+        )
         outputs = np.asarray(outputs, dtype=np.float64)
         want_shape = (x.size, 2, *dout.shape)
         if outputs.shape != want_shape:
-            raise StudentError("exception", f"{label}: the outputs have shape {outputs.shape[2:]} "
-                               f"instead of {dout.shape}")
+            raise StudentError(
+                "exception",
+                f"{label}: the outputs have shape {outputs.shape[2:]} instead of {dout.shape}",
+            )
         axes = tuple(range(2, outputs.ndim))
         sums = np.sum(outputs * dout, axis=axes) if axes else outputs * dout
         return ((sums[:, 0] - sums[:, 1]) / (2 * h)).reshape(x.shape)
@@ -342,16 +391,27 @@ class WorkerClient:
             signum = code - 128  # bwrap reports a signal as 128 + its number
         details = f"last output:\n{tail}" if tail else ""
         if oom:
-            raise StudentError("memory", f"your code used more memory than allowed during {label} "
-                               f"({self.limits.memory_mb} MiB for all its processes together) and was stopped",
-                               details)
+            raise StudentError(
+                "memory",
+                f"your code used more memory than allowed during {label} "
+                f"({self.limits.memory_mb} MiB for all its processes together) and was stopped",
+                details,
+            )
         if signum == signal.SIGKILL:
             # Nothing in the grader sends SIGKILL to a running call (time-outs are reported
             # as such): the machine did (out of memory, an operator). Not the student's fault.
-            raise StudentError("infrastructure", f"the process running your code was killed during {label} "
-                               "by the machine (not by your code)", details)
+            raise StudentError(
+                "infrastructure",
+                f"the process running your code was killed during {label} "
+                "by the machine (not by your code)",
+                details,
+            )
         if signum is not None:
-            name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
+            name = (
+                signal.Signals(signum).name
+                if signum in signal.Signals._value2member_map_
+                else str(signum)
+            )
             why = {
                 "SIGXCPU": "it used up its CPU time limit",
                 "SIGXFSZ": "it wrote a file larger than the limit",
@@ -374,8 +434,11 @@ class WorkerClient:
                     parsed = parse_frame(buf, MAX_REPLY_BYTES)
                 except (CodecError, ValueError) as exc:
                     self.close()
-                    raise StudentError("codec", f"{label} sent more data than the grader accepts or a "
-                                       f"malformed reply ({exc})") from None
+                    raise StudentError(
+                        "codec",
+                        f"{label} sent more data than the grader accepts or a "
+                        f"malformed reply ({exc})",
+                    ) from None
                 if parsed is not None:
                     break
                 left = deadline - time.monotonic()
@@ -405,12 +468,16 @@ class WorkerClient:
                 if not isinstance(err, dict):
                     raise CodecError("malformed error")
                 raise StudentError(
-                    str(err.get("kind"))[:40], _error_summary(err, label), str(err.get("traceback") or "")[:20000]
+                    str(err.get("kind"))[:40],
+                    _error_summary(err, label),
+                    str(err.get("traceback") or "")[:20000],
                 )
             return decode(reply["ok"], self._resolve, buffers=buffers)
         except (ValueError, KeyError, TypeError, CodecError) as exc:
             self.close()
-            raise StudentError("codec", f"the worker sent a reply the grader cannot read ({exc})") from None
+            raise StudentError(
+                "codec", f"the worker sent a reply the grader cannot read ({exc})"
+            ) from None
 
     def _resolve(self, tag, data):
         if tag != "$ref":
@@ -418,11 +485,17 @@ class WorkerClient:
         ref = data["$ref"]
         if not isinstance(ref, int):
             raise CodecError("malformed reference")
-        return Remote(self, ref, str(data.get("type", "object"))[:200], self.generation, str(data.get("type")))
+        return Remote(
+            self, ref, str(data.get("type", "object"))[:200], self.generation, str(data.get("type"))
+        )
 
 
 def _error_summary(err, label):
-    kind, etype, message = err.get("kind"), str(err.get("type"))[:200], str(err.get("message", ""))[:2000]
+    kind, etype, message = (
+        err.get("kind"),
+        str(err.get("type"))[:200],
+        str(err.get("message", ""))[:2000],
+    )
     first = message.strip().splitlines()[0] if message.strip() else ""
     if kind == "not_implemented":
         return f"not implemented yet ({first or label})"

@@ -110,8 +110,12 @@ def decode(data, resolve=None, depth=0, buffers=None):
             raise CodecError(f"array of {size} elements is too large")
         index = nd.get("buf")
         if index is not None:
-            if buffers is None or not isinstance(index, int) or isinstance(index, bool) \
-                    or not 0 <= index < len(buffers):
+            if (
+                buffers is None
+                or not isinstance(index, int)
+                or isinstance(index, bool)
+                or not 0 <= index < len(buffers)
+            ):
                 raise CodecError("malformed array buffer")
             buf = buffers[index]
         else:
@@ -166,7 +170,9 @@ def raw_frame(body, buffers=()):
     """The bytes of one message whose ``body`` is already JSON-ready (values encoded into
     ``buffers``)."""
     text = json.dumps(body, allow_nan=False).encode()
-    head = FRAME_HEAD.pack(len(text), len(buffers)) + b"".join(FRAME_LEN.pack(len(b)) for b in buffers)
+    head = FRAME_HEAD.pack(len(text), len(buffers)) + b"".join(
+        FRAME_LEN.pack(len(b)) for b in buffers
+    )
     return b"".join([head, text, *buffers])
 
 
@@ -181,19 +187,21 @@ def parse_frame(data, max_bytes):
     start = FRAME_HEAD.size + count * FRAME_LEN.size
     if len(data) < start:
         return None
-    lengths = [FRAME_LEN.unpack_from(data, FRAME_HEAD.size + i * FRAME_LEN.size)[0] for i in range(count)]
+    lengths = [
+        FRAME_LEN.unpack_from(data, FRAME_HEAD.size + i * FRAME_LEN.size)[0] for i in range(count)
+    ]
     total = start + text_len + sum(lengths)
     if total > max_bytes:
         raise CodecError(f"a message of {total} bytes is larger than allowed ({max_bytes})")
     if len(data) < total:
         return None
     view = memoryview(data)
-    message = json.loads(bytes(view[start:start + text_len]))
+    message = json.loads(bytes(view[start : start + text_len]))
     if not isinstance(message, dict):
         raise CodecError("malformed message")
     buffers, at = [], start + text_len
     for n in lengths:
-        buffers.append(bytes(view[at:at + n]))
+        buffers.append(bytes(view[at : at + n]))
         at += n
     return message, buffers, total
 
@@ -207,8 +215,14 @@ def needed(data):
     start = FRAME_HEAD.size + min(count, MAX_BUFFERS) * FRAME_LEN.size
     if len(data) < start:
         return start
-    return start + text_len + sum(FRAME_LEN.unpack_from(data, FRAME_HEAD.size + i * FRAME_LEN.size)[0]
-                                  for i in range(count))
+    return (
+        start
+        + text_len
+        + sum(
+            FRAME_LEN.unpack_from(data, FRAME_HEAD.size + i * FRAME_LEN.size)[0]
+            for i in range(count)
+        )
+    )
 
 
 # ------------------------------------------------------- functions for gradient checks
@@ -233,7 +247,9 @@ def _make_function(spec):
     if name == "dict_quadratic":
         # f(params) = sum over keys of sum(scale * (params[k] - targets[k])**2), params a dict
         targets = {k: np.asarray(v, dtype=np.float64) for k, v in (kw.get("targets") or {}).items()}
-        return lambda p: float(sum(np.sum(w * (np.asarray(p[k]) - t) ** 2) for k, t in targets.items()))
+        return lambda p: float(
+            sum(np.sum(w * (np.asarray(p[k]) - t) ** 2) for k, t in targets.items())
+        )
     raise CodecError(f"unknown function {name!r}")
 
 
@@ -434,7 +450,9 @@ def _describe(obj):
     if isinstance(obj, np.ndarray):
         return f"numpy array of dtype {obj.dtype}"
     t = type(obj)
-    return t.__qualname__ if t.__module__ in ("builtins", None) else f"{t.__module__}.{t.__qualname__}"
+    return (
+        t.__qualname__ if t.__module__ in ("builtins", None) else f"{t.__module__}.{t.__qualname__}"
+    )
 
 
 def _error_reply(msg_id, kind, exc, worker):
@@ -501,7 +519,11 @@ def main(argv):
             msg_id = msg.get("id")
             result = worker.handle(msg)
             buffers = []
-            ok = result.wire if isinstance(result, _Encoded) else encode(result, worker.make_ref, buffers=buffers)
+            ok = (
+                result.wire
+                if isinstance(result, _Encoded)
+                else encode(result, worker.make_ref, buffers=buffers)
+            )
             reply = {"id": msg_id, "ok": ok}
         except CodecError as exc:
             reply = _error_reply(msg_id, "codec", exc, None)

@@ -40,8 +40,16 @@ def grade(submission, *chapters, extra=(), timeout=600, secret=None, results_dir
     ``results_dir``, which the caller owns)."""
     folder = Path(results_dir) if results_dir else Path(tempfile.mkdtemp(prefix="grade-results-"))
     results = folder / "results.json"
-    proc = grade_subprocess(chapters, submission, results=results, options=["--brief", *extra], quiet=False,
-                            cwd=ROOT, secret=secret, timeout=timeout)
+    proc = grade_subprocess(
+        chapters,
+        submission,
+        results=results,
+        options=["--brief", *extra],
+        quiet=False,
+        cwd=ROOT,
+        secret=secret,
+        timeout=timeout,
+    )
     data = json.loads(results.read_text()) if results.exists() else None
     if not results_dir:
         shutil.rmtree(folder, ignore_errors=True)

@@ -16,17 +16,32 @@ import pytest
 from grader import isolation
 from tests.helpers import ROOT, SOLUTIONS
 
-pytestmark = pytest.mark.skipif(isolation.probe()[0] not in isolation.STRONG,
-                                reason=f"autograde needs the sandbox: {isolation.probe()[1]}")
+pytestmark = pytest.mark.skipif(
+    isolation.probe()[0] not in isolation.STRONG,
+    reason=f"autograde needs the sandbox: {isolation.probe()[1]}",
+)
 
 
 def _autograde(subs, out, *chapters, timeout=600, **popen):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["COURSE_SECRET"] = "robust-secret"
-    cmd = [sys.executable, "-m", "grader", "autograde", str(subs), "--out", str(out), "--chapters", *chapters,
-           "--jobs", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "grader",
+        "autograde",
+        str(subs),
+        "--out",
+        str(out),
+        "--chapters",
+        *chapters,
+        "--jobs",
+        "2",
+    ]
     if popen:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen
+        )
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -38,8 +53,11 @@ def _book(out):
 def _copy_ch01(dest):
     import shutil
 
-    shutil.copytree(SOLUTIONS / "ch01_neurons", dest / "ch01_neurons",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        SOLUTIONS / "ch01_neurons",
+        dest / "ch01_neurons",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
 
 
 def _lying_zip():
@@ -66,7 +84,9 @@ def test_odd_names_get_a_status_and_the_others_are_graded(tmp_path):
     run = _autograde(subs, out, "ch01")
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     book = _book(out)
-    assert book["plain"]["status"] == "graded" and book["plain"]["total"] == book["plain"]["max_total"]
+    assert (
+        book["plain"]["status"] == "graded" and book["plain"]["total"] == book["plain"]["max_total"]
+    )
     assert book["stud_ent"]["status"] == "graded", book  # the odd byte became "_"
     assert book["liar"]["status"] == "bad-names" and "UTF-8" in book["liar"]["message"]
     assert book["garbage"]["status"] == "not-a-zip"
@@ -120,4 +140,6 @@ def test_a_second_run_on_the_same_folder_is_refused_while_the_first_runs(tmp_pat
     second = _autograde(subs, out, "ch01")
     first.kill()
     first.wait()
-    assert second.returncode == 2 and "another autograde run" in second.stderr, second.stdout + second.stderr
+    assert second.returncode == 2 and "another autograde run" in second.stderr, (
+        second.stdout + second.stderr
+    )

@@ -19,16 +19,19 @@ def test_exact_match_passes():
     check_array(WANT.copy(), WANT, call="f(x)")
 
 
-@pytest.mark.parametrize("got,phrase", [
-    (-WANT, "sign flip"),
-    (WANT * 4, "4 times too large: divide by the batch size N = 4"),
-    (WANT / 4, "4 times too small"),
-    (WANT * 2, "2 times the expected value"),
-    (WANT.T, "transposed"),
-    (WANT + 0.5, "off by the same constant"),
-    (None, "forget a `return`"),
-    (np.zeros_like(WANT), "all your values are zero"),
-])
+@pytest.mark.parametrize(
+    "got,phrase",
+    [
+        (-WANT, "sign flip"),
+        (WANT * 4, "4 times too large: divide by the batch size N = 4"),
+        (WANT / 4, "4 times too small"),
+        (WANT * 2, "2 times the expected value"),
+        (WANT.T, "transposed"),
+        (WANT + 0.5, "off by the same constant"),
+        (None, "forget a `return`"),
+        (np.zeros_like(WANT), "all your values are zero"),
+    ],
+)
 def test_known_shapes_of_errors_are_diagnosed(got, phrase):
     assert phrase in summary_of(got, batch=4)
 

@@ -8,8 +8,13 @@ from tests.helpers import ROOT
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_unknown_chapter_is_a_usage_error():
@@ -31,7 +36,9 @@ def test_chapter_names_accept_several_spellings():
 
 
 def test_empty_submission_grades_to_zero_cleanly(tmp_path):
-    proc = grade_subprocess(["ch01"], tmp_path, results=tmp_path / "r.json", quiet=False, timeout=300)
+    proc = grade_subprocess(
+        ["ch01"], tmp_path, results=tmp_path / "r.json", quiet=False, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     assert "has no ch01_neurons package" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -43,14 +50,30 @@ def test_stubs_check_passes():
 
 
 def test_the_grading_process_gets_a_clean_environment():
-    environ = {"PATH": "/bin", "PYTHONPATH": "/elsewhere", "PYTHONSTARTUP": "/x.py", SECRET_ENV: "s3cret"}
+    environ = {
+        "PATH": "/bin",
+        "PYTHONPATH": "/elsewhere",
+        "PYTHONSTARTUP": "/x.py",
+        SECRET_ENV: "s3cret",
+    }
     env = grade_env(environ=environ)
     assert env["PATH"] == "/bin" and "PYTHONPATH" not in env and "PYTHONSTARTUP" not in env
     assert SECRET_ENV not in env  # the secret only when the caller passes it on
     assert grade_env(environ=environ, secret="other")[SECRET_ENV] == "other"
     cmd = grade_command(["ch02"], "sub", results="r.json", options=["--seed", 3])
-    assert cmd[1:] == ["-m", "grader", "grade", "ch02", "--submission", "sub", "--results", "r.json", "--quiet",
-                       "--seed", "3"]
+    assert cmd[1:] == [
+        "-m",
+        "grader",
+        "grade",
+        "ch02",
+        "--submission",
+        "sub",
+        "--results",
+        "r.json",
+        "--quiet",
+        "--seed",
+        "3",
+    ]
 
 
 def test_instructor_commands_say_so_in_the_student_release(tmp_path):

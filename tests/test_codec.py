@@ -14,7 +14,11 @@ from grader.worker import CodecError, decode, encode
 DTYPES = ["float64", "float32", "int64", "int32", "uint8", "bool"]
 
 
-@given(hnp.arrays(st.sampled_from(DTYPES), hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=5)))
+@given(
+    hnp.arrays(
+        st.sampled_from(DTYPES), hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=5)
+    )
+)
 def test_arrays_round_trip_exactly(arr):
     back = decode(json.loads(json.dumps(encode(arr))))
     assert back.dtype == arr.dtype and back.shape == arr.shape
@@ -22,21 +26,32 @@ def test_arrays_round_trip_exactly(arr):
 
 
 def test_nested_values_round_trip():
-    value = {"a": [1, 2.5, None, True, "x"], "b": (np.arange(3), {"c": float("nan")}), "d": float("-inf")}
+    value = {
+        "a": [1, 2.5, None, True, "x"],
+        "b": (np.arange(3), {"c": float("nan")}),
+        "d": float("-inf"),
+    }
     back = decode(json.loads(json.dumps(encode(value), allow_nan=False)))
     assert back["a"] == value["a"] and isinstance(back["b"], tuple)
-    assert np.array_equal(back["b"][0], np.arange(3)) and np.isnan(back["b"][1]["c"]) and back["d"] == -np.inf
+    assert (
+        np.array_equal(back["b"][0], np.arange(3))
+        and np.isnan(back["b"][1]["c"])
+        and back["d"] == -np.inf
+    )
 
 
-@pytest.mark.parametrize("payload", [
-    {"$nd": {"dtype": "object", "shape": [1], "b64": ""}},
-    {"$nd": {"dtype": "float64", "shape": [2], "b64": base64.b64encode(b"123").decode()}},
-    {"$nd": {"dtype": "float64", "shape": [-1], "b64": ""}},
-    {"$nd": {"dtype": "float64", "shape": [10**6, 10**6], "b64": ""}},
-    {"$ref": 1},
-    {"__reduce__": "os.system"},
-    {"$float": "__import__('os')"},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"$nd": {"dtype": "object", "shape": [1], "b64": ""}},
+        {"$nd": {"dtype": "float64", "shape": [2], "b64": base64.b64encode(b"123").decode()}},
+        {"$nd": {"dtype": "float64", "shape": [-1], "b64": ""}},
+        {"$nd": {"dtype": "float64", "shape": [10**6, 10**6], "b64": ""}},
+        {"$ref": 1},
+        {"__reduce__": "os.system"},
+        {"$float": "__import__('os')"},
+    ],
+)
 def test_malformed_or_dangerous_values_are_rejected(payload):
     with pytest.raises(CodecError):
         decode(payload)
@@ -55,7 +70,9 @@ def test_scratch_files_round_trip_and_stay_inside_the_scratch_directory():
 
     w = WorkerClient(SOLUTIONS)
     try:
-        path = w.request({"op": "write_file", "name": "sub/a.bin", "data": np.arange(5, dtype=np.uint8)})
+        path = w.request(
+            {"op": "write_file", "name": "sub/a.bin", "data": np.arange(5, dtype=np.uint8)}
+        )
         assert path.startswith(w.scratch)
         back = w.request({"op": "read_file", "name": "sub/a.bin"})
         assert back.tolist() == [0, 1, 2, 3, 4]
@@ -71,13 +88,21 @@ def test_scratch_files_round_trip_and_stay_inside_the_scratch_directory():
 def test_frames_carry_arrays_as_binary_and_round_trip():
     from grader.worker import frame, parse_frame
 
-    value = {"a": np.arange(12.0).reshape(3, 4), "b": [np.int8(3), (np.zeros((0, 2)), "text")], "c": 1.5}
+    value = {
+        "a": np.arange(12.0).reshape(3, 4),
+        "b": [np.int8(3), (np.zeros((0, 2)), "text")],
+        "c": 1.5,
+    }
     data = frame({"id": 7, "ok": value})
     assert b"b64" not in data  # arrays travel as raw bytes, not base64 text
     message, buffers, used = parse_frame(data + b"next", 1 << 20)
     assert used == len(data) and message["id"] == 7
     back = decode(message["ok"], buffers=buffers)
-    assert np.array_equal(back["a"], value["a"]) and back["b"][0] == 3 and back["b"][1][0].shape == (0, 2)
+    assert (
+        np.array_equal(back["a"], value["a"])
+        and back["b"][0] == 3
+        and back["b"][1][0].shape == (0, 2)
+    )
     assert back["c"] == 1.5
 
 

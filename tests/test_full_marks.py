@@ -24,8 +24,11 @@ def stub_results(tmp_path_factory):
 
 @pytest.mark.parametrize("package", CHAPTERS)
 def test_solutions_score_full_marks(solutions_results, package):
-    failed = [f"{t['name']}: {t['output']}" for t in solutions_results["tests"]
-              if chapter_id(package) in t["tags"] and t["status"] != "passed"]
+    failed = [
+        f"{t['name']}: {t['output']}"
+        for t in solutions_results["tests"]
+        if chapter_id(package) in t["tags"] and t["status"] != "passed"
+    ]
     assert not failed, "\n".join(failed)
     score, max_score = chapter_score(solutions_results, chapter_id(package))
     assert max_score > 0 and score == max_score
@@ -33,8 +36,11 @@ def test_solutions_score_full_marks(solutions_results, package):
 
 @pytest.mark.parametrize("package", CHAPTERS)
 def test_untouched_stubs_score_zero(stub_results, package):
-    passed = [t["name"] for t in stub_results["tests"]
-              if chapter_id(package) in t["tags"] and t["status"] == "passed"]
+    passed = [
+        t["name"]
+        for t in stub_results["tests"]
+        if chapter_id(package) in t["tags"] and t["status"] == "passed"
+    ]
     assert not passed, f"tests that pass on the untouched stubs: {passed}"
     score, max_score = chapter_score(stub_results, chapter_id(package))
     assert score == 0 and max_score > 0
@@ -43,7 +49,9 @@ def test_untouched_stubs_score_zero(stub_results, package):
 def test_stub_feedback_names_the_task(stub_results):
     for t in stub_results["tests"]:
         assert "internal grader error" not in t["output"], t
-    assert any("not implemented yet (ch01: implement matmul)" in t["output"] for t in stub_results["tests"])
+    assert any(
+        "not implemented yet (ch01: implement matmul)" in t["output"] for t in stub_results["tests"]
+    )
 
 
 def test_results_json_has_gradescope_fields(solutions_results):

@@ -30,8 +30,9 @@ import pytest
 from grader import isolation
 from tests.helpers import ROOT, copy_solutions
 
-pytestmark = pytest.mark.skipif(isolation.probe()[0] != isolation.SANDBOX,
-                                reason=f"no sandbox here: {isolation.probe()[1]}")
+pytestmark = pytest.mark.skipif(
+    isolation.probe()[0] != isolation.SANDBOX, reason=f"no sandbox here: {isolation.probe()[1]}"
+)
 
 CHAPTERS = ["ch01", "ch02"]
 
@@ -145,16 +146,36 @@ def test_one_hostile_student_changes_nothing_for_the_others(tmp_path):
     (tmp_path / "secret").write_text("class-secret\n")
 
     guarded = [Path(x) for x in os.environ.get("NNFS_GUARDED", "").split(os.pathsep) if x] or [
-        ROOT / "grader", ROOT / "reference", ROOT / "solutions", ROOT / "data", site]
+        ROOT / "grader",
+        ROOT / "reference",
+        ROOT / "solutions",
+        ROOT / "data",
+        site,
+    ]
     before = _tree_hash(*guarded)
     honest_before = _tree_hash(subs / "honest1", subs / "honest2")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["COURSE_SECRET"] = "class-secret"
     run = subprocess.run(
-        [sys.executable, "-m", "grader", "autograde", str(subs), "--out", str(out), "--chapters", *CHAPTERS,
-         "--jobs", "2"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "autograde",
+            str(subs),
+            "--out",
+            str(out),
+            "--chapters",
+            *CHAPTERS,
+            "--jobs",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     time.sleep(12)  # longer than the daemon would have needed to strike
@@ -164,16 +185,23 @@ def test_one_hostile_student_changes_nothing_for_the_others(tmp_path):
     for name in ("honest1", "honest2"):
         assert book[name]["total"] == book[name]["max_total"], book[name]
     # The hostile code ran (its chapters import and score) and achieved nothing.
-    assert book["hostile"]["status"] == "graded" and book["hostile"]["total"] == book["hostile"]["max_total"]
+    assert (
+        book["hostile"]["status"] == "graded"
+        and book["hostile"]["total"] == book["hostile"]["max_total"]
+    )
     assert "PLANTED" not in Path(paths["reference_file"]).read_text()
     assert "PLANTED" not in Path(paths["grader_file"]).read_text()
     assert not (site / "planted.pth").exists()
     assert "sandbox" in book["honest1"]["isolation"], book["honest1"]
     assert "daemon was here" not in (out / "gradebook.csv").read_text()
     assert not marker.exists()
-    assert _tree_hash(*guarded) == before, "a file of the grader, reference, solutions, data or site-packages changed"
+    assert _tree_hash(*guarded) == before, (
+        "a file of the grader, reference, solutions, data or site-packages changed"
+    )
     assert _tree_hash(subs / "honest1", subs / "honest2") == honest_before
     assert "class-secret" not in (out / "feedback" / "hostile.md").read_text()
-    left = subprocess.run(["ps", "-eo", "args="], capture_output=True, text=True).stdout.splitlines()
+    left = subprocess.run(
+        ["ps", "-eo", "args="], capture_output=True, text=True
+    ).stdout.splitlines()
     assert not [line for line in left if "nnfs-hostile" in line], left
     shutil.rmtree(out, ignore_errors=True)

@@ -55,10 +55,12 @@ def worker_for(tmp_path):
 
 
 def _call(worker, fn, *args, timeout=30):
-    return worker.request({"op": "call", "target": fn, "args": list(args), "kwargs": {}}, timeout=timeout)
+    return worker.request(
+        {"op": "call", "target": fn, "args": list(args), "kwargs": {}}, timeout=timeout
+    )
 
 
-ATTEMPTS = '''
+ATTEMPTS = """
 import os, sys
 
 def attempt(fn):
@@ -102,11 +104,13 @@ def cmdlines():
 def connect():
     import socket
     return attempt(lambda: socket.create_connection(("127.0.0.1", 22), timeout=2))
-'''
+"""
 
 
 @needs_sandbox
-@pytest.mark.parametrize("what", ["solutions", "reference", "grader", "data", ".course-secret", "tests"])
+@pytest.mark.parametrize(
+    "what", ["solutions", "reference", "grader", "data", ".course-secret", "tests"]
+)
 def test_course_files_are_invisible(worker_for, what):
     w, evil = worker_for(ATTEMPTS)
     path = str(ROOT / what)
@@ -129,17 +133,33 @@ def test_the_environment_is_clean(worker_for, monkeypatch):
     w, evil = worker_for(ATTEMPTS)
     env = _call(w, evil.environ)
     assert "COURSE_SECRET" not in env and "do-not-leak-this" not in repr(env)
-    assert set(env) <= {"PATH", "HOME", "TMPDIR", "LANG", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE",
-                        "MPLBACKEND", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PWD"}
+    assert set(env) <= {
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "PYTHONHASHSEED",
+        "PYTHONDONTWRITEBYTECODE",
+        "MPLBACKEND",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "PWD",
+    }
 
 
 @needs_sandbox
 def test_nothing_outside_scratch_and_tmp_is_writable(worker_for):
     w, evil = worker_for(ATTEMPTS)
     site = os.path.dirname(np.__file__)
-    for target in (site + "/../planted.pth", os.path.dirname(os.__file__) + "/planted.pth",
-                   "/submission/evil/planted.py", "/usr/planted", "/grader-worker/planted",
-                   str(ROOT / "grader" / "planted.py")):
+    for target in (
+        site + "/../planted.pth",
+        os.path.dirname(os.__file__) + "/planted.pth",
+        "/submission/evil/planted.py",
+        "/usr/planted",
+        "/grader-worker/planted",
+        str(ROOT / "grader" / "planted.py"),
+    ):
         assert _call(w, evil.write, target).startswith("refused"), target
     assert _call(w, evil.write, "/scratch/fine.py").startswith("ok")
     assert _call(w, evil.write, "/tmp/fine.py").startswith("ok")
@@ -169,7 +189,7 @@ def test_root_grader_runs_student_code_as_an_unprivileged_user(worker_for):
     assert uid >= isolation.UID_BASE and euid == uid and gid >= isolation.UID_BASE
 
 
-DAEMON = '''
+DAEMON = """
 import os, time
 
 def leave_a_daemon(marker):
@@ -182,7 +202,7 @@ def leave_a_daemon(marker):
             os._exit(0)
         os._exit(0)
     return "forked"
-'''
+"""
 
 
 @needs_sandbox
@@ -198,7 +218,7 @@ def test_no_process_outlives_the_worker(worker_for, tmp_path):
     assert not mine, "processes of the sandbox's user are still running"
 
 
-FORKS = '''
+FORKS = """
 import os, time
 
 def fork_many(n):
@@ -233,11 +253,13 @@ def hold_memory_in_children(children, mb):
             except OSError:
                 pass
     return total
-'''
+"""
 
 
 @needs_sandbox
-@pytest.mark.skipif(os.geteuid() != 0 and not isolation.Cgroup.available(), reason="no process limit without root")
+@pytest.mark.skipif(
+    os.geteuid() != 0 and not isolation.Cgroup.available(), reason="no process limit without root"
+)
 def test_process_count_is_limited(worker_for):
     w, evil = worker_for(FORKS, max_processes=32)
     made = _call(w, evil.fork_many, 300)
@@ -245,7 +267,9 @@ def test_process_count_is_limited(worker_for):
 
 
 @needs_sandbox
-@pytest.mark.skipif(not isolation.Cgroup.available(), reason="needs a cgroup for a shared memory limit")
+@pytest.mark.skipif(
+    not isolation.Cgroup.available(), reason="needs a cgroup for a shared memory limit"
+)
 def test_memory_is_limited_for_the_worker_and_its_children_together(worker_for):
     w, evil = worker_for(FORKS, memory_mb=1024)
     try:
@@ -256,7 +280,7 @@ def test_memory_is_limited_for_the_worker_and_its_children_together(worker_for):
         assert held < 1100, f"the children hold {held} MiB together, over the 1024 MiB limit"
 
 
-SPACE = '''
+SPACE = """
 def fill(folder, mb_per_file, files):
     written = 0
     try:
@@ -267,7 +291,7 @@ def fill(folder, mb_per_file, files):
     except OSError as exc:
         return [written, type(exc).__name__]
     return [written, "no error"]
-'''
+"""
 
 
 @needs_sandbox
@@ -282,7 +306,9 @@ def test_scratch_and_tmp_are_private_and_bounded(worker_for, folder, limit):
 def test_a_symlink_in_the_submission_is_not_followed(tmp_path):
     secret = tmp_path / "outside.txt"
     secret.write_text("grader-side file")
-    sub = _submission(tmp_path, "import os\ndef look():\n    return os.listdir('/submission/evil')\n")
+    sub = _submission(
+        tmp_path, "import os\ndef look():\n    return os.listdir('/submission/evil')\n"
+    )
     os.symlink(secret, sub / "evil" / "link.txt")
     w = WorkerClient(sub, Limits(), isolation=isolation.SANDBOX)
     try:
@@ -319,10 +345,14 @@ setattr(__main__.Worker, "OP", _forged)
 """
 
 
-@pytest.mark.parametrize("level", [isolation.PROCESS, pytest.param(isolation.SANDBOX, marks=needs_sandbox)])
+@pytest.mark.parametrize(
+    "level", [isolation.PROCESS, pytest.param(isolation.SANDBOX, marks=needs_sandbox)]
+)
 def test_a_replaced_worker_gradient_operation_is_not_trusted(tmp_path, level):
     # The operation that used to compute the gradient inside the worker: no longer asked.
-    w = WorkerClient(_submission(tmp_path, FORGE.replace("OP", "op_numgrad")), Limits(), isolation=level)
+    w = WorkerClient(
+        _submission(tmp_path, FORGE.replace("OP", "op_numgrad")), Limits(), isolation=level
+    )
     try:
         evil = w.request({"op": "import", "module": "evil"})
         x = np.array([1.0, -2.0, 0.5])
@@ -335,8 +365,11 @@ def test_a_replaced_worker_gradient_operation_is_not_trusted(tmp_path, level):
 def test_forged_perturbed_outputs_never_pass_as_a_gradient(tmp_path):
     # The operation that evaluates the perturbed inputs, replaced: the grader checks what
     # comes back and takes the differences itself, so a forged reply is an error.
-    w = WorkerClient(_submission(tmp_path, FORGE.replace("OP", "op_perturbed")), Limits(),
-                     isolation=isolation.PROCESS)
+    w = WorkerClient(
+        _submission(tmp_path, FORGE.replace("OP", "op_perturbed")),
+        Limits(),
+        isolation=isolation.PROCESS,
+    )
     try:
         evil = w.request({"op": "import", "module": "evil"})
         with pytest.raises(StudentError):
@@ -363,7 +396,9 @@ def test_machine_kill_is_not_charged_as_a_student_crash(tmp_path):
     try:
         evil = w.request({"op": "import", "module": "evil"})
         pid = _call(w, evil.pid)
-        killer = subprocess.Popen([sys.executable, "-c", f"import os, time; time.sleep(1); os.kill({pid}, 9)"])
+        killer = subprocess.Popen(
+            [sys.executable, "-c", f"import os, time; time.sleep(1); os.kill({pid}, 9)"]
+        )
         with pytest.raises(StudentError) as info:
             _call(w, evil.wait)
         killer.wait()
@@ -392,12 +427,15 @@ def _python_for_other_users(tmp_path):
     system = "/usr/bin/python3"
     if os.geteuid() != 0 or not os.path.exists(system):
         return None
-    version = subprocess.run([system, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
-                             text=True).stdout.strip()
+    version = subprocess.run(
+        [system, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+    ).stdout.strip()
     if version != str(tuple(sys.version_info[:2])):
         return None
     venv = tmp_path / "venv"
-    if subprocess.run([system, "-m", "venv", "--without-pip", str(venv)], capture_output=True).returncode:
+    if subprocess.run(
+        [system, "-m", "venv", "--without-pip", str(venv)], capture_output=True
+    ).returncode:
         return None
     site = next((venv / "lib").glob("python3*/site-packages"))
     here = os.path.dirname(os.path.dirname(np.__file__))
@@ -409,8 +447,10 @@ def _python_for_other_users(tmp_path):
     return str(venv / "bin" / "python")
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                    reason="the user level needs a grader running as root, and setpriv")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="the user level needs a grader running as root, and setpriv",
+)
 def test_user_level_runs_as_its_own_user_and_leaves_nothing(tmp_path, python_for_other_users):
     python = python_for_other_users
     if python is None:
@@ -425,7 +465,9 @@ def test_user_level_runs_as_its_own_user_and_leaves_nothing(tmp_path, python_for
         uid, euid, _ = _call(w, evil.ids)
         assert uid == euid >= isolation.UID_BASE
         assert _call(w, evil.write, str(sub / "evil" / "planted.py")).startswith("refused")
-        assert _call(w, evil.write, os.path.dirname(os.__file__) + "/planted.pth").startswith("refused")
+        assert _call(w, evil.write, os.path.dirname(os.__file__) + "/planted.pth").startswith(
+            "refused"
+        )
         assert _call(w, evil.write, "fine.txt").startswith("ok")
         assert "COURSE_SECRET" not in _call(w, evil.environ)
         _call(w, evil.leave_a_daemon, str(marker))
@@ -454,11 +496,29 @@ def test_user_level_is_refused_when_the_course_is_readable_by_others(tmp_path, m
 
 
 def _grade_cli(*args, secret=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"
+    }
     if secret:
         env["COURSE_SECRET"] = secret
-    return subprocess.run([sys.executable, "-m", "grader", "grade", "ch01", "--submission", str(ROOT / "solutions"),
-                           "--brief", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "ch01",
+            "--submission",
+            str(ROOT / "solutions"),
+            "--brief",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_public_mode_grades_at_the_process_level(tmp_path):
@@ -475,12 +535,17 @@ def test_public_mode_grades_at_the_process_level(tmp_path):
 
 def test_a_students_hidden_grading_refuses_the_process_level():
     run = _grade_cli("--student", "alice", "--isolation", "process", secret="s3cret")
-    assert run.returncode == 2 and "refusing to grade students' code without file-system isolation" in run.stderr
+    assert (
+        run.returncode == 2
+        and "refusing to grade students' code without file-system isolation" in run.stderr
+    )
     assert "--allow-weak-isolation" in run.stderr
 
 
 def test_allow_weak_isolation_grades_and_warns():
-    run = _grade_cli("--student", "alice", "--isolation", "process", "--allow-weak-isolation", secret="s3cret")
+    run = _grade_cli(
+        "--student", "alice", "--isolation", "process", "--allow-weak-isolation", secret="s3cret"
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "WARNING: grading without file-system isolation" in run.stderr
 

@@ -51,7 +51,9 @@ def test_mutant_is_caught_with_diagnosis(tmp_path, package, mutant):
     # Only the tests meant to catch the mutant run: the whole chapter is graded elsewhere.
     # The diagnosis is under test here, not the sandbox (tests/test_isolation.py): a plain
     # worker process starts faster.
-    code, results, out = grade(root, package[:4], extra=["--only", *mutant["catches"], "--isolation", "process"])
+    code, results, out = grade(
+        root, package[:4], extra=["--only", *mutant["catches"], "--isolation", "process"]
+    )
     assert code == 0, out
     tests = by_test(results)
     score = sum(t["score"] for t in results["tests"])
@@ -61,9 +63,13 @@ def test_mutant_is_caught_with_diagnosis(tmp_path, package, mutant):
         failed = [t for t in tests[name] if t["status"] == "failed"]
         assert failed, f"{name} did not catch {mutant['name']}"
     wanted = mutant["diagnosis"].lower()
-    outputs = [t["output"] for name in mutant["catches"] for t in tests[name] if t["status"] == "failed"]
+    outputs = [
+        t["output"] for name in mutant["catches"] for t in tests[name] if t["status"] == "failed"
+    ]
     assert any(wanted in o.lower() for o in outputs), (
-        f"no failure of {mutant['catches']} says {mutant['diagnosis']!r}:\n" + "\n---\n".join(outputs[:3]))
+        f"no failure of {mutant['catches']} says {mutant['diagnosis']!r}:\n"
+        + "\n---\n".join(outputs[:3])
+    )
 
 
 def _grader_tests():
@@ -80,4 +86,6 @@ def test_every_grader_test_is_named_by_a_mutant():
     """A grader test is only worth having if it fails on a plausible wrong implementation."""
     named = {name for param in _mutants() for name in param.values[1]["catches"]}
     missing = [f"{package}::{name}" for package, name in _grader_tests() if name not in named]
-    assert not missing, "grader tests that no mutant in tests/mutants/ shows failing:\n" + "\n".join(missing)
+    assert not missing, (
+        "grader tests that no mutant in tests/mutants/ shows failing:\n" + "\n".join(missing)
+    )

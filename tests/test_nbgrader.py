@@ -38,11 +38,13 @@ from grader.workflows.stubgen import MARKER, marked_blocks
 from tests.helpers import EXERCISES, IGNORE, ROOT, SOLUTIONS, patch
 
 SECRET = "nbgrader-test-secret"
-HAVE_NBGRADER = all(importlib.util.find_spec(m) is not None for m in ("nbgrader", "jupytext", "nbclient"))
+HAVE_NBGRADER = all(
+    importlib.util.find_spec(m) is not None for m in ("nbgrader", "jupytext", "nbclient")
+)
 needs_nbgrader = pytest.mark.skipif(
     not HAVE_NBGRADER,
     reason="nbgrader and jupytext are not installed in this environment: `nox -s nbgrader-test` runs this "
-           "test in .nox/nbgrader",
+    "test in .nox/nbgrader",
 )
 
 
@@ -52,7 +54,9 @@ needs_nbgrader = pytest.mark.skipif(
 def test_every_chapter_with_a_suite_has_a_notebook():
     notebooks = jupyter.chapter_notebooks()
     missing = [p for p in all_chapters() if p not in notebooks]
-    assert not missing, f"add notebooks/<package>.py for {missing} (docs/nbgrader.md, 'Adding a chapter')"
+    assert not missing, (
+        f"add notebooks/<package>.py for {missing} (docs/nbgrader.md, 'Adding a chapter')"
+    )
     orphans = [p for p in notebooks if p not in all_chapters()]
     assert not orphans, f"notebooks without a grader suite: {orphans}"
 
@@ -73,30 +77,63 @@ def test_student_copy_of_a_notebook_has_no_solution(package):
     compile(student, path.name, "exec")  # still valid Python, cell by cell and as a whole
     significant = release.significant_lines(student.splitlines())
     for where, body in release.solution_blocks():
-        assert not release.contains_run(significant, body), f"{path.name} holds the solution code of {where}"
-    own = [release.significant_lines(body) for _, _, source in jupyter.split_cells(path.read_text())
-           for _, body in marked_blocks(source.splitlines())]
+        assert not release.contains_run(significant, body), (
+            f"{path.name} holds the solution code of {where}"
+        )
+    own = [
+        release.significant_lines(body)
+        for _, _, source in jupyter.split_cells(path.read_text())
+        for _, body in marked_blocks(source.splitlines())
+    ]
     for body in own:
         assert body and not release.contains_run(significant, body)
 
 
 def test_format_results_names_visible_tests_only():
     data = {
-        "score": 3.0, "max_score": 6.0, "output": "Graded in hidden mode.\nsome note",
+        "score": 3.0,
+        "max_score": 6.0,
+        "output": "Graded in hidden mode.\nsome note",
         "extra_data": {"mode": "hidden"},
         "tests": [
-            {"name": "ch01 test_a[1]", "score": 1.0, "max_score": 1.0, "status": "passed", "output": "",
-             "visibility": "visible"},
-            {"name": "ch01 test_a[2]", "score": 0.0, "max_score": 1.0, "status": "failed",
-             "output": "a is wrong\ndetail line", "visibility": "visible"},
-            {"name": "ch01 test_hidden_secret_shape", "score": 2.0, "max_score": 2.0, "status": "passed",
-             "output": "", "visibility": "after_published"},
-            {"name": "ch01 test_hidden_other", "score": 0.0, "max_score": 2.0, "status": "failed",
-             "output": "hidden failure with inputs 12345", "visibility": "after_published"},
+            {
+                "name": "ch01 test_a[1]",
+                "score": 1.0,
+                "max_score": 1.0,
+                "status": "passed",
+                "output": "",
+                "visibility": "visible",
+            },
+            {
+                "name": "ch01 test_a[2]",
+                "score": 0.0,
+                "max_score": 1.0,
+                "status": "failed",
+                "output": "a is wrong\ndetail line",
+                "visibility": "visible",
+            },
+            {
+                "name": "ch01 test_hidden_secret_shape",
+                "score": 2.0,
+                "max_score": 2.0,
+                "status": "passed",
+                "output": "",
+                "visibility": "after_published",
+            },
+            {
+                "name": "ch01 test_hidden_other",
+                "score": 0.0,
+                "max_score": 2.0,
+                "status": "failed",
+                "output": "hidden failure with inputs 12345",
+                "visibility": "after_published",
+            },
         ],
     }
     text = nbmod.format_results(data, package="ch01_neurons", submission=Path("exercises"))
-    assert "test_a" in text and "a is wrong" in text and "detail line" in text and "some note" in text
+    assert (
+        "test_a" in text and "a is wrong" in text and "detail line" in text and "some note" in text
+    )
     assert "secret_shape" not in text and "test_hidden" not in text and "12345" not in text
     assert "held-back tests: 1 of 2 passed, 2/4 points" in text
 
@@ -116,8 +153,16 @@ def test_grading_plan_uses_the_instructor_repository_and_student_seed_only_when_
     assert "--student" not in options and options[:2] == ["--mode", "public"]
 
 
-def test_grade_cell_returns_a_float_prints_to_stdout_only_and_hides_held_back_tests(capfd, monkeypatch):
-    for key in (nbmod.ENV_ROOT, nbmod.ENV_MODE, nbmod.ENV_INDEPENDENT, nbmod.ENV_SUBMISSION, "NBGRADER_EXECUTION"):
+def test_grade_cell_returns_a_float_prints_to_stdout_only_and_hides_held_back_tests(
+    capfd, monkeypatch
+):
+    for key in (
+        nbmod.ENV_ROOT,
+        nbmod.ENV_MODE,
+        nbmod.ENV_INDEPENDENT,
+        nbmod.ENV_SUBMISSION,
+        "NBGRADER_EXECUTION",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr(nbmod, "submission_root", lambda: EXERCISES)
     score = nbmod.grade_cell("ch01")
@@ -129,7 +174,9 @@ def test_grade_cell_returns_a_float_prints_to_stdout_only_and_hides_held_back_te
     assert "not implemented yet" in out
 
 
-def test_grade_cell_raises_grading_unavailable_when_the_grader_cannot_run(capfd, monkeypatch, tmp_path):
+def test_grade_cell_raises_grading_unavailable_when_the_grader_cannot_run(
+    capfd, monkeypatch, tmp_path
+):
     monkeypatch.setattr(nbmod, "submission_root", lambda: EXERCISES)
     monkeypatch.setenv(nbmod.ENV_ROOT, str(tmp_path / "no-such-repository"))
     with pytest.raises(nbmod.GradingUnavailable):
@@ -168,8 +215,14 @@ def _fill(folder, source_root, packages):
 def _expected(package, exercises, student):
     """What ``python -m grader grade`` gives for these modules, with the grade cell's options."""
     results = exercises.parent / f".expected-{student}.json"
-    proc = grade_subprocess([chapter_id(package)], exercises, results=results, secret=SECRET, timeout=900,
-                            options=["--mode", "hidden", "--independent", "--student", student])
+    proc = grade_subprocess(
+        [chapter_id(package)],
+        exercises,
+        results=results,
+        secret=SECRET,
+        timeout=900,
+        options=["--mode", "hidden", "--independent", "--student", student],
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(results.read_text())
     results.unlink()
@@ -220,18 +273,34 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
                     _fill(folder, EXERCISES, [package])
                 else:
                     for edit in mutant.get("edits", [mutant]):
-                        patch(folder / "exercises", f"{package}/{edit['file']}", edit["old"], edit["new"],
-                              edit.get("count", 1))
+                        patch(
+                            folder / "exercises",
+                            f"{package}/{edit['file']}",
+                            edit["old"],
+                            edit["new"],
+                            edit.get("count", 1),
+                        )
             elif kind == "corrupt notebook":
                 (folder / f"{package}.ipynb").write_text('{"cells": [')
             elif kind == "tampered kernel":  # stubs, and a cell of her own that fakes the grader
                 nb_path = folder / f"{package}.ipynb"
                 nb = json.loads(nb_path.read_text())
-                fake = ("import grader.notebook as g\n"
-                        "g.run_grader = lambda *a, **k: {'score': 1.0, 'max_score': 1.0, 'tests': [], "
-                        "'extra_data': {'mode': 'public'}}")
-                nb["cells"].insert(-1, {"cell_type": "code", "execution_count": None, "id": "fake-grader",
-                                        "metadata": {}, "outputs": [], "source": fake})
+                fake = (
+                    "import grader.notebook as g\n"
+                    "g.run_grader = lambda *a, **k: {'score': 1.0, 'max_score': 1.0, 'tests': [], "
+                    "'extra_data': {'mode': 'public'}}"
+                )
+                nb["cells"].insert(
+                    -1,
+                    {
+                        "cell_type": "code",
+                        "execution_count": None,
+                        "id": "fake-grader",
+                        "metadata": {},
+                        "outputs": [],
+                        "source": fake,
+                    },
+                )
                 nb_path.write_text(json.dumps(nb))
             students[(package, student)] = kind
 
@@ -250,13 +319,21 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
             continue
         if kind == "tampered kernel":  # nbgrader cannot tell; check --verify can
             assert float(row["score"]) == 1.0, row
-            mismatch = nbtools.verify_scores(course, [package], students=[student], log=lambda *a: None)
-            assert list(mismatch) == [(package, student)] and "the grader gives 0" in mismatch[(package, student)]
+            mismatch = nbtools.verify_scores(
+                course, [package], students=[student], log=lambda *a: None
+            )
+            assert (
+                list(mismatch) == [(package, student)]
+                and "the grader gives 0" in mismatch[(package, student)]
+            )
             continue
         exercises = course / "autograded" / student / package / "exercises"
         want = _expected(package, exercises, student)
-        hidden_names |= {t["name"].split(" ", 1)[1].split("[")[0] for t in want["tests"]
-                         if t["visibility"] != "visible"}
+        hidden_names |= {
+            t["name"].split(" ", 1)[1].split("[")[0]
+            for t in want["tests"]
+            if t["visibility"] != "visible"
+        }
         assert row["status"] == "graded", row
         assert float(row["score"]) == pytest.approx(want["score"]), (package, student, kind, row)
         assert float(row["max_score"]) == pytest.approx(want["max_score"])
@@ -269,7 +346,11 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
         feedback = course / "feedback" / student / package / f"{package}.html"
         assert feedback.is_file(), f"no feedback for {student} {package}"
         html = feedback.read_text()
-        shown = {t["name"].split(" ", 1)[1].split("[")[0] for t in want["tests"] if t["visibility"] == "visible"}
+        shown = {
+            t["name"].split(" ", 1)[1].split("[")[0]
+            for t in want["tests"]
+            if t["visibility"] == "visible"
+        }
         assert all(name in html for name in shown), f"feedback of {student} lacks the visible tests"
         leaked = [name for name in hidden_names if name in html]
         assert not leaked, f"feedback of {student} names held-back tests {leaked}"
@@ -285,18 +366,29 @@ def test_nbgrader_round_trip_exports_the_graders_scores(course, monkeypatch):
     nbtools.run_nbgrader(course, "export", "--to", str(grades_csv))
     rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(grades_csv.open())}
     eve = rows[(packages[0], "eve")]
-    assert eve["score"] == "" and eve["status"].startswith("NOT GRADED: verify") and eve["verified"] == "MISMATCH", eve
+    assert (
+        eve["score"] == ""
+        and eve["status"].startswith("NOT GRADED: verify")
+        and eve["verified"] == "MISMATCH"
+    ), eve
 
     flagged = nbtools.submission_problems(course)
     assert set(flagged) == {(packages[0], "dave")}, flagged
-    proc = subprocess.run([sys.executable, "-m", "grader.workflows.nbgrader", "check", str(course)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader.workflows.nbgrader", "check", str(course)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1 and "dave" in proc.stdout, proc.stdout + proc.stderr
 
 
 @needs_nbgrader
 @pytest.mark.slow
-def test_released_notebook_runs_with_nbconvert_on_stubs_and_on_solutions(course, tmp_path, monkeypatch):
+def test_released_notebook_runs_with_nbconvert_on_stubs_and_on_solutions(
+    course, tmp_path, monkeypatch
+):
     """A student's view: the released notebook, executed by ``jupyter nbconvert --execute``,
     grades its folder in public mode: 0 for the stubs, full public marks for the solutions,
     and its grade cell writes nothing to stderr."""
@@ -311,9 +403,24 @@ def test_released_notebook_runs_with_nbconvert_on_stubs_and_on_solutions(course,
             _fill(folder, SOLUTIONS, [q for q in all_chapters() if q[:4] <= package[:4]])
         out = folder / "executed.ipynb"
         proc = subprocess.run(
-            [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
-             "--ExecutePreprocessor.timeout=300", "--output", str(out), str(folder / f"{package}.ipynb")],
-            cwd=folder, capture_output=True, text=True, timeout=900, env=nbtools.nbgrader_env(),
+            [
+                sys.executable,
+                "-m",
+                "nbconvert",
+                "--to",
+                "notebook",
+                "--execute",
+                "--allow-errors",
+                "--ExecutePreprocessor.timeout=300",
+                "--output",
+                str(out),
+                str(folder / f"{package}.ipynb"),
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=nbtools.nbgrader_env(),
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         score, errors, stderr = jupyter.grade_output(json.loads(out.read_text()))
@@ -322,8 +429,13 @@ def test_released_notebook_runs_with_nbconvert_on_stubs_and_on_solutions(course,
             assert score == 0.0
         else:
             results = folder / "public.json"
-            graded = grade_subprocess([chapter_id(package)], folder / "exercises", results=results, cwd=folder,
-                                      timeout=900)
+            graded = grade_subprocess(
+                [chapter_id(package)],
+                folder / "exercises",
+                results=results,
+                cwd=folder,
+                timeout=900,
+            )
             assert graded.returncode == 0, graded.stderr
             expected_public = json.loads(results.read_text())
             assert expected_public["extra_data"]["mode"] == "public"

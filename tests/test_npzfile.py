@@ -19,7 +19,9 @@ def _npz(**arrays):
 def _crafted(shape, dtype="<f8"):
     """A valid-looking .npz whose one array claims ``shape`` but holds 8 bytes of data."""
     header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": dtype, "fortran_order": False, "shape": shape})
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": dtype, "fortran_order": False, "shape": shape}
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("W.npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:] + b"\0" * 8)

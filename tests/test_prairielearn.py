@@ -18,15 +18,23 @@ def _grade_root(tmp_path, data=None):
     root = tmp_path / "grade"
     for sub in ("student", "data", "tests", "serverFilesCourse"):
         (root / sub).mkdir(parents=True)
-    (root / "data" / "data.json").write_text(json.dumps(data or {"params": {}, "variant_seed": 1234}))
+    (root / "data" / "data.json").write_text(
+        json.dumps(data or {"params": {}, "variant_seed": 1234})
+    )
     return root
 
 
 def _run(root, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["COURSE_SECRET"] = SECRET
-    proc = subprocess.run([sys.executable, "-m", "grader", "prairielearn", "--grade-root", str(root), *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "prairielearn", "--grade-root", str(root), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # The results folder is not created by PrairieLearn: the entry point must make it.
     return json.loads((root / "results" / "results.json").read_text())
@@ -48,17 +56,27 @@ def _valid(results):
 def test_prairielearn_grades_chapter_folders_and_hides_hidden_tests(tmp_path):
     root = _grade_root(tmp_path, {"params": {"chapters": ["ch01"]}, "variant_seed": 99})
     sub = copy_solutions(tmp_path / "sub")
-    patch(sub, "ch01_neurons/dense.py", "self.output = inputs @ self.weights + self.biases",
-          "self.output = inputs @ self.weights")
+    patch(
+        sub,
+        "ch01_neurons/dense.py",
+        "self.output = inputs @ self.weights + self.biases",
+        "self.output = inputs @ self.weights",
+    )
     shutil.copytree(sub / "ch01_neurons", root / "student" / "ch01_neurons")
     results = _run(root)
     _valid(results)
     assert 0 < results["score"] < 1
-    points = sum(t["points"] for t in results["tests"]) / sum(t["max_points"] for t in results["tests"])
+    points = sum(t["points"] for t in results["tests"]) / sum(
+        t["max_points"] for t in results["tests"]
+    )
     assert abs(points - results["score"]) < 1e-9
     hidden = [t for t in results["tests"] if "hidden test" in t["name"]]
-    assert hidden and not any("test_hidden" in t["name"] or "[" in t["name"] or t["output"] for t in hidden)
-    failing = [t for t in results["tests"] if t["points"] < t["max_points"] and "hidden" not in t["name"]]
+    assert hidden and not any(
+        "test_hidden" in t["name"] or "[" in t["name"] or t["output"] for t in hidden
+    )
+    failing = [
+        t for t in results["tests"] if t["points"] < t["max_points"] and "hidden" not in t["name"]
+    ]
     assert any("biases" in t["output"] for t in failing)
 
 
@@ -70,7 +88,9 @@ def test_prairielearn_loose_files_zip_and_ungradable_uploads(tmp_path):
         shutil.copy(SOLUTIONS / "ch01_neurons" / name, root / "student" / name)
     results = _run(root)
     _valid(results)
-    assert results["score"] == 1.0, [t for t in results["tests"] if t["points"] < t["max_points"]][:2]
+    assert results["score"] == 1.0, [t for t in results["tests"] if t["points"] < t["max_points"]][
+        :2
+    ]
     # One zip of the stubs, chapters taken from the command line: zero points, still gradable.
     root = _grade_root(tmp_path / "b")
     with zipfile.ZipFile(root / "student" / "work.zip", "w") as zf:

@@ -18,7 +18,9 @@ import pytest
 from grader.chapters import is_chapter_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and is_chapter_dir(p.name))
+CHAPTERS = sorted(
+    p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and is_chapter_dir(p.name)
+)
 
 
 def _package(root, chapter):
@@ -78,17 +80,27 @@ def _model(toy, optimizer):
     model = course.Model()
     model.add(toy)
     model.add(course.Linear())
-    model.set(loss=course.MeanSquaredError(), optimizer=optimizer, accuracy=course.AccuracyRegression())
+    model.set(
+        loss=course.MeanSquaredError(), optimizer=optimizer, accuracy=course.AccuracyRegression()
+    )
     model.finalize()
     return model
 
 
 def _optimizers():
     """One instance of every optimizer the course exports (found, not listed), plus momentum."""
-    found = {name: cls for name, cls in vars(course).items()
-             if inspect.isclass(cls) and issubclass(cls, course.Optimizer) and cls is not course.Optimizer}
+    found = {
+        name: cls
+        for name, cls in vars(course).items()
+        if inspect.isclass(cls)
+        and issubclass(cls, course.Optimizer)
+        and cls is not course.Optimizer
+    }
     rates = {"SGD": 0.05, "Adagrad": 0.3, "RMSprop": 0.02, "Adam": 0.05}
-    cases = [pytest.param(cls(learning_rate=rates.get(name, 0.01)), id=name) for name, cls in sorted(found.items())]
+    cases = [
+        pytest.param(cls(learning_rate=rates.get(name, 0.01)), id=name)
+        for name, cls in sorted(found.items())
+    ]
     cases.append(pytest.param(course.SGD(learning_rate=0.05, momentum=0.9), id="SGD-momentum"))
     return cases
 
@@ -98,8 +110,9 @@ def test_toy_layer_trains_with_every_optimizer(optimizer):
     X, y = _problem()
     toy = Toy(3, 2, np.random.default_rng(1))
     before = {k: v.copy() for k, v in toy.parameters().items()}
-    history = _model(toy, optimizer).train(X, y, epochs=30, batch_size=16, rng=np.random.default_rng(2),
-                                           progress=False)
+    history = _model(toy, optimizer).train(
+        X, y, epochs=30, batch_size=16, rng=np.random.default_rng(2), progress=False
+    )
     assert history["loss"][-1] < 0.5 * history["loss"][0], history["loss"]
     for name, value in toy.parameters().items():
         assert not np.allclose(value, before[name]), f"{name} never changed"
@@ -115,12 +128,18 @@ def test_frozen_toy_layer_is_left_alone():
     model = course.Model()
     for layer in (frozen, free, course.Linear()):
         model.add(layer)
-    model.set(loss=course.MeanSquaredError(), optimizer=optimizer, accuracy=course.AccuracyRegression())
-    history = model.train(X, y, epochs=20, batch_size=16, rng=np.random.default_rng(2), progress=False)
+    model.set(
+        loss=course.MeanSquaredError(), optimizer=optimizer, accuracy=course.AccuracyRegression()
+    )
+    history = model.train(
+        X, y, epochs=20, batch_size=16, rng=np.random.default_rng(2), progress=False
+    )
     assert history["loss"][-1] < history["loss"][0]  # the free layer learned
     for name, value in frozen.parameters().items():
         np.testing.assert_array_equal(value, before[name], err_msg=name)
-    assert not [key for key in optimizer.state if key[0] is frozen], "state was created for a frozen layer"
+    assert not [key for key in optimizer.state if key[0] is frozen], (
+        "state was created for a frozen layer"
+    )
     assert {name for (layer, name) in optimizer.state if layer is free} == {"weights", "biases"}
 
 
@@ -186,7 +205,9 @@ def _parameter_layer_names():
         for obj in vars(_package("solutions", chapter)).values():
             if inspect.isclass(obj) and callable(getattr(obj, "parameters", None)):
                 base = getattr(course, "Layer", object)
-                if obj is not base and getattr(obj, "parameters") is not getattr(base, "parameters", None):
+                if obj is not base and getattr(obj, "parameters") is not getattr(
+                    base, "parameters", None
+                ):
                     names.add(obj.__name__)
     return names
 
@@ -220,11 +241,19 @@ def _switches(tree, names, lines=()):
             for side in [node.left, *node.comparators]:
                 if literal_names(side):
                     found.append((node.lineno, ast.unparse(node)))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in ("isinstance", "issubclass") and len(node.args) == 2:
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("isinstance", "issubclass")
+            and len(node.args) == 2
+        ):
             if class_refs(node.args[1]):
                 found.append((node.lineno, ast.unparse(node)))
-    return [(line, text) for line, text in found if not (line <= len(lines) and PRAGMA in lines[line - 1])]
+    return [
+        (line, text)
+        for line, text in found
+        if not (line <= len(lines) and PRAGMA in lines[line - 1])
+    ]
 
 
 def test_no_code_switches_on_a_layer_class_name():
@@ -245,10 +274,12 @@ def test_no_code_switches_on_a_layer_class_name():
 
 
 def test_the_scan_recognises_a_switch():
-    code = ("if type(layer).__name__ == 'Dense': pass\n"
-            "if entry['class'] in ('ReLU', 'BatchNorm'): pass\n"
-            "ok = isinstance(layer, (Dense, Conv))\n"
-            "table = {'Dense': ('weights', 'biases')}\n")
+    code = (
+        "if type(layer).__name__ == 'Dense': pass\n"
+        "if entry['class'] in ('ReLU', 'BatchNorm'): pass\n"
+        "ok = isinstance(layer, (Dense, Conv))\n"
+        "table = {'Dense': ('weights', 'biases')}\n"
+    )
     assert [line for line, _ in _switches(ast.parse(code), {"Dense", "BatchNorm"})] == [1, 2, 3]
 
 
@@ -267,7 +298,9 @@ def test_every_chapter_exposes_every_earlier_name(root):
             problems.append(f"{chapter}: __all__ lists a name twice")
         missing_attr = [n for n in names if not hasattr(pkg, n)]
         if missing_attr:
-            problems.append(f"{chapter}: __all__ names what the package does not have: {missing_attr}")
+            problems.append(
+                f"{chapter}: __all__ names what the package does not have: {missing_attr}"
+            )
         lost = [n for n in earlier if n not in names]
         if lost:
             problems.append(f"{chapter}: does not expose earlier names {lost}")
@@ -282,13 +315,23 @@ def test_chapter_inits_state_only_their_new_names():
     for previous, chapter in zip(CHAPTERS, CHAPTERS[1:]):
         source = (ROOT / "solutions" / chapter / "__init__.py").read_text()
         tree = ast.parse(source)
-        star = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.level == 2
-                and any(a.name == "*" for a in n.names)]
+        star = [
+            n
+            for n in tree.body
+            if isinstance(n, ast.ImportFrom)
+            and n.level == 2
+            and any(a.name == "*" for a in n.names)
+        ]
         if [n.module for n in star] != [previous]:
-            problems.append(f"{chapter}: takes the course so far from {[n.module for n in star]}, not {previous}")
+            problems.append(
+                f"{chapter}: takes the course so far from {[n.module for n in star]}, not {previous}"
+            )
         earlier = set(_package("solutions", previous).__all__)
-        own = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-               and n.value.isidentifier()]
+        own = [
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier()
+        ]
         restated = [n for n in own if n in earlier and n not in _replaced(chapter, previous)]
         if restated:
             problems.append(f"{chapter}: restates earlier names {restated}")
@@ -311,5 +354,7 @@ def test_a_lenet_is_saved_and_loaded_whole_by_the_model(tmp_path):
     path = tmp_path / "lenet.npz"
     model.save(str(path))
     loaded = ch10.Model.load(str(path))
-    assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in model.layers]
+    assert [type(layer).__name__ for layer in loaded.layers] == [
+        type(layer).__name__ for layer in model.layers
+    ]
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

@@ -38,7 +38,7 @@ def readme_commands():
     for line in block.strip().splitlines():
         words = shlex.split(line.split("#", 1)[0])
         assert words[:4] == ["python3", "-m", "nox", "-s"], line
-        args = words[words.index("--") + 1:] if "--" in words else []
+        args = words[words.index("--") + 1 :] if "--" in words else []
         commands.append((words[4], args))
     return commands
 
@@ -58,11 +58,21 @@ def clone(tmp_path_factory):
 
 
 def nox(clone, session, args, timeout=3600):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"
+    }
     env.setdefault("OMP_NUM_THREADS", "1")
-    proc = subprocess.run([sys.executable, "-m", "nox", "-s", session, *(["--", *args] if args else [])],
-                          cwd=clone, env=env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"nox -s {session} {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "nox", "-s", session, *(["--", *args] if args else [])],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, (
+        f"nox -s {session} {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc.stdout + proc.stderr
 
 
@@ -71,7 +81,9 @@ def test_the_block_names_sessions_that_exist():
     named = set(re.findall(r'name="([\w-]+)"', text))
     plain = set(re.findall(r"^def ([a-z_]+)\(session\)", text, re.M))
     for session, _ in COMMANDS:
-        assert session in named or session.replace("-", "_") in plain, f"README names nox -s {session}"
+        assert session in named or session.replace("-", "_") in plain, (
+            f"README names nox -s {session}"
+        )
     assert {s for s, _ in COMMANDS} >= set(NOT_RUN)
 
 
@@ -79,7 +91,9 @@ def _class(base):
     subs = base / "class"
     subs.mkdir()
     for name in ("ch01_neurons", "ch02_activations"):
-        shutil.copytree(SOLUTIONS / name, subs / "alice" / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            SOLUTIONS / name, subs / "alice" / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
     with zipfile.ZipFile(subs / "bob.zip", "w") as zf:
         for p in sorted((EXERCISES / "ch01_neurons").glob("*.py")):
             zf.write(p, f"exercises/ch01_neurons/{p.name}")
@@ -97,33 +111,48 @@ def test_generators_change_nothing_in_a_fresh_clone(clone, session):
     args = dict(COMMANDS)[session]
     out = _run_as_written(clone, session, args)
     assert "already" in out, out[-2000:]
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True
+    ).stdout
     assert [ln for ln in status.splitlines() if not ln.endswith(".nox")] == []
 
 
 @pytest.mark.slow
 def test_release_as_written(clone):
     args = dict(COMMANDS)["release"]
-    assert "/" not in args[args.index("--out") + 1][:1], "the README's example uses a relative --out"
+    assert "/" not in args[args.index("--out") + 1][:1], (
+        "the README's example uses a relative --out"
+    )
     noxfile = (ROOT / "noxfile.py").read_text()
-    assert f"session.posargs or {args!r}".replace("'", '"') in noxfile, "plain `nox -s release` differs"
+    assert f"session.posargs or {args!r}".replace("'", '"') in noxfile, (
+        "plain `nox -s release` differs"
+    )
     out = _run_as_written(clone, "release", args)
     assert "release checked" in out
     release = clone / args[args.index("--out") + 1]
     workflow = (release / ".github" / "workflows" / "classroom.yml").read_text()
     # What the Classroom workflow runs, run inside the release as GitHub Actions would.
     assert "run: python -m nox -s classroom" in workflow and "runners: grade" in workflow
-    assert "GRADE_RESULTS: \"${{ steps.grade.outputs.result }}\"" in workflow
+    assert 'GRADE_RESULTS: "${{ steps.grade.outputs.result }}"' in workflow
     (release / ".nox").symlink_to(ROOT / ".nox", target_is_directory=True)
     output = clone / "github-output"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"}
-    proc = subprocess.run([sys.executable, "-m", "nox", "-s", "classroom"], cwd=release,
-                          env={**env, "GITHUB_OUTPUT": str(output), "OMP_NUM_THREADS": "1"},
-                          capture_output=True, text=True, timeout=1800)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "nox", "-s", "classroom"],
+        cwd=release,
+        env={**env, "GITHUB_OUTPUT": str(output), "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     line = [ln for ln in output.read_text().splitlines() if ln.startswith("result=")][-1]
     data = json.loads(base64.b64decode(line.split("=", 1)[1]))
-    assert data["max_score"] > 0 and sum(t["score"] for t in data["tests"]) == 0  # the release's stubs
+    assert (
+        data["max_score"] > 0 and sum(t["score"] for t in data["tests"]) == 0
+    )  # the release's stubs
     assert json.loads((release / "results.json").read_text())["extra_data"]["mode"] == "public"
 
 
@@ -139,14 +168,20 @@ def test_autograde_shards_and_merge_as_written(clone, tmp_path):
     # The slice line as written, and the same line for the job array's other indices.
     i, n = map(int, sliced[sliced.index("--shard") + 1].split("/"))
     for k in range(1, n + 1):
-        args = [a.replace(f"graded-{i}", f"graded-{k}").replace(f"{i}/{n}", f"{k}/{n}") for a in sliced]
+        args = [
+            a.replace(f"graded-{i}", f"graded-{k}").replace(f"{i}/{n}", f"{k}/{n}") for a in sliced
+        ]
         _run_as_written(clone, "autograde", args, subs)
     merge = dict(COMMANDS)["merge"]
     _run_as_written(clone, "merge", merge)
     merged = clone / merge[merge.index("--out") + 1] / "gradebook.csv"
     assert merged.read_text() == gradebook
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
-    assert not [ln for ln in status.splitlines() if "graded" in ln], "graded folders must be ignored by git"
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True
+    ).stdout
+    assert not [ln for ln in status.splitlines() if "graded" in ln], (
+        "graded folders must be ignored by git"
+    )
 
 
 @pytest.mark.slow
@@ -160,7 +195,9 @@ def test_gradescope_as_written(clone):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (ROOT / ".nox" / "nbgrader" / "bin").is_dir(), reason="no .nox/nbgrader environment")
+@pytest.mark.skipif(
+    not (ROOT / ".nox" / "nbgrader" / "bin").is_dir(), reason="no .nox/nbgrader environment"
+)
 @pytest.mark.parametrize("session", ["notebooks", "nbgrader-course"])
 def test_notebook_sessions_as_written(clone, session):
     args = dict(COMMANDS)[session]
@@ -172,5 +209,14 @@ def test_notebook_sessions_as_written(clone, session):
 
 
 def test_every_command_is_run_or_says_why_not():
-    tested = {"stubs", "fixtures", "release", "autograde", "merge", "gradescope", "notebooks", "nbgrader-course"}
+    tested = {
+        "stubs",
+        "fixtures",
+        "release",
+        "autograde",
+        "merge",
+        "gradescope",
+        "notebooks",
+        "nbgrader-course",
+    }
     assert {s for s, _ in COMMANDS} == tested | set(NOT_RUN)

@@ -78,10 +78,14 @@ def test_infinite_loop_at_import_fails_the_chapter_once_not_per_test(submission)
 def test_monkeypatching_numpy_does_not_fool_the_comparison(submission):
     # A submission that makes numpy's comparisons always succeed, returns garbage,
     # and tries to import the reference and the grader.
-    patch(submission, NEURON, MATMUL_BODY,
-          "    import numpy\n    numpy.allclose = lambda *a, **k: True\n"
-          "    numpy.isclose = lambda a, b, **k: numpy.ones(numpy.shape(a), bool)\n"
-          "    return [[0.0] * len(b[0]) for _ in a]\n" + MATMUL_BODY)
+    patch(
+        submission,
+        NEURON,
+        MATMUL_BODY,
+        "    import numpy\n    numpy.allclose = lambda *a, **k: True\n"
+        "    numpy.isclose = lambda a, b, **k: numpy.ones(numpy.shape(a), bool)\n"
+        "    return [[0.0] * len(b[0]) for _ in a]\n" + MATMUL_BODY,
+    )
     code, results, out = grade(submission, "ch01")
     assert code == 0, out
     assert all(t["status"] == "failed" for t in by_test(results)["test_matmul_matches_numpy"])
@@ -105,14 +109,18 @@ def test_writing_the_results_file_does_not_change_the_grade(submission, tmp_path
     target.mkdir()
     (target / "results.json").write_text("{}")
     forged = json.dumps({"score": 1000, "max_score": 1000, "tests": []})
-    patch(submission, NEURON, MATMUL_BODY,
-          "    import glob, os\n"
-          f"    for p in glob.glob({str(target)!r} + '/**/results.json', recursive=True):\n"
-          "        try:\n"
-          f"            open(p, 'w').write({forged!r})\n"
-          "        except OSError:\n"
-          "            pass\n"
-          "    return None\n" + MATMUL_BODY)
+    patch(
+        submission,
+        NEURON,
+        MATMUL_BODY,
+        "    import glob, os\n"
+        f"    for p in glob.glob({str(target)!r} + '/**/results.json', recursive=True):\n"
+        "        try:\n"
+        f"            open(p, 'w').write({forged!r})\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return None\n" + MATMUL_BODY,
+    )
     code, results, out = grade(submission, "ch01", results_dir=target)
     assert code == 0, out
     score, max_score = chapter_score(results, "ch01")
@@ -121,11 +129,17 @@ def test_writing_the_results_file_does_not_change_the_grade(submission, tmp_path
 
 
 def test_printing_and_reading_stdin_do_not_break_the_protocol(submission):
-    patch(submission, NEURON, MATMUL_BODY,
-          "    print('{\"id\": 1, \"ok\": 0}')\n    import sys\n    sys.stdout.write('garbage\\n')\n"
-          "    try:\n        input()\n    except EOFError:\n        pass\n" + MATMUL_BODY)
+    patch(
+        submission,
+        NEURON,
+        MATMUL_BODY,
+        "    print('{\"id\": 1, \"ok\": 0}')\n    import sys\n    sys.stdout.write('garbage\\n')\n"
+        "    try:\n        input()\n    except EOFError:\n        pass\n" + MATMUL_BODY,
+    )
     results = _grade_two(submission)
-    assert results["score"] == results["max_score"], [t for t in results["tests"] if t["status"] != "passed"]
+    assert results["score"] == results["max_score"], [
+        t for t in results["tests"] if t["status"] != "passed"
+    ]
 
 
 def test_memory_hog_is_stopped(submission):

@@ -32,11 +32,14 @@ def test_block_becomes_todo_and_named_raise():
     assert "self.output = x" not in out and "### BEGIN" not in out
 
 
-@pytest.mark.parametrize("src,message", [
-    ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "inside a function"),
-    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "without a matching END"),
-    ("def f():\n    return 1\n    ### END SOLUTION\n", "without BEGIN"),
-])
+@pytest.mark.parametrize(
+    "src,message",
+    [
+        ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "inside a function"),
+        ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "without a matching END"),
+        ("def f():\n    return 1\n    ### END SOLUTION\n", "without BEGIN"),
+    ],
+)
 def test_malformed_markers_are_rejected(src, message):
     with pytest.raises(stubgen.StubError, match=message):
         stubgen.stub_source(src, "ch01", "x.py")
@@ -48,4 +51,6 @@ def test_every_chapter_exists_in_all_four_places():
     for package in all_chapters():
         for tree in ("solutions", "exercises", "reference", "grader/suites"):
             assert (ROOT / tree / package).is_dir(), f"{tree}/{package} is missing"
-        assert (ROOT / "solutions" / package / "README.md").is_file(), f"{package} has no chapter text"
+        assert (ROOT / "solutions" / package / "README.md").is_file(), (
+            f"{package} has no chapter text"
+        )

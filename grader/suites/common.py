@@ -36,8 +36,11 @@ def draw_targets(rng, task, n, n_out):
 
 def label_form(y):
     """How labels were given, for feedback: one-hot rows or integer labels, with the shape."""
-    return (f"one-hot rows of shape {tuple(np.shape(y))}" if np.ndim(y) == 2
-            else f"integer labels of shape ({len(y)},)")
+    return (
+        f"one-hot rows of shape {tuple(np.shape(y))}"
+        if np.ndim(y) == 2
+        else f"integer labels of shape ({len(y)},)"
+    )
 
 
 def call_with_labels(method, call, *args, hint=""):
@@ -48,8 +51,10 @@ def call_with_labels(method, call, *args, hint=""):
     except StudentError as exc:
         if exc.kind != "exception":
             raise
-        fail(f"{call} raised {exc.summary} when y_true is given as {label_form(args[1])}",
-             hint + ("\nTraceback (your code only):\n" + exc.details if exc.details else ""))
+        fail(
+            f"{call} raised {exc.summary} when y_true is given as {label_form(args[1])}",
+            hint + ("\nTraceback (your code only):\n" + exc.details if exc.details else ""),
+        )
 
 
 # ----------------------------------------------------------------------------- layers
@@ -61,8 +66,10 @@ def stored(layer, attr, call):
         return getattr(layer, attr)
     except StudentError as exc:
         if exc.summary.startswith("AttributeError"):
-            fail(f"{call} did not store self.{attr}",
-                 f"After {call}, self.{attr} must hold the result (later layers and backward read it).")
+            fail(
+                f"{call} did not store self.{attr}",
+                f"After {call}, self.{attr} must hold the result (later layers and backward read it).",
+            )
         raise
 
 
@@ -96,20 +103,29 @@ OPTIMIZER_DEFAULTS = {
 
 
 def _dense_arrays(rng, a, scale):
-    return {"weights": scale * rng.standard_normal((a["n_inputs"], a["n_neurons"])),
-            "biases": 0.1 * rng.standard_normal((1, a["n_neurons"]))}
+    return {
+        "weights": scale * rng.standard_normal((a["n_inputs"], a["n_neurons"])),
+        "biases": 0.1 * rng.standard_normal((1, a["n_neurons"])),
+    }
 
 
 def _batchnorm_arrays(rng, a, scale):
     d = a["n_features"]
-    return {"gamma": 1.0 + 0.2 * rng.standard_normal((1, d)), "beta": 0.1 * rng.standard_normal((1, d)),
-            "running_mean": 0.3 * rng.standard_normal((1, d)), "running_var": 0.5 + rng.random((1, d))}
+    return {
+        "gamma": 1.0 + 0.2 * rng.standard_normal((1, d)),
+        "beta": 0.1 * rng.standard_normal((1, d)),
+        "running_mean": 0.3 * rng.standard_normal((1, d)),
+        "running_var": 0.5 + rng.random((1, d)),
+    }
 
 
 LAYER_ARRAYS = {
     "Dense": {"parameters": ("weights", "biases"), "buffers": (), "draw": _dense_arrays},
-    "BatchNorm": {"parameters": ("gamma", "beta"), "buffers": ("running_mean", "running_var"),
-                  "draw": _batchnorm_arrays},
+    "BatchNorm": {
+        "parameters": ("gamma", "beta"),
+        "buffers": ("running_mean", "running_var"),
+        "draw": _batchnorm_arrays,
+    },
 }
 _NO_ARRAYS = {"parameters": (), "buffers": (), "draw": None}
 

@@ -48,8 +48,16 @@ from ..runner import SECRET_FILE, course_secret, grade_subprocess
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 2000
-FINAL_STATUSES = ("graded", "empty", "not-a-zip", "unsafe-zip", "too-large", "no-chapters", "bad-entry",
-                  "bad-names")
+FINAL_STATUSES = (
+    "graded",
+    "empty",
+    "not-a-zip",
+    "unsafe-zip",
+    "too-large",
+    "no-chapters",
+    "bad-entry",
+    "bad-names",
+)
 
 
 class SubmissionError(Exception):
@@ -63,7 +71,11 @@ def student_id(path: Path):
     letters, digits and ``._@+-`` replaced by ``_`` (names that are not valid UTF-8 too)."""
     name = os.fsdecode(os.fsencode(path.name)) if isinstance(path, Path) else str(path)
     name = name[:-4] if name.lower().endswith(".zip") else name
-    name = re.sub(r"[^A-Za-z0-9._@+-]", "_", name.encode("utf-8", "surrogateescape").decode("ascii", "replace"))
+    name = re.sub(
+        r"[^A-Za-z0-9._@+-]",
+        "_",
+        name.encode("utf-8", "surrogateescape").decode("ascii", "replace"),
+    )
     name = name.replace("\ufffd", "_").lstrip(".")
     return name[:120] or "_"
 
@@ -96,28 +108,42 @@ def extract_zip(path: Path, dest: Path):
     try:
         zf = zipfile.ZipFile(path)
     except UnicodeDecodeError:
-        raise SubmissionError("bad-names", "the zip's file names are marked UTF-8 but are not valid UTF-8; "
-                                           "zip the folder again with a standard tool") from None
+        raise SubmissionError(
+            "bad-names",
+            "the zip's file names are marked UTF-8 but are not valid UTF-8; "
+            "zip the folder again with a standard tool",
+        ) from None
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise SubmissionError("not-a-zip", "the file is not a readable zip archive") from None
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_FILES:
-            raise SubmissionError("too-large", f"the zip holds {len(infos)} entries (limit {MAX_FILES})")
+            raise SubmissionError(
+                "too-large", f"the zip holds {len(infos)} entries (limit {MAX_FILES})"
+            )
         total = 0
         for info in infos:
             name = info.filename.replace("\\", "/")
             parts = [p for p in name.split("/") if p not in ("", ".")]
             if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-                raise SubmissionError("unsafe-zip", f"the zip holds an unsafe path {info.filename!r} (zip-slip)")
+                raise SubmissionError(
+                    "unsafe-zip", f"the zip holds an unsafe path {info.filename!r} (zip-slip)"
+                )
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise SubmissionError("unsafe-zip", f"the zip holds a symbolic link {info.filename!r}")
+                raise SubmissionError(
+                    "unsafe-zip", f"the zip holds a symbolic link {info.filename!r}"
+                )
             if info.file_size > MAX_FILE_BYTES:
-                raise SubmissionError("too-large", f"{info.filename} is {info.file_size} bytes "
-                                                   f"(limit {MAX_FILE_BYTES // 2**20} MiB per file)")
+                raise SubmissionError(
+                    "too-large",
+                    f"{info.filename} is {info.file_size} bytes "
+                    f"(limit {MAX_FILE_BYTES // 2**20} MiB per file)",
+                )
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
-                raise SubmissionError("too-large", f"the zip unpacks to more than {MAX_TOTAL_BYTES // 2**20} MiB")
+                raise SubmissionError(
+                    "too-large", f"the zip unpacks to more than {MAX_TOTAL_BYTES // 2**20} MiB"
+                )
         for info in infos:
             parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
             if not parts or "__MACOSX" in parts:
@@ -133,7 +159,9 @@ def extract_zip(path: Path, dest: Path):
                     while chunk := src.read(1 << 20):
                         written += len(chunk)
                         if written > MAX_FILE_BYTES:  # the header lied about the size
-                            raise SubmissionError("too-large", f"{info.filename} is larger than its header says")
+                            raise SubmissionError(
+                                "too-large", f"{info.filename} is larger than its header says"
+                            )
                         dst.write(chunk)
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
                 raise SubmissionError("not-a-zip", f"the zip is corrupt ({exc})") from None
@@ -154,7 +182,9 @@ def copy_folder(src: Path, dest: Path):
         count += 1
         total += size
         if size > MAX_FILE_BYTES:
-            raise SubmissionError("too-large", f"{rel} is {size} bytes (limit {MAX_FILE_BYTES // 2**20} MiB per file)")
+            raise SubmissionError(
+                "too-large", f"{rel} is {size} bytes (limit {MAX_FILE_BYTES // 2**20} MiB per file)"
+            )
         if total > MAX_TOTAL_BYTES or count > MAX_FILES:
             raise SubmissionError("too-large", "the folder is larger than the limit")
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +207,9 @@ def find_root(unpacked: Path):
             break
     if not any(unpacked.rglob("*")):
         raise SubmissionError("empty", "the submission is empty")
-    raise SubmissionError("no-chapters", "no chapter folders (ch01_neurons, ...) found in the submission")
+    raise SubmissionError(
+        "no-chapters", "no chapter folders (ch01_neurons, ...) found in the submission"
+    )
 
 
 # ----------------------------------------------------------------------------- grading
@@ -195,12 +227,30 @@ def grader_fingerprint(chapters, extra=""):
     return h.hexdigest()
 
 
-def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent, call_timeout,
-              isolation_level="sandbox", allow_weak_isolation=False, work_dir=None):
+def grade_one(
+    entry: Path,
+    out: Path,
+    chapters,
+    *,
+    secret,
+    timeout,
+    independent,
+    call_timeout,
+    isolation_level="sandbox",
+    allow_weak_isolation=False,
+    work_dir=None,
+):
     sid = student_id(entry)
     started = time.perf_counter()
-    state = {"student": sid, "source": display_name(entry), "status": "", "message": "", "scores": {},
-             "missing": [], "isolation": ""}
+    state = {
+        "student": sid,
+        "source": display_name(entry),
+        "status": "",
+        "message": "",
+        "scores": {},
+        "missing": [],
+        "isolation": "",
+    }
     with tempfile.TemporaryDirectory(prefix=f"{sid}-", dir=work_dir) as tmp:
         tmp = Path(tmp)
         unpacked = tmp / "unpacked"
@@ -219,8 +269,16 @@ def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent,
         state["missing"] = [chapter_id(c) for c in chapters if not (root / c).is_dir()]
         results_path = out / "results" / f"{sid}.json"
         tmp_results = tmp / "results.json"
-        options = ["--mode", "hidden", "--seed", student_seed(secret, sid), "--call-timeout", call_timeout,
-                   "--isolation", isolation_level]
+        options = [
+            "--mode",
+            "hidden",
+            "--seed",
+            student_seed(secret, sid),
+            "--call-timeout",
+            call_timeout,
+            "--isolation",
+            isolation_level,
+        ]
         if allow_weak_isolation:
             options.append("--allow-weak-isolation")
         if independent:
@@ -230,9 +288,16 @@ def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent,
             log_path = tmp / f"grade-{attempt}.log"
             try:  # the child sees no secret: its seed is given; its output goes to a file, not memory
                 with open(log_path, "w+b") as log:
-                    proc = grade_subprocess([chapter_id(c) for c in chapters], root, results=tmp_results,
-                                            options=options, timeout=timeout, stdout=log, stderr=subprocess.STDOUT,
-                                            preexec_fn=_die_with_parent)
+                    proc = grade_subprocess(
+                        [chapter_id(c) for c in chapters],
+                        root,
+                        results=tmp_results,
+                        options=options,
+                        timeout=timeout,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        preexec_fn=_die_with_parent,
+                    )
             except subprocess.TimeoutExpired:
                 state.update(status="timeout", message=f"grading took longer than {timeout:g} s")
                 return state
@@ -240,26 +305,36 @@ def grade_one(entry: Path, out: Path, chapters, *, secret, timeout, independent,
             if killed and attempt == 1:
                 # The grading process itself was killed (student code runs in its own worker
                 # below it): the machine did it. Once more, and say so.
-                state["retried"] = f"the grading process was killed by signal {-proc.returncode}; graded again"
+                state["retried"] = (
+                    f"the grading process was killed by signal {-proc.returncode}; graded again"
+                )
                 continue
             break
         if proc.returncode != 0 or not tmp_results.is_file():
             tail = _tail(log_path).strip().splitlines()[-3:]
-            state.update(status="grader-error", message=" | ".join(tail) or f"exit status {proc.returncode}")
+            state.update(
+                status="grader-error", message=" | ".join(tail) or f"exit status {proc.returncode}"
+            )
             return state
         results = json.loads(tmp_results.read_text())
         state["isolation"] = str(results.get("isolation", ""))
         infra = int(results.get("extra_data", {}).get("infrastructure_failures", 0) or 0)
         if infra:
             # Not final: the next run grades this submission again.
-            state.update(status="infrastructure", message=f"{infra} test(s) could not run (a machine problem, "
-                                                          "not the student's code): run autograde again")
+            state.update(
+                status="infrastructure",
+                message=f"{infra} test(s) could not run (a machine problem, "
+                "not the student's code): run autograde again",
+            )
             return state
         results_path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(results_path, results)
         for c in chapters:
             tests = [t for t in results["tests"] if chapter_id(c) in t["tags"]]
-            state["scores"][chapter_id(c)] = [sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)]
+            state["scores"][chapter_id(c)] = [
+                sum(t["score"] for t in tests),
+                sum(t["max_score"] for t in tests),
+            ]
         state["status"] = "graded"
         if state["missing"]:
             state["message"] = "missing chapter(s): " + ", ".join(state["missing"])
@@ -343,11 +418,18 @@ def write_feedback(path: Path, sid, results, state):
                 lines += ["", "  ```", *("  " + ln for ln in details[:12]), "  ```", ""]
         if hidden_failed:
             lost = sum(t["max_score"] - t["score"] for t in hidden_failed)
-            functions = sorted({h for t in hidden_failed
-                                if (h := _hidden_hint(t["output"].splitlines()[0] if t["output"] else ""))})
+            functions = sorted(
+                {
+                    h
+                    for t in hidden_failed
+                    if (h := _hidden_hint(t["output"].splitlines()[0] if t["output"] else ""))
+                }
+            )
             where = f" (calling {', '.join(f'`{f}`' for f in functions)})" if functions else ""
-            lines.append(f"- **failed**: {len(hidden_failed)} hidden test(s){where} (-{lost:g} points); hidden tests "
-                         "check the same functions on inputs you do not see")
+            lines.append(
+                f"- **failed**: {len(hidden_failed)} hidden test(s){where} (-{lost:g} points); hidden tests "
+                "check the same functions on inputs you do not see"
+            )
         if passed:
             hidden_passed = sum(t["status"] == "passed" for t in hidden)
             extra = f" ({hidden_passed} of them hidden)" if hidden_passed else ""
@@ -375,11 +457,29 @@ def write_gradebook(out: Path, states, chapters):
             total = sum(s[0] for s in scores)
             max_total = sum(s[1] for s in scores)
             message = "; ".join(m for m in (st.get("message", ""), st.get("retried", "")) if m)
-            writer.writerow([st["student"], *[f"{s[0]:g}" for s in scores], f"{total:g}", f"{max_total:g}",
-                             "graded", message, st.get("isolation", "")])
+            writer.writerow(
+                [
+                    st["student"],
+                    *[f"{s[0]:g}" for s in scores],
+                    f"{total:g}",
+                    f"{max_total:g}",
+                    "graded",
+                    message,
+                    st.get("isolation", ""),
+                ]
+            )
         else:
-            writer.writerow([st["student"], *[""] * len(ids), "", "", st["status"], st["message"],
-                             st.get("isolation", "")])
+            writer.writerow(
+                [
+                    st["student"],
+                    *[""] * len(ids),
+                    "",
+                    "",
+                    st["status"],
+                    st["message"],
+                    st.get("isolation", ""),
+                ]
+            )
     _write_atomic(out / "gradebook.csv", buf.getvalue())
 
 
@@ -422,8 +522,21 @@ def shard_of(sid, n):
     return int.from_bytes(hashlib.sha256(sid.encode()).digest()[:8], "big") % n + 1
 
 
-def run(submissions: Path, out: Path, chapters, *, jobs=2, secret, timeout=600.0, independent=False,
-        call_timeout=10.0, log=print, isolation_level="sandbox", allow_weak_isolation=False, shard=None):
+def run(
+    submissions: Path,
+    out: Path,
+    chapters,
+    *,
+    jobs=2,
+    secret,
+    timeout=600.0,
+    independent=False,
+    call_timeout=10.0,
+    log=print,
+    isolation_level="sandbox",
+    allow_weak_isolation=False,
+    shard=None,
+):
     """Grade the submissions (those of ``shard`` = (i, n) only, when given) into ``out``."""
     submissions, out = Path(submissions), Path(out)
     if not submissions.is_dir():
@@ -436,10 +549,21 @@ def run(submissions: Path, out: Path, chapters, *, jobs=2, secret, timeout=600.0
         shutil.rmtree(work_dir, ignore_errors=True)
         work_dir.mkdir(mode=0o700)
         try:
-            return _run_locked(submissions, out, chapters, jobs=jobs, secret=secret, timeout=timeout,
-                               independent=independent, call_timeout=call_timeout, log=log,
-                               isolation_level=isolation_level, allow_weak_isolation=allow_weak_isolation,
-                               work_dir=work_dir, shard=shard)
+            return _run_locked(
+                submissions,
+                out,
+                chapters,
+                jobs=jobs,
+                secret=secret,
+                timeout=timeout,
+                independent=independent,
+                call_timeout=call_timeout,
+                log=log,
+                isolation_level=isolation_level,
+                allow_weak_isolation=allow_weak_isolation,
+                work_dir=work_dir,
+                shard=shard,
+            )
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -460,7 +584,9 @@ def _exclusive(out: Path):
         except ImportError:  # not on Windows: no lock
             pass
         except OSError:
-            raise RunInProgress(f"another autograde run is writing to {out}; wait for it to finish") from None
+            raise RunInProgress(
+                f"another autograde run is writing to {out}; wait for it to finish"
+            ) from None
         yield
     finally:
         lock.close()
@@ -469,9 +595,25 @@ def _exclusive(out: Path):
 SLICE_FILE = "slice.json"
 
 
-def _run_locked(submissions, out, chapters, *, jobs, secret, timeout, independent, call_timeout, log,
-                isolation_level, allow_weak_isolation, work_dir, shard=None):
-    fingerprint = grader_fingerprint(chapters, f"{independent}:{hashlib.sha256(secret.encode()).hexdigest()}")
+def _run_locked(
+    submissions,
+    out,
+    chapters,
+    *,
+    jobs,
+    secret,
+    timeout,
+    independent,
+    call_timeout,
+    log,
+    isolation_level,
+    allow_weak_isolation,
+    work_dir,
+    shard=None,
+):
+    fingerprint = grader_fingerprint(
+        chapters, f"{independent}:{hashlib.sha256(secret.encode()).hexdigest()}"
+    )
     entries = _entries(submissions)
     if shard is not None:
         entries = [e for e in entries if shard_of(student_id(e), shard[1]) == shard[0]]
@@ -479,9 +621,14 @@ def _run_locked(submissions, out, chapters, *, jobs, secret, timeout, independen
     for entry in entries:
         sid = student_id(entry)
         if sid in seen:
-            states[sid + "#dup"] = {"student": sid, "status": "bad-entry", "scores": {}, "missing": [],
-                                    "duplicate": True,
-                                    "message": f"another submission has the same student id ({entry.name})"}
+            states[sid + "#dup"] = {
+                "student": sid,
+                "status": "bad-entry",
+                "scores": {},
+                "missing": [],
+                "duplicate": True,
+                "message": f"another submission has the same student id ({entry.name})",
+            }
             continue
         seen.add(sid)
         key = hashlib.sha256(f"{fingerprint}:{content_hash(entry)}".encode()).hexdigest()
@@ -499,30 +646,57 @@ def _run_locked(submissions, out, chapters, *, jobs, secret, timeout, independen
     skipped = len(states) - sum(1 for st in states.values() if st.get("duplicate"))
     # What `merge` needs to build one gradebook from several slices: which students this run
     # is responsible for, with which grader, chapters and secret (the fingerprint).
-    write_json_atomic(out / SLICE_FILE, {
-        "fingerprint": fingerprint, "chapters": list(chapters), "shard": list(shard) if shard else None,
-        "students": keys, "duplicates": [st for st in states.values() if st.get("duplicate")]})
+    write_json_atomic(
+        out / SLICE_FILE,
+        {
+            "fingerprint": fingerprint,
+            "chapters": list(chapters),
+            "shard": list(shard) if shard else None,
+            "students": keys,
+            "duplicates": [st for st in states.values() if st.get("duplicate")],
+        },
+    )
     where = f" in shard {shard[0]}/{shard[1]}" if shard else ""
-    log(f"{len(entries)} submission(s){where}: {len(todo)} to grade, {skipped} unchanged since the last run")
+    log(
+        f"{len(entries)} submission(s){where}: {len(todo)} to grade, {skipped} unchanged since the last run"
+    )
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, entry, out, chapters, secret=secret, timeout=timeout,
-                               independent=independent, call_timeout=call_timeout,
-                               isolation_level=isolation_level, allow_weak_isolation=allow_weak_isolation,
-                               work_dir=work_dir): (sid, key)
-                   for entry, sid, key in todo}
+        futures = {
+            pool.submit(
+                grade_one,
+                entry,
+                out,
+                chapters,
+                secret=secret,
+                timeout=timeout,
+                independent=independent,
+                call_timeout=call_timeout,
+                isolation_level=isolation_level,
+                allow_weak_isolation=allow_weak_isolation,
+                work_dir=work_dir,
+            ): (sid, key)
+            for entry, sid, key in todo
+        }
         for future in as_completed(futures):
             sid, key = futures[future]
             try:
                 st = future.result()
             except Exception as exc:  # a bug in the autograder must not lose the other grades
-                st = {"student": sid, "status": "grader-error", "message": f"{type(exc).__name__}: {exc}",
-                      "scores": {}, "missing": []}
+                st = {
+                    "student": sid,
+                    "status": "grader-error",
+                    "message": f"{type(exc).__name__}: {exc}",
+                    "scores": {},
+                    "missing": [],
+                }
             st["key"] = key
             states[sid] = st
             write_json_atomic(out / "state" / f"{sid}.json", st)
             write_gradebook(out, list(states.values()), chapters)
-            shown = " ".join(f"{c}:{s[0]:g}/{s[1]:g}" for c, s in st["scores"].items()) or st["message"]
+            shown = (
+                " ".join(f"{c}:{s[0]:g}/{s[1]:g}" for c, s in st["scores"].items()) or st["message"]
+            )
             log(f"  {sid}: {st['status']}  {shown}")
     write_gradebook(out, list(states.values()), chapters)
     elapsed = time.perf_counter() - started
@@ -546,17 +720,23 @@ def merge(slices, out: Path, *, log=print):
         try:
             metas.append((folder, json.loads((folder / SLICE_FILE).read_text())))
         except (OSError, ValueError):
-            raise MergeError(f"{folder} is not the output folder of an autograde run (no {SLICE_FILE})") from None
+            raise MergeError(
+                f"{folder} is not the output folder of an autograde run (no {SLICE_FILE})"
+            ) from None
     fingerprints = {m["fingerprint"] for _, m in metas}
     if len(fingerprints) != 1:
-        raise MergeError("the slices were graded with different graders, secrets, options or chapters: "
-                         "grade them all again with the same ones")
+        raise MergeError(
+            "the slices were graded with different graders, secrets, options or chapters: "
+            "grade them all again with the same ones"
+        )
     chapters = metas[0][1]["chapters"]
     shards = [tuple(m["shard"]) if m.get("shard") else (1, 1) for _, m in metas]
     counts = {n for _, n in shards}
     if len(counts) != 1 or sorted(i for i, _ in shards) != list(range(1, counts.pop() + 1)):
-        raise MergeError(f"the slices are shards {', '.join(f'{i}/{n}' for i, n in shards)}: "
-                         "give exactly one folder per shard I/N, for every I")
+        raise MergeError(
+            f"the slices are shards {', '.join(f'{i}/{n}' for i, n in shards)}: "
+            "give exactly one folder per shard I/N, for every I"
+        )
     fingerprint = fingerprints.pop()
     owner, states = {}, {}
     for folder, meta in metas:
@@ -569,8 +749,10 @@ def merge(slices, out: Path, *, log=print):
             except (OSError, ValueError):
                 st = {}
             if st.get("key") != meta["students"][sid]:
-                raise MergeError(f"{folder} has not finished grading {sid}: run its autograde --shard again "
-                                 "(it resumes where it stopped), then merge")
+                raise MergeError(
+                    f"{folder} has not finished grading {sid}: run its autograde --shard again "
+                    "(it resumes where it stopped), then merge"
+                )
             states[sid] = st
         for i, dup in enumerate(meta.get("duplicates", [])):
             states[f"{dup['student']}#dup{folder}#{i}"] = dup
@@ -588,12 +770,24 @@ def merge(slices, out: Path, *, log=print):
                     (out / sub).mkdir(exist_ok=True)
                     _write_atomic(out / sub / src.name, src.read_text(encoding="utf-8"))
         write_gradebook(out, list(states.values()), chapters)
-        write_json_atomic(out / SLICE_FILE, {
-            "fingerprint": fingerprint, "chapters": chapters, "shard": None,
-            "students": {sid: states[sid]["key"] for sid in sorted(owner)},
-            "duplicates": [st for st in states.values() if st.get("duplicate")]})
+        write_json_atomic(
+            out / SLICE_FILE,
+            {
+                "fingerprint": fingerprint,
+                "chapters": chapters,
+                "shard": None,
+                "students": {sid: states[sid]["key"] for sid in sorted(owner)},
+                "duplicates": [st for st in states.values() if st.get("duplicate")],
+            },
+        )
     log(f"merged {len(metas)} slice(s): {len(owner)} student(s) into {out / 'gradebook.csv'}")
-    return {"states": states, "graded_now": 0, "skipped": len(owner), "seconds": 0.0, "chapters": chapters}
+    return {
+        "states": states,
+        "graded_now": 0,
+        "skipped": len(owner),
+        "seconds": 0.0,
+        "chapters": chapters,
+    }
 
 
 def summarize(summary, chapters, out: Path, console=None):
@@ -604,8 +798,10 @@ def summarize(summary, chapters, out: Path, console=None):
     states = list(summary["states"].values())
     graded = [s for s in states if s["status"] == "graded"]
     failed = [s for s in states if s["status"] != "graded"]
-    console.print(f"graded {len(graded)}, could not grade {len(failed)}, "
-                  f"re-used {summary['skipped']} unchanged; {summary['seconds']:.1f} s")
+    console.print(
+        f"graded {len(graded)}, could not grade {len(failed)}, "
+        f"re-used {summary['skipped']} unchanged; {summary['seconds']:.1f} s"
+    )
     for s in failed:
         console.print(f"  {s['student']}: {s['status']}: {s['message']}", markup=False)
     table = Table(title="Score distribution per chapter (% of the chapter's points)")
@@ -614,18 +810,36 @@ def summarize(summary, chapters, out: Path, console=None):
     per_chapter = {}
     for c in chapters:
         cid = chapter_id(c)
-        pct = sorted(100 * s["scores"][cid][0] / s["scores"][cid][1] for s in graded
-                     if s["scores"].get(cid, [0, 0])[1])
+        pct = sorted(
+            100 * s["scores"][cid][0] / s["scores"][cid][1]
+            for s in graded
+            if s["scores"].get(cid, [0, 0])[1]
+        )
         per_chapter[cid] = pct
         if pct:
-            mid = pct[len(pct) // 2] if len(pct) % 2 else (pct[len(pct) // 2 - 1] + pct[len(pct) // 2]) / 2
-            table.add_row(cid, str(len(pct)), f"{sum(pct) / len(pct):.0f}", f"{pct[0]:.0f}", f"{mid:.0f}",
-                          f"{pct[-1]:.0f}")
+            mid = (
+                pct[len(pct) // 2]
+                if len(pct) % 2
+                else (pct[len(pct) // 2 - 1] + pct[len(pct) // 2]) / 2
+            )
+            table.add_row(
+                cid,
+                str(len(pct)),
+                f"{sum(pct) / len(pct):.0f}",
+                f"{pct[0]:.0f}",
+                f"{mid:.0f}",
+                f"{pct[-1]:.0f}",
+            )
     console.print(table)
-    totals = [100 * sum(v[0] for v in s["scores"].values()) / sum(v[1] for v in s["scores"].values())
-              for s in graded if sum(v[1] for v in s["scores"].values())]
+    totals = [
+        100 * sum(v[0] for v in s["scores"].values()) / sum(v[1] for v in s["scores"].values())
+        for s in graded
+        if sum(v[1] for v in s["scores"].values())
+    ]
     _histogram(per_chapter, out / "summary.png", totals)
-    console.print(f"gradebook: {out / 'gradebook.csv'}; feedback: {out / 'feedback'}/; histogram: {out / 'summary.png'}")
+    console.print(
+        f"gradebook: {out / 'gradebook.csv'}; feedback: {out / 'feedback'}/; histogram: {out / 'summary.png'}"
+    )
 
 
 def _histogram(per_chapter, path, totals=None):
@@ -643,13 +857,19 @@ def _histogram(per_chapter, path, totals=None):
         return
     totals = list(totals or [])
     n = max([len(totals)] + [len(per_chapter[c]) for c in chapters])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, max(4.0, 0.45 * len(chapters) + 1.8)),
-                                      gridspec_kw={"width_ratios": [1, 1.2]})
+    fig, (left, right) = plt.subplots(
+        1,
+        2,
+        figsize=(11, max(4.0, 0.45 * len(chapters) + 1.8)),
+        gridspec_kw={"width_ratios": [1, 1.2]},
+    )
     fig.suptitle(f"Autograde: {n} student(s) graded", fontsize=14, fontweight="bold")
     bands = list(range(0, 101, 10))
     if totals:
-        counts = [sum(1 for t in totals if lo <= t < hi or (hi == 100 and t == 100)) for lo, hi in
-                  zip(bands[:-1], bands[1:])]
+        counts = [
+            sum(1 for t in totals if lo <= t < hi or (hi == 100 and t == 100))
+            for lo, hi in zip(bands[:-1], bands[1:])
+        ]
         left.bar([lo + 5 for lo in bands[:-1]], counts, width=9, color="#4878a8")
         for x, c in zip(bands[:-1], counts):
             if c:

@@ -19,7 +19,11 @@ def stale(packages):
     _require_reference()
     with tempfile.TemporaryDirectory(prefix="fixtures-") as tmp:
         record_fixtures(packages, tmp)
-        return [p for p in packages if not same_fixtures(FIXTURES / f"{p}.json", Path(tmp) / f"{p}.json")]
+        return [
+            p
+            for p in packages
+            if not same_fixtures(FIXTURES / f"{p}.json", Path(tmp) / f"{p}.json")
+        ]
 
 
 def record(packages):

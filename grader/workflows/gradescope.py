@@ -26,7 +26,14 @@ from pathlib import Path
 from ..chapters import ROOT, all_chapters, chapter_id, tree_files
 from ..oracle import student_seed
 from ..report import gradescope_results, write_json_atomic
-from ..runner import SECRET_FILE, UsageError, choose_isolation, course_secret, run_suites, substitution_notes
+from ..runner import (
+    SECRET_FILE,
+    UsageError,
+    choose_isolation,
+    course_secret,
+    run_suites,
+    substitution_notes,
+)
 from .autograde import SubmissionError, find_root
 
 SETUP = """#!/usr/bin/env bash
@@ -68,6 +75,7 @@ def build(out: Path, *, independent=False, secret, allow_weak_isolation=False):
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+
         def add_text(name, text, executable=False):
             info = zipfile.ZipInfo(name)
             info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
@@ -75,8 +83,14 @@ def build(out: Path, *, independent=False, secret, allow_weak_isolation=False):
             zf.writestr(info, text)
 
         add_text("setup.sh", SETUP.format(deps=deps), executable=True)
-        options = " ".join(o for o, on in (("--independent", independent),
-                                           ("--allow-weak-isolation", allow_weak_isolation)) if on)
+        options = " ".join(
+            o
+            for o, on in (
+                ("--independent", independent),
+                ("--allow-weak-isolation", allow_weak_isolation),
+            )
+            if on
+        )
         add_text("run_autograder", RUN.format(options=options), executable=True)
         for tree in ("grader", "reference", "solutions", "data"):
             for path in tree_files(ROOT / tree):
@@ -107,29 +121,47 @@ def run(autograder_root: Path, *, independent=False, allow_weak_isolation=False)
         submission = find_root(root / "submission")
     except (SubmissionError, FileNotFoundError) as exc:
         message = getattr(exc, "message", str(exc))
-        write_json_atomic(results_path, {
-            "score": 0, "output": f"Your submission could not be graded: {message}. Upload the chNN_* folders "
-                                  "(or your exercises/ folder) and resubmit.", "tests": []})
+        write_json_atomic(
+            results_path,
+            {
+                "score": 0,
+                "output": f"Your submission could not be graded: {message}. Upload the chNN_* folders "
+                "(or your exercises/ folder) and resubmit.",
+                "tests": [],
+            },
+        )
         return 0
     secret = course_secret(Path.cwd() / SECRET_FILE) or "gradescope"
     seed = student_seed(secret, _student_from_metadata(root))
     try:
         level = choose_isolation("auto", strong_required=True, allow_weak=allow_weak_isolation)
     except UsageError as exc:
-        write_json_atomic(results_path, {
-            "score": 0, "tests": [],
-            "output": f"The autograder could not grade safely on this machine: {exc} (a problem of the "
-                      "autograder's set-up, not of your submission; tell your instructor)."})
+        write_json_atomic(
+            results_path,
+            {
+                "score": 0,
+                "tests": [],
+                "output": f"The autograder could not grade safely on this machine: {exc} (a problem of the "
+                "autograder's set-up, not of your submission; tell your instructor).",
+            },
+        )
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TMPDIR"] = tmp
-        records, meta = run_suites(packages, submission, mode="hidden", seed=seed,
-                                   independent_from=ROOT / "solutions" if independent else None,
-                                   isolation_level=level)
+        records, meta = run_suites(
+            packages,
+            submission,
+            mode="hidden",
+            seed=seed,
+            independent_from=ROOT / "solutions" if independent else None,
+            isolation_level=level,
+        )
     missing = [chapter_id(p) for p in packages if not (submission / p).is_dir()]
     notes = substitution_notes(meta)
     if missing:
         notes.append(f"Missing from your submission: {', '.join(missing)}.")
-    results = gradescope_results(records, mode=meta["mode"], notes=notes, isolation=meta["isolation"])
+    results = gradescope_results(
+        records, mode=meta["mode"], notes=notes, isolation=meta["isolation"]
+    )
     write_json_atomic(results_path, results)
     return 0

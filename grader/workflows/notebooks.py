@@ -15,7 +15,9 @@ from ..chapters import chapter_id
 from ..jupyter import chapter_notebooks, split_cells
 from .stubgen import MARKER
 
-GRADE_CALL = re.compile(r"""^grade_cell\(\s*["'](ch\d\d)["']\s*(?:,\s*points\s*=\s*[\d.]+\s*)?\)\s*$""")
+GRADE_CALL = re.compile(
+    r"""^grade_cell\(\s*["'](ch\d\d)["']\s*(?:,\s*points\s*=\s*[\d.]+\s*)?\)\s*$"""
+)
 SETUP_CALL = re.compile(r"""^setup\(\s*["'](ch\d\d)["']\s*\)\s*$""", re.M)
 
 
@@ -34,8 +36,10 @@ def notebook_problems(path, package):
     last = code[-1][1].strip().splitlines()
     call = GRADE_CALL.match(last[-1]) if last else None
     if len(grade_cells) != 1 or not call or call.group(1) != cid:
-        problems.append(f"{path.name}: the last code cell must end with grade_cell({cid!r}), and no other cell "
-                        "may call grade_cell")
+        problems.append(
+            f"{path.name}: the last code cell must end with grade_cell({cid!r}), and no other cell "
+            "may call grade_cell"
+        )
     for _, source in code:
         depth = 0
         for line in source.splitlines():
@@ -61,7 +65,9 @@ def student_text(text, chapter):
             inside = True
             indent = m.group(1)
             out.append(f"{indent}# YOUR CODE HERE\n")
-            out.append(f'{indent}raise NotImplementedError("{chapter}: the exercise of this notebook cell")\n')
+            out.append(
+                f'{indent}raise NotImplementedError("{chapter}: the exercise of this notebook cell")\n'
+            )
         elif m:
             inside = False
         elif not inside:

@@ -32,10 +32,25 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..chapters import ROOT, ChapterError, all_chapters, chapter_id, is_chapter_dir, resolve, tree_files
+from ..chapters import (
+    ROOT,
+    ChapterError,
+    all_chapters,
+    chapter_id,
+    is_chapter_dir,
+    resolve,
+    tree_files,
+)
 from ..oracle import student_seed
 from ..report import gradescope_results, write_json_atomic
-from ..runner import SECRET_FILE, UsageError, choose_isolation, course_secret, run_suites, substitution_notes
+from ..runner import (
+    SECRET_FILE,
+    UsageError,
+    choose_isolation,
+    course_secret,
+    run_suites,
+    substitution_notes,
+)
 from .autograde import SubmissionError, copy_folder, extract_zip, find_root
 
 MAX_OUTPUT = 4000  # characters of feedback per test (PrairieLearn takes at most 1 MB in all)
@@ -79,12 +94,17 @@ def prepare_submission(student: Path, dest: Path, chapters):
         return root, chapters or [c for c in all_chapters() if c in found]
     # Loose files: one chapter's modules, laid over that chapter's stubs.
     if len(chapters) != 1:
-        raise NotGradable("loose files need a question that names one chapter (params.chapters in data.json); "
-                          "otherwise upload the chapter folders (ch02_activations/...) or a zip of them")
+        raise NotGradable(
+            "loose files need a question that names one chapter (params.chapters in data.json); "
+            "otherwise upload the chapter folders (ch02_activations/...) or a zip of them"
+        )
     package = chapters[0]
     root = dest / "submission"
-    shutil.copytree(ROOT / "exercises" / package, root / package,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "exercises" / package,
+        root / package,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     for path in sorted(unpacked.rglob("*.py")):
         shutil.copyfile(path, root / package / path.name)
     return root, chapters
@@ -103,13 +123,24 @@ def pl_results(gs, *, hidden_label="hidden test"):
             hidden_seen[chapter] = hidden_seen.get(chapter, 0) + 1
             name = f"{chapter} {hidden_label} {hidden_seen[chapter]}"
             m = _FUNCTION.match(first)
-            message = "" if t["status"] == "passed" else (f"failed (calling {m.group(1)})" if m else "failed")
+            message = (
+                ""
+                if t["status"] == "passed"
+                else (f"failed (calling {m.group(1)})" if m else "failed")
+            )
             output = ""
         else:
             name = t["name"]
             message = "passed" if t["status"] == "passed" else first
-        tests.append({"name": name, "points": t["score"], "max_points": t["max_score"], "message": message,
-                      "output": output})
+        tests.append(
+            {
+                "name": name,
+                "points": t["score"],
+                "max_points": t["max_score"],
+                "message": message,
+                "output": output,
+            }
+        )
     max_score = gs["max_score"]
     return {
         "gradable": True,
@@ -143,8 +174,11 @@ def run(grade_root: Path, *, chapters=(), independent=True, allow_weak_isolation
     try:
         level = choose_isolation("auto", strong_required=True, allow_weak=allow_weak_isolation)
     except UsageError as exc:
-        _not_gradable(results_path, f"the grader could not run safely on this machine ({exc}); this is a problem "
-                                    "of the course's set-up, not of your submission: tell your instructor")
+        _not_gradable(
+            results_path,
+            f"the grader could not run safely on this machine ({exc}); this is a problem "
+            "of the course's set-up, not of your submission: tell your instructor",
+        )
         return 0
     secret = course_secret(ROOT / SECRET_FILE) or "prairielearn"
     identity = str(data.get("variant_seed") or data.get("user_uid") or "prairielearn")
@@ -155,12 +189,19 @@ def run(grade_root: Path, *, chapters=(), independent=True, allow_weak_isolation
             _not_gradable(results_path, f"your submission could not be graded: {exc}")
             return 0
         if not packages:
-            _not_gradable(results_path, "your submission holds no chapter folder (ch01_neurons, ...)")
+            _not_gradable(
+                results_path, "your submission holds no chapter folder (ch01_neurons, ...)"
+            )
             return 0
         os.environ["TMPDIR"] = tmp
-        records, meta = run_suites(packages, submission, mode="hidden", seed=student_seed(secret, identity),
-                                   independent_from=ROOT / "solutions" if independent else None,
-                                   isolation_level=level)
+        records, meta = run_suites(
+            packages,
+            submission,
+            mode="hidden",
+            seed=student_seed(secret, identity),
+            independent_from=ROOT / "solutions" if independent else None,
+            isolation_level=level,
+        )
         missing = [chapter_id(p) for p in packages if not (submission / p).is_dir()]
     notes = substitution_notes(meta)
     if missing:

@@ -58,7 +58,12 @@ def copy_public_grader(dst, chapters=None):
 
 def build(out: Path, *, force=False, log=print):
     out = Path(out).resolve()
-    if out == ROOT or ROOT in out.parents and out.parent == ROOT and out.name in ("exercises", "grader"):
+    if (
+        out == ROOT
+        or ROOT in out.parents
+        and out.parent == ROOT
+        and out.name in ("exercises", "grader")
+    ):
         raise ReleaseError(f"refusing to build the release into {out}")
     if out.exists() and any(out.iterdir()):
         if not force:
@@ -115,7 +120,7 @@ def contains_run(haystack, needle):
     n = len(needle)
     first = needle[0]
     for i, line in enumerate(haystack):
-        if line == first and haystack[i:i + n] == needle:
+        if line == first and haystack[i : i + n] == needle:
             return True
     return False
 
@@ -147,7 +152,9 @@ def check_contents(out: Path, secret=None):
             problems.append(f"{rel} contains solution markers")
         if path.suffix == ".py":
             texts[rel] = significant_lines(text.splitlines())
-            if rel.startswith("grader/suites/") and re.search(r"(@hidden\b|mark\.hidden|= *hidden\b)", text):
+            if rel.startswith("grader/suites/") and re.search(
+                r"(@hidden\b|mark\.hidden|= *hidden\b)", text
+            ):
                 problems.append(f"{rel} contains a hidden test")
     for where, body in solution_blocks():
         for rel, lines in texts.items():
@@ -176,13 +183,17 @@ def check_works(out: Path, log=print):
         if mode != "public":
             problems.append(f"the release grades in {mode} mode, expected public")
         if stubs["score"] != 0 or stubs["max_score"] <= 0:
-            problems.append(f"the stubs score {stubs['score']}/{stubs['max_score']} in the release, expected 0")
+            problems.append(
+                f"the stubs score {stubs['score']}/{stubs['max_score']} in the release, expected 0"
+            )
         log("grading the solutions, copied into the release, ...")
         copy_tree(ROOT / "solutions", tmp / "solutions")
         full = _grade_in(out, tmp / "solutions", tmp / "full.json")
         if full["score"] != full["max_score"] or full["max_score"] <= 0:
             bad = [t["name"] for t in full["tests"] if t["status"] != "passed"][:5]
-            problems.append(f"the solutions score {full['score']}/{full['max_score']} in the release: {bad}")
+            problems.append(
+                f"the solutions score {full['score']}/{full['max_score']} in the release: {bad}"
+            )
         if full["max_score"] != stubs["max_score"]:
             problems.append("stubs and solutions were graded on different tests")
     return problems

@@ -90,7 +90,9 @@ def stub_source(source, chapter, rel_path):
         if j == len(lines) or MARKER.match(lines[j]).group(2) != "END":
             raise StubError(f"{rel_path}:{lineno}: BEGIN SOLUTION without a matching END")
         task = f"{chapter}: implement {name}"
-        out.append(f"{indent}# TODO({chapter}): implement {name} (the docstring gives the shapes).\n")
+        out.append(
+            f"{indent}# TODO({chapter}): implement {name} (the docstring gives the shapes).\n"
+        )
         out.append(f'{indent}raise NotImplementedError("{task}")\n')
         i = j + 1
     text = "".join(out)
@@ -110,7 +112,7 @@ def marked_blocks(lines):
             j = i + 1
             while j < len(lines) and not MARKER.match(lines[j]):
                 j += 1
-            blocks.append((i + 1, list(lines[i + 1:j])))
+            blocks.append((i + 1, list(lines[i + 1 : j])))
             i = j
         i += 1
     return blocks
@@ -163,7 +165,11 @@ def check(solutions: Path, exercises: Path):
     """A list of problems (empty when exercises/ is what the generator makes)."""
     wanted = generate(solutions, exercises)
     problems = []
-    have = {p.relative_to(exercises).as_posix() for p in _files(exercises)} if exercises.exists() else set()
+    have = (
+        {p.relative_to(exercises).as_posix() for p in _files(exercises)}
+        if exercises.exists()
+        else set()
+    )
     for rel, data in wanted.items():
         target = exercises / rel
         if rel not in have:

@@ -5,7 +5,9 @@ import numpy as np
 
 def neuron_output(inputs, weights, bias):
     """float: dot(inputs, weights) + bias."""
-    return float(np.dot(np.asarray(inputs, dtype=np.float64), np.asarray(weights, dtype=np.float64)) + bias)
+    return float(
+        np.dot(np.asarray(inputs, dtype=np.float64), np.asarray(weights, dtype=np.float64)) + bias
+    )
 
 
 def layer_output(inputs, weights, biases):

@@ -67,8 +67,18 @@ def rmsprop_step(p, g, state, lr, t, epsilon=1e-7, rho=0.9, epsilon_inside_sqrt=
     return p - _scaled_step(g, state["cache"], lr, epsilon, epsilon_inside_sqrt)
 
 
-def adam_step(p, g, state, lr, t, epsilon=1e-7, beta_1=0.9, beta_2=0.999, bias_correction=True,
-              epsilon_inside_sqrt=False):
+def adam_step(
+    p,
+    g,
+    state,
+    lr,
+    t,
+    epsilon=1e-7,
+    beta_1=0.9,
+    beta_2=0.999,
+    bias_correction=True,
+    epsilon_inside_sqrt=False,
+):
     """Adam: moving averages of g and g**2, each divided by 1 - beta**t (bias correction)."""
     if t == 1:
         state["m"] = np.zeros_like(p)
@@ -89,7 +99,9 @@ DEFAULT_LEARNING_RATES = {"sgd": 1.0, "adagrad": 1.0, "rmsprop": 0.001, "adam": 
 # ------------------------------------------------------------------ sequences of steps
 
 
-def run_steps(optimizer, params, grads_sequence, learning_rate=None, decay=0.0, rates=None, **hyper):
+def run_steps(
+    optimizer, params, grads_sequence, learning_rate=None, decay=0.0, rates=None, **hyper
+):
     """Apply ``optimizer`` ("sgd", "adagrad", "rmsprop", "adam") for len(grads_sequence) steps.
 
     params:         dict {name: array}, the starting values (not modified)
@@ -117,25 +129,49 @@ def run_steps(optimizer, params, grads_sequence, learning_rate=None, decay=0.0, 
 
 def sgd_steps(params, grads_sequence, learning_rate=1.0, decay=0.0, momentum=0.0, **options):
     """Parameters after each SGD step (see run_steps)."""
-    return run_steps("sgd", params, grads_sequence, learning_rate, decay, momentum=momentum, **options)
+    return run_steps(
+        "sgd", params, grads_sequence, learning_rate, decay, momentum=momentum, **options
+    )
 
 
 def adagrad_steps(params, grads_sequence, learning_rate=1.0, decay=0.0, epsilon=1e-7, **options):
     """Parameters after each Adagrad step (see run_steps)."""
-    return run_steps("adagrad", params, grads_sequence, learning_rate, decay, epsilon=epsilon, **options)
+    return run_steps(
+        "adagrad", params, grads_sequence, learning_rate, decay, epsilon=epsilon, **options
+    )
 
 
-def rmsprop_steps(params, grads_sequence, learning_rate=0.001, decay=0.0, epsilon=1e-7, rho=0.9, **options):
+def rmsprop_steps(
+    params, grads_sequence, learning_rate=0.001, decay=0.0, epsilon=1e-7, rho=0.9, **options
+):
     """Parameters after each RMSprop step (see run_steps)."""
-    return run_steps("rmsprop", params, grads_sequence, learning_rate, decay, epsilon=epsilon, rho=rho,
-                     **options)
+    return run_steps(
+        "rmsprop", params, grads_sequence, learning_rate, decay, epsilon=epsilon, rho=rho, **options
+    )
 
 
-def adam_steps(params, grads_sequence, learning_rate=0.001, decay=0.0, epsilon=1e-7, beta_1=0.9,
-               beta_2=0.999, **options):
+def adam_steps(
+    params,
+    grads_sequence,
+    learning_rate=0.001,
+    decay=0.0,
+    epsilon=1e-7,
+    beta_1=0.9,
+    beta_2=0.999,
+    **options,
+):
     """Parameters after each Adam step (see run_steps)."""
-    return run_steps("adam", params, grads_sequence, learning_rate, decay, epsilon=epsilon, beta_1=beta_1,
-                     beta_2=beta_2, **options)
+    return run_steps(
+        "adam",
+        params,
+        grads_sequence,
+        learning_rate,
+        decay,
+        epsilon=epsilon,
+        beta_1=beta_1,
+        beta_2=beta_2,
+        **options,
+    )
 
 
 # ------------------------------------------------------------------ a small training problem
@@ -150,7 +186,11 @@ def mse_linear(X, y, W, b):
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     residual = X @ W + b - y
     scale = 2.0 / residual.size
-    return float(np.mean(residual**2)), scale * (X.T @ residual), scale * residual.sum(axis=0, keepdims=True)
+    return (
+        float(np.mean(residual**2)),
+        scale * (X.T @ residual),
+        scale * residual.sum(axis=0, keepdims=True),
+    )
 
 
 def fit_linear(optimizer, X, y, W0, b0, steps, learning_rate=None, decay=0.0, **hyper):
@@ -178,7 +218,12 @@ def fit_linear(optimizer, X, y, W0, b0, steps, learning_rate=None, decay=0.0, **
 
 def dict_quadratic(params, targets, w=1.0):
     """float: sum over names of sum(w * (params[name] - targets[name])**2)."""
-    return float(sum(np.sum(w * (np.asarray(params[k], dtype=np.float64) - t) ** 2) for k, t in targets.items()))
+    return float(
+        sum(
+            np.sum(w * (np.asarray(params[k], dtype=np.float64) - t) ** 2)
+            for k, t in targets.items()
+        )
+    )
 
 
 def random_search(loss_fn, params, iterations, rng, scale=0.05, key_order="sorted", around="best"):

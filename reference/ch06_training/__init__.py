@@ -15,8 +15,14 @@ grader can recognise it.
 import numpy as np
 
 from ..ch02_activations import relu_backward, relu_forward, sigmoid_backward, sigmoid_forward
-from ..ch03_losses import (bce_backward, bce_forward, mse_backward, mse_forward, softmax_ce_backward,
-                           softmax_ce_forward)
+from ..ch03_losses import (
+    bce_backward,
+    bce_forward,
+    mse_backward,
+    mse_forward,
+    softmax_ce_backward,
+    softmax_ce_forward,
+)
 from ..ch04_backprop import dense_backward
 
 EPS = 1e-7
@@ -73,7 +79,7 @@ def minibatch_indices(n_samples, batch_size, rng, shuffle=True):
     """List of int arrays: one permutation (or 0..n-1) cut into consecutive batches."""
     order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
     n_batches = -(-n_samples // batch_size)
-    return [order[i * batch_size:min((i + 1) * batch_size, n_samples)] for i in range(n_batches)]
+    return [order[i * batch_size : min((i + 1) * batch_size, n_samples)] for i in range(n_batches)]
 
 
 def validation_count(n_samples, validation_fraction):
@@ -136,7 +142,9 @@ def loss_and_logit_gradient(output, z_last, y, task):
         loss, probs = softmax_ce_forward(output, y)
         return loss, softmax_ce_backward(probs, y)
     if task == "binary":
-        return float(bce_forward(output, y).mean()), sigmoid_backward(z_last, bce_backward(output, y))
+        return float(bce_forward(output, y).mean()), sigmoid_backward(
+            z_last, bce_backward(output, y)
+        )
     return float(mse_forward(output, y).mean()), mse_backward(output, y)
 
 
@@ -159,7 +167,9 @@ def task_metric(output, y, task):
         return float(np.mean(np.argmax(output, axis=1) == np.asarray(y)))
     if task == "binary":
         return float(np.mean((np.asarray(output) > 0.5) == (np.asarray(y) == 1)))
-    return float(np.mean(np.abs(np.asarray(output, dtype=np.float64) - np.asarray(y, dtype=np.float64))))
+    return float(
+        np.mean(np.abs(np.asarray(output, dtype=np.float64) - np.asarray(y, dtype=np.float64)))
+    )
 
 
 def evaluate(params, X, y, task):
@@ -194,7 +204,11 @@ def optimizer_step(params, grads, state, opt, update=None):
                 state["m"][i] = tuple(step if k == j else state["m"][i][k] for k in range(2))
                 new.append(p + step)
             else:
-                b1, b2, eps = opt.get("beta_1", 0.9), opt.get("beta_2", 0.999), opt.get("epsilon", 1e-7)
+                b1, b2, eps = (
+                    opt.get("beta_1", 0.9),
+                    opt.get("beta_2", 0.999),
+                    opt.get("epsilon", 1e-7),
+                )
                 m = b1 * state["m"][i][j] + (1 - b1) * g
                 v = b2 * state["v"][i][j] + (1 - b2) * g * g
                 state["m"][i] = tuple(m if k == j else state["m"][i][k] for k in range(2))
@@ -209,12 +223,19 @@ def optimizer_step(params, grads, state, opt, update=None):
 
 # ------------------------------------------------------------------------------ training
 
-BUGS = ("drop_last_batch", "no_shuffle", "shuffle_once", "independent_shuffle", "no_post_update",
-        "first_layer_frozen")
+BUGS = (
+    "drop_last_batch",
+    "no_shuffle",
+    "shuffle_once",
+    "independent_shuffle",
+    "no_post_update",
+    "first_layer_frozen",
+)
 
 
-def train_run(params, X, y, task, opt, epochs, batch_size, rng, validation=None, shuffle=True,
-              bug=None):
+def train_run(
+    params, X, y, task, opt, epochs, batch_size, rng, validation=None, shuffle=True, bug=None
+):
     """(params after training, history) of the chapter's loop, replayed exactly.
 
     Each epoch draws one permutation (``minibatch_indices``), takes one optimizer step per
@@ -240,16 +261,21 @@ def train_run(params, X, y, task, opt, epochs, batch_size, rng, validation=None,
     for _ in range(epochs):
         if bug == "independent_shuffle":
             px, py = rng.permutation(n), rng.permutation(n)
-            batches = [(X[px[i:i + batch_size]], y[py[i:i + batch_size]]) for i in range(0, n, batch_size)]
+            batches = [
+                (X[px[i : i + batch_size]], y[py[i : i + batch_size]])
+                for i in range(0, n, batch_size)
+            ]
         else:
             if bug == "shuffle_once":
                 order = fixed
             else:
-                order = np.concatenate(minibatch_indices(n, batch_size, rng, shuffle and bug != "no_shuffle"))
+                order = np.concatenate(
+                    minibatch_indices(n, batch_size, rng, shuffle and bug != "no_shuffle")
+                )
             starts = range(0, n, batch_size)
             if bug == "drop_last_batch":
                 starts = [s for s in starts if s + batch_size <= n]
-            batches = [(X[order[s:s + batch_size]], y[order[s:s + batch_size]]) for s in starts]
+            batches = [(X[order[s : s + batch_size]], y[order[s : s + batch_size]]) for s in starts]
         for Xb, yb in batches:
             output, cache = network_forward(params, Xb, task)
             _, dz = loss_and_logit_gradient(output, cache[-1][1], yb, task)
@@ -292,12 +318,20 @@ def batch_losses(params_list, batches, task):
 
 
 def _finish(X_pool, y_pool, X_test, y_test, validation_fraction, rng, standardise):
-    X_train, y_train, X_val, y_val = train_validation_split(X_pool, y_pool, validation_fraction, rng)
+    X_train, y_train, X_val, y_val = train_validation_split(
+        X_pool, y_pool, validation_fraction, rng
+    )
     if standardise:  # statistics of the training part only, applied to all three parts
         mean, std = fit_standardizer(X_train)
         X_train, X_val, X_test = (standardize(a, mean, std) for a in (X_train, X_val, X_test))
-    return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val,
-            "X_test": np.asarray(X_test, dtype=np.float64), "y_test": y_test}
+    return {
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_val": X_val,
+        "y_val": y_val,
+        "X_test": np.asarray(X_test, dtype=np.float64),
+        "y_test": y_test,
+    }
 
 
 def spiral_task(data_seed, samples=100, classes=3, validation_fraction=0.2):
@@ -314,11 +348,20 @@ def sine_task(data_seed, samples=500, validation_fraction=0.2):
     the test inputs are the midpoints between the grid points, which no part contains."""
     X, y = sine_data(samples)
     X_test = (X[:-1] + X[1:]) / 2.0
-    return _finish(X, y, X_test, np.sin(2.0 * np.pi * X_test), validation_fraction,
-                   np.random.default_rng(data_seed), standardise=False)
+    return _finish(
+        X,
+        y,
+        X_test,
+        np.sin(2.0 * np.pi * X_test),
+        validation_fraction,
+        np.random.default_rng(data_seed),
+        standardise=False,
+    )
 
 
-def held_out_task(X, y, data_seed, test_fraction, validation_fraction, binary=False, standardise=True):
+def held_out_task(
+    X, y, data_seed, test_fraction, validation_fraction, binary=False, standardise=True
+):
     """A real data set: a test part held out at random, a validation part split off the
     rest (both with default_rng(data_seed), in this order), features standardised with the
     training part's statistics. Binary labels become a column (N, 1)."""
@@ -334,8 +377,17 @@ def fit_predict(data, layer_sizes, task, seed, opt, epochs, batch_size, weight_s
     shuffles (train_run), with (X_val, y_val) as the validation set."""
     rng = np.random.default_rng(seed)
     params = init_params(layer_sizes, rng, weight_scale)
-    params, history = train_run(params, data["X_train"], data["y_train"], task, opt, epochs, batch_size,
-                                rng, validation=(data["X_val"], data["y_val"]))
+    params, history = train_run(
+        params,
+        data["X_train"],
+        data["y_train"],
+        task,
+        opt,
+        epochs,
+        batch_size,
+        rng,
+        validation=(data["X_val"], data["y_val"]),
+    )
     return network_forward(params, data["X_test"], task)[0], history
 
 

@@ -104,18 +104,25 @@ def batchnorm_forward_train(x, gamma, beta, running_mean, running_var, momentum=
     """
     x = _f64(x)
     n = x.shape[0]
-    mu = x.sum(axis=0, keepdims=True) / n          # (1, D)
-    xmu = x - mu                                   # (N, D)
-    sq = xmu * xmu                                 # (N, D)
-    var = sq.sum(axis=0, keepdims=True) / n        # (1, D)
-    sqrtvar = np.sqrt(var + eps)                   # (1, D)
-    ivar = 1.0 / sqrtvar                           # (1, D)
-    xhat = xmu * ivar                              # (N, D)
-    out = _f64(gamma) * xhat + _f64(beta)          # (N, D)
+    mu = x.sum(axis=0, keepdims=True) / n  # (1, D)
+    xmu = x - mu  # (N, D)
+    sq = xmu * xmu  # (N, D)
+    var = sq.sum(axis=0, keepdims=True) / n  # (1, D)
+    sqrtvar = np.sqrt(var + eps)  # (1, D)
+    ivar = 1.0 / sqrtvar  # (1, D)
+    xhat = xmu * ivar  # (N, D)
+    out = _f64(gamma) * xhat + _f64(beta)  # (N, D)
     new_mean = momentum * _f64(running_mean) + (1.0 - momentum) * mu
     new_var = momentum * _f64(running_var) + (1.0 - momentum) * var
-    cache = {"xmu": xmu, "var": var, "sqrtvar": sqrtvar, "ivar": ivar, "xhat": xhat,
-             "gamma": _f64(gamma), "eps": eps}
+    cache = {
+        "xmu": xmu,
+        "var": var,
+        "sqrtvar": sqrtvar,
+        "ivar": ivar,
+        "xhat": xhat,
+        "gamma": _f64(gamma),
+        "eps": eps,
+    }
     return out, new_mean, new_var, cache
 
 

@@ -13,14 +13,36 @@ import json
 
 import numpy as np
 
-from ..ch02_activations import (leaky_relu_backward, leaky_relu_forward, relu_backward, relu_forward,
-                                sigmoid_backward, sigmoid_forward, softmax_backward, softmax_forward,
-                                tanh_backward, tanh_forward)
-from ..ch03_losses import (bce_backward, bce_forward, cce_backward, cce_forward, mae_backward, mae_forward,
-                           mse_backward, mse_forward, softmax_ce_backward)
+from ..ch02_activations import (
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    softmax_backward,
+    softmax_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from ..ch03_losses import (
+    bce_backward,
+    bce_forward,
+    cce_backward,
+    cce_forward,
+    mae_backward,
+    mae_forward,
+    mse_backward,
+    mse_forward,
+    softmax_ce_backward,
+)
 from ..ch04_backprop import dense_backward
 from ..ch06_training import spiral_task  # noqa: F401  (the graded data set, re-exported)
-from ..ch07_generalization import batchnorm_backward, batchnorm_forward_eval, batchnorm_forward_train
+from ..ch07_generalization import (
+    batchnorm_backward,
+    batchnorm_forward_eval,
+    batchnorm_forward_train,
+)
 
 FORMAT = "nn-from-scratch-model"
 VERSION = 1
@@ -45,14 +67,20 @@ def key(i, name):
 
 
 def _dense_init(a, rng, weight_scale):
-    return {"weights": weight_scale * rng.standard_normal((a["n_inputs"], a["n_neurons"])),
-            "biases": np.zeros((1, a["n_neurons"]))}
+    return {
+        "weights": weight_scale * rng.standard_normal((a["n_inputs"], a["n_neurons"])),
+        "biases": np.zeros((1, a["n_neurons"])),
+    }
 
 
 def _batchnorm_init(a, rng, weight_scale):
     d = a["n_features"]
-    return {"gamma": np.ones((1, d)), "beta": np.zeros((1, d)), "running_mean": np.zeros((1, d)),
-            "running_var": np.ones((1, d))}
+    return {
+        "gamma": np.ones((1, d)),
+        "beta": np.zeros((1, d)),
+        "running_mean": np.zeros((1, d)),
+        "running_var": np.ones((1, d)),
+    }
 
 
 def _dense_forward(x, p, a, cache, ctx):
@@ -63,7 +91,9 @@ def _batchnorm_forward(x, p, a, cache, ctx):
     momentum, eps = a.get("momentum", 0.9), a.get("epsilon", 1e-5)
     g, b, rm, rv = p["gamma"], p["beta"], p["running_mean"], p["running_var"]
     if ctx["training"]:
-        out, new_mean, new_var, cache["bn"] = batchnorm_forward_train(x, g, b, rm, rv, momentum, eps)
+        out, new_mean, new_var, cache["bn"] = batchnorm_forward_train(
+            x, g, b, rm, rv, momentum, eps
+        )
         return out, {"running_mean": new_mean, "running_var": new_var}
     return batchnorm_forward_eval(x, g, b, rm, rv, eps), {}
 
@@ -71,7 +101,10 @@ def _batchnorm_forward(x, p, a, cache, ctx):
 def _dropout_forward(x, p, a, cache, ctx):
     if ctx["training"]:
         keep = 1.0 - a["rate"]
-        mask = ctx["dropout_rngs"][ctx["dropouts"]].binomial(1, keep, size=x.shape).astype(np.float64) / keep
+        mask = (
+            ctx["dropout_rngs"][ctx["dropouts"]].binomial(1, keep, size=x.shape).astype(np.float64)
+            / keep
+        )
         cache["mask"] = mask
         x = x * mask
     ctx["dropouts"] += 1
@@ -89,25 +122,52 @@ def _batchnorm_backward(d, x, p, a, cache):
 
 
 def _stateless(forward, backward):
-    return {"trained": (), "buffers": (), "penalties": {}, "init": None,
-            "forward": lambda x, p, a, cache, ctx: (forward(x, a), {}),
-            "backward": lambda d, x, p, a, cache: (backward(d, x, a, cache), {})}
+    return {
+        "trained": (),
+        "buffers": (),
+        "penalties": {},
+        "init": None,
+        "forward": lambda x, p, a, cache, ctx: (forward(x, a), {}),
+        "backward": lambda d, x, p, a, cache: (backward(d, x, a, cache), {}),
+    }
 
 
 LAYER_KINDS = {
-    "Dense": {"trained": ("weights", "biases"), "buffers": (),
-              "penalties": {"weights": ("weight_regularizer_l1", "weight_regularizer_l2"),
-                            "biases": ("bias_regularizer_l1", "bias_regularizer_l2")},
-              "init": _dense_init, "forward": _dense_forward, "backward": _dense_backward},
-    "BatchNorm": {"trained": ("gamma", "beta"), "buffers": ("running_mean", "running_var"), "penalties": {},
-                  "init": _batchnorm_init, "forward": _batchnorm_forward, "backward": _batchnorm_backward},
-    "Dropout": {**_stateless(None, lambda d, x, a, cache: d * cache["mask"]), "forward": _dropout_forward},
+    "Dense": {
+        "trained": ("weights", "biases"),
+        "buffers": (),
+        "penalties": {
+            "weights": ("weight_regularizer_l1", "weight_regularizer_l2"),
+            "biases": ("bias_regularizer_l1", "bias_regularizer_l2"),
+        },
+        "init": _dense_init,
+        "forward": _dense_forward,
+        "backward": _dense_backward,
+    },
+    "BatchNorm": {
+        "trained": ("gamma", "beta"),
+        "buffers": ("running_mean", "running_var"),
+        "penalties": {},
+        "init": _batchnorm_init,
+        "forward": _batchnorm_forward,
+        "backward": _batchnorm_backward,
+    },
+    "Dropout": {
+        **_stateless(None, lambda d, x, a, cache: d * cache["mask"]),
+        "forward": _dropout_forward,
+    },
     "ReLU": _stateless(lambda x, a: relu_forward(x), lambda d, x, a, cache: relu_backward(x, d)),
-    "LeakyReLU": _stateless(lambda x, a: leaky_relu_forward(x, a.get("alpha", 0.01)),
-                            lambda d, x, a, cache: leaky_relu_backward(x, d, a.get("alpha", 0.01))),
+    "LeakyReLU": _stateless(
+        lambda x, a: leaky_relu_forward(x, a.get("alpha", 0.01)),
+        lambda d, x, a, cache: leaky_relu_backward(x, d, a.get("alpha", 0.01)),
+    ),
     "Tanh": _stateless(lambda x, a: tanh_forward(x), lambda d, x, a, cache: tanh_backward(x, d)),
-    "Sigmoid": _stateless(lambda x, a: sigmoid_forward(x), lambda d, x, a, cache: sigmoid_backward(x, d)),
-    "Softmax": _stateless(lambda x, a: softmax_forward(x), lambda d, x, a, cache: softmax_backward(x, d)),
+    "Sigmoid": _stateless(
+        lambda x, a: sigmoid_forward(x), lambda d, x, a, cache: sigmoid_backward(x, d)
+    ),
+    "Softmax": _stateless(
+        lambda x, a: softmax_forward(x), lambda d, x, a, cache: softmax_backward(x, d)
+    ),
     "Linear": _stateless(lambda x, a: _f64(x), lambda d, x, a, cache: _f64(d)),
 }
 
@@ -162,8 +222,9 @@ def forward(arch, params, X, training=False, dropout_rngs=None):
     ctx = {"training": training, "dropout_rngs": dropout_rngs, "dropouts": 0}
     for i, entry in enumerate(arch):
         cache = {"x": a}
-        a, new_buffers = _kind(entry)["forward"](a, _layer_params(i, entry, params), entry.get("args", {}),
-                                                 cache, ctx)
+        a, new_buffers = _kind(entry)["forward"](
+            a, _layer_params(i, entry, params), entry.get("args", {}), cache, ctx
+        )
         for name, value in new_buffers.items():
             running[key(i, name)] = value
         caches.append(cache)
@@ -211,7 +272,11 @@ def backward(arch, params, caches, output, y, loss, skip=(), unfused=False):
         for name, g in layer_grads.items():
             l1_name, l2_name = kind["penalties"].get(name, (None, None))
             if l1_name is not None:
-                g = g + args.get(l1_name, 0.0) * np.sign(p[name]) + 2.0 * args.get(l2_name, 0.0) * p[name]
+                g = (
+                    g
+                    + args.get(l1_name, 0.0) * np.sign(p[name])
+                    + 2.0 * args.get(l2_name, 0.0) * p[name]
+                )
             grads[key(i, name)] = g
     return grads
 
@@ -331,12 +396,33 @@ def optimizer_step(params, grads, state, opt, count=True):
 
 # --------------------------------------------------------------------------- training
 
-BUGS = ("no_shuffle", "no_post_update", "unweighted_epoch_means", "last_batch_only", "unfused",
-        "history_after_epoch", "no_validation")
+BUGS = (
+    "no_shuffle",
+    "no_post_update",
+    "unweighted_epoch_means",
+    "last_batch_only",
+    "unfused",
+    "history_after_epoch",
+    "no_validation",
+)
 
 
-def train_run(arch, params, X, y, loss, accuracy, optimizer, epochs, batch_size, shuffle_seed,
-              dropout_seeds=(), validation=None, precision=None, bug=None):
+def train_run(
+    arch,
+    params,
+    X,
+    y,
+    loss,
+    accuracy,
+    optimizer,
+    epochs,
+    batch_size,
+    shuffle_seed,
+    dropout_seeds=(),
+    validation=None,
+    precision=None,
+    bug=None,
+):
     """(params, history, optimizer iterations) of ``Model.train`` replayed.
 
     arch: list of layer entries; params: starting parameters; loss, accuracy: class
@@ -354,8 +440,11 @@ def train_run(arch, params, X, y, loss, accuracy, optimizer, epochs, batch_size,
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
     n = len(X)
     params = {k: _f64(v) for k, v in params.items()}
-    rng = shuffle_seed if isinstance(shuffle_seed, np.random.Generator) or shuffle_seed is None \
+    rng = (
+        shuffle_seed
+        if isinstance(shuffle_seed, np.random.Generator) or shuffle_seed is None
         else np.random.default_rng(shuffle_seed)
+    )
     drop = [np.random.default_rng(s) for s in dropout_seeds]
     if accuracy == "AccuracyRegression" and precision is None:
         precision = regression_precision(y)
@@ -372,11 +461,16 @@ def train_run(arch, params, X, y, loss, accuracy, optimizer, epochs, batch_size,
             idx = order[part]
             Xb, yb = X[idx], y[idx]
             out, caches, running = forward(arch, params, Xb, training=True, dropout_rngs=drop)
-            values = (data_loss(loss, out, yb), regularization_loss(arch, params),
-                      accuracy_value(accuracy, predictions(arch, out), yb, precision))
+            values = (
+                data_loss(loss, out, yb),
+                regularization_loss(arch, params),
+                accuracy_value(accuracy, predictions(arch, out), yb, precision),
+            )
             rows.append((len(idx), values))
             params.update(running)
-            grads = backward(arch, params, caches, out, yb, loss, skip=skip, unfused=kind == "unfused")
+            grads = backward(
+                arch, params, caches, out, yb, loss, skip=skip, unfused=kind == "unfused"
+            )
             if frozen is not None:
                 grads = {k: g for k, g in grads.items() if not k.startswith(f"layer{frozen}.")}
             params = optimizer_step(params, grads, state, optimizer, count=kind != "no_post_update")
@@ -389,13 +483,17 @@ def train_run(arch, params, X, y, loss, accuracy, optimizer, epochs, batch_size,
             w = np.array([r[0] for r in rows], dtype=np.float64)
             if kind == "unweighted_epoch_means":
                 w = np.ones_like(w)
-            epoch_values = tuple(float(np.dot([r[1][c] for r in rows], w) / w.sum()) for c in range(3))
+            epoch_values = tuple(
+                float(np.dot([r[1][c] for r in rows], w) / w.sum()) for c in range(3)
+            )
         history["data_loss"].append(float(epoch_values[0]))
         history["regularization_loss"].append(float(epoch_values[1]))
         history["accuracy"].append(float(epoch_values[2]))
         history["loss"].append(float(epoch_values[0]) + float(epoch_values[1]))
         if validation is not None and kind != "no_validation":
-            vl, va = evaluate(arch, params, validation[0], validation[1], loss, accuracy, precision, batch_size)
+            vl, va = evaluate(
+                arch, params, validation[0], validation[1], loss, accuracy, precision, batch_size
+            )
             history["val_loss"].append(vl)
             history["val_accuracy"].append(va)
     return params, history, state.get("iterations", 0)
@@ -407,9 +505,14 @@ def train_run(arch, params, X, y, loss, accuracy, optimizer, epochs, batch_size,
 def architecture_json(arch, loss, accuracy, optimizer=None, precision=None):
     """The JSON text of a model file's architecture entry, as the chapter defines it."""
     spec = {
-        "format": FORMAT, "version": VERSION, "layers": arch,
+        "format": FORMAT,
+        "version": VERSION,
+        "layers": arch,
         "loss": {"class": loss, "args": {}},
-        "accuracy": {"class": accuracy, "args": {"precision": precision} if accuracy == "AccuracyRegression" else {}},
+        "accuracy": {
+            "class": accuracy,
+            "args": {"precision": precision} if accuracy == "AccuracyRegression" else {},
+        },
         "optimizer": optimizer,
     }
     return json.dumps(spec)
@@ -435,8 +538,18 @@ def spiral_run(seed, arch, optimizer, epochs, batch_size, weight_scale=0.1, drop
     rng = np.random.default_rng(seed)
     params = init_params(arch, rng, weight_scale)
     n_drop = sum(entry["class"] == "Dropout" for entry in arch)
-    params, history, _ = train_run(arch, params, data["X_train"], data["y_train"], "CategoricalCrossEntropy",
-                                   "AccuracyCategorical", optimizer, epochs, batch_size, rng,
-                                   [seed + dropout_offset + j for j in range(n_drop)],
-                                   validation=(data["X_val"], data["y_val"]))
+    params, history, _ = train_run(
+        arch,
+        params,
+        data["X_train"],
+        data["y_train"],
+        "CategoricalCrossEntropy",
+        "AccuracyCategorical",
+        optimizer,
+        epochs,
+        batch_size,
+        rng,
+        [seed + dropout_offset + j for j in range(n_drop)],
+        validation=(data["X_val"], data["y_val"]),
+    )
     return predict(arch, params, data["X_test"]), history, data

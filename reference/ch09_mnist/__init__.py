@@ -20,7 +20,11 @@ def parse_idx(raw):
     """uint8 array from the bytes of an IDX file: magic 2049 -> (count,), 2051 ->
     (count, rows, cols); the header's integers are big-endian uint32 ('>I').
     ValueError for another magic number, a short header, or a size mismatch."""
-    raw = bytes(raw) if isinstance(raw, (bytes, bytearray)) else np.asarray(raw, dtype=np.uint8).tobytes()
+    raw = (
+        bytes(raw)
+        if isinstance(raw, (bytes, bytearray))
+        else np.asarray(raw, dtype=np.uint8).tobytes()
+    )
     if len(raw) < 4:
         raise ValueError("shorter than the magic number")
     (magic,) = struct.unpack(">I", raw[:4])
@@ -29,8 +33,8 @@ def parse_idx(raw):
         raise ValueError(f"bad magic number {magic}")
     if len(raw) < 4 + 4 * ndim:
         raise ValueError("truncated header")
-    shape = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    body = np.frombuffer(raw[4 + 4 * ndim:], dtype=np.uint8)
+    shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
+    body = np.frombuffer(raw[4 + 4 * ndim :], dtype=np.uint8)
     if body.size != int(np.prod(shape)):
         raise ValueError("size mismatch")
     return body.reshape(shape).copy()
@@ -39,7 +43,7 @@ def parse_idx(raw):
 def read_idx(path):
     """parse_idx of a file, gunzipped when its name ends in .gz."""
     path = str(path)
-    with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as fh:
+    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as fh:
         return parse_idx(fh.read())
 
 
@@ -64,7 +68,7 @@ def split_indices(n, rng, sizes=(8000, 1000, 1000)):
         raise ValueError("the parts do not fit")
     perm = rng.permutation(n)
     bounds = np.cumsum([0, a, b, c])
-    return tuple(perm[bounds[i]:bounds[i + 1]] for i in range(3))
+    return tuple(perm[bounds[i] : bounds[i + 1]] for i in range(3))
 
 
 def preprocess(images):
@@ -82,8 +86,11 @@ def confusion_matrix(y_true, y_pred, num_classes=10):
     p = np.asarray(y_pred, dtype=np.int64).ravel()
     if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= num_classes):
         raise ValueError("label out of range")
-    return np.bincount(t * num_classes + p, minlength=num_classes * num_classes).reshape(
-        num_classes, num_classes).astype(np.int64)
+    return (
+        np.bincount(t * num_classes + p, minlength=num_classes * num_classes)
+        .reshape(num_classes, num_classes)
+        .astype(np.int64)
+    )
 
 
 def precision_recall(cm):
@@ -125,16 +132,37 @@ MNIST_BATCH = 64
 def he_params(layer_sizes, rng):
     """[(W, b), ...]: W = sqrt(2 / n_in) * standard_normal((n_in, n_out)), drawn layer by
     layer from the input side; b zeros (1, n_out)."""
-    return [(np.sqrt(2.0 / a) * rng.standard_normal((a, b)), np.zeros((1, b)))
-            for a, b in zip(layer_sizes[:-1], layer_sizes[1:])]
+    return [
+        (np.sqrt(2.0 / a) * rng.standard_normal((a, b)), np.zeros((1, b)))
+        for a, b in zip(layer_sizes[:-1], layer_sizes[1:])
+    ]
 
 
-def mnist_fit_predict(X_train, y_train, X_val, y_val, X_test, seed, epochs=MNIST_EPOCHS,
-                      batch_size=MNIST_BATCH, opt=MNIST_OPT, layer_sizes=MNIST_LAYERS):
+def mnist_fit_predict(
+    X_train,
+    y_train,
+    X_val,
+    y_val,
+    X_test,
+    seed,
+    epochs=MNIST_EPOCHS,
+    batch_size=MNIST_BATCH,
+    opt=MNIST_OPT,
+    layer_sizes=MNIST_LAYERS,
+):
     """(test logits (N_test, 10), history) of the chapter's network trained from
     default_rng(seed): the weights first (he_params), then one permutation per epoch."""
     rng = np.random.default_rng(seed)
     params = he_params(layer_sizes, rng)
-    params, history = train_run(params, X_train, y_train, "multiclass", dict(opt), epochs, batch_size, rng,
-                                validation=(X_val, y_val))
+    params, history = train_run(
+        params,
+        X_train,
+        y_train,
+        "multiclass",
+        dict(opt),
+        epochs,
+        batch_size,
+        rng,
+        validation=(X_val, y_val),
+    )
     return network_forward(params, X_test, "multiclass")[0], history

@@ -56,8 +56,9 @@ def _index_grid(x_shape, kh, kw, stride, padding):
     """Index arrays (n, c, i, j), each (N, OH, OW, C, kh, kw), into the padded image."""
     N, C, H, W = x_shape
     oh, ow = output_size(H, kh, stride, padding), output_size(W, kw, stride, padding)
-    n, a, b, c, p, q = np.ix_(np.arange(N), np.arange(oh), np.arange(ow), np.arange(C), np.arange(kh),
-                              np.arange(kw))
+    n, a, b, c, p, q = np.ix_(
+        np.arange(N), np.arange(oh), np.arange(ow), np.arange(C), np.arange(kh), np.arange(kw)
+    )
     shape = (N, oh, ow, C, kh, kw)
     return tuple(np.broadcast_to(v, shape) for v in (n, c, a * stride + p, b * stride + q))
 
@@ -72,7 +73,9 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0, bug=None):
     oh, ow = idx[0].shape[1:3]
     values = _f64(cols).reshape(N, oh, ow, C, kh, kw)
     out = np.zeros((N, C, H + 2 * padding, W + 2 * padding))
-    if bug == "assign":  # kernel position by kernel position, as a loop over (p, q) writes: the last wins
+    if (
+        bug == "assign"
+    ):  # kernel position by kernel position, as a loop over (p, q) writes: the last wins
         for p in range(kh):
             for q in range(kw):
                 out[tuple(i[..., p, q] for i in idx)] = values[..., p, q]
@@ -81,7 +84,7 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0, bug=None):
         out = np.bincount(flat, weights=values.ravel(), minlength=out.size).reshape(out.shape)
     if bug == "no_crop":
         return out
-    return out[:, :, padding:padding + H, padding:padding + W]
+    return out[:, :, padding : padding + H, padding : padding + W]
 
 
 # ------------------------------------------------------------------------- convolution
@@ -122,7 +125,9 @@ def conv_loops(x, W, b, stride=1, padding=0):
     oh, ow = output_size(H, k, stride, padding), output_size(Wd, k, stride, padding)
     out = np.zeros((N, F, oh, ow))
     for n, f, i, j in np.ndindex(N, F, oh, ow):
-        out[n, f, i, j] = np.sum(xp[n, :, i * stride:i * stride + k, j * stride:j * stride + k] * W[f]) + b[f]
+        out[n, f, i, j] = (
+            np.sum(xp[n, :, i * stride : i * stride + k, j * stride : j * stride + k] * W[f]) + b[f]
+        )
     return out
 
 
@@ -167,14 +172,18 @@ def maxpool_backward(dout, x, k, stride=None, ties="first"):
         np.put_along_axis(route, np.argmax(flat, axis=-1)[..., None], 1.0, axis=-1)
     elif ties == "last":
         route = np.zeros_like(is_max, dtype=np.float64)
-        np.put_along_axis(route, (k * k - 1 - np.argmax(flat[..., ::-1], axis=-1))[..., None], 1.0, axis=-1)
+        np.put_along_axis(
+            route, (k * k - 1 - np.argmax(flat[..., ::-1], axis=-1))[..., None], 1.0, axis=-1
+        )
     elif ties == "all":
         route = is_max.astype(np.float64)
     elif ties == "split":
         route = is_max / is_max.sum(axis=-1, keepdims=True)
     else:
         raise ValueError(ties)
-    dwin = (route * dout[..., None]).reshape(w.shape).transpose(0, 2, 3, 1, 4, 5)  # (N, OH, OW, C, k, k)
+    dwin = (
+        (route * dout[..., None]).reshape(w.shape).transpose(0, 2, 3, 1, 4, 5)
+    )  # (N, OH, OW, C, k, k)
     return col2im(dwin, x.shape, k, k, stride, 0)
 
 
@@ -260,8 +269,9 @@ def _softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def lenet_fit_predict(X_train, y_train, X_test, seed, epochs, batch_size=LENET_BATCH, lr=LENET_LR,
-                      frozen=()):
+def lenet_fit_predict(
+    X_train, y_train, X_test, seed, epochs, batch_size=LENET_BATCH, lr=LENET_LR, frozen=()
+):
     """Test probabilities (N_test, 10) of LeNet-5 trained from default_rng(seed): the
     parameters first (lenet_init), then one permutation per epoch; Adam on the fused
     softmax cross-entropy (mean over the batch). Parameters named in ``frozen`` (e.g.
@@ -274,7 +284,7 @@ def lenet_fit_predict(X_train, y_train, X_test, seed, epochs, batch_size=LENET_B
     for _ in range(epochs):
         order = rng.permutation(n)
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             logits, cache = lenet_forward(params, X_train[idx])
             d = _softmax(logits)
             d[np.arange(len(idx)), y_train[idx]] -= 1.0
@@ -283,5 +293,9 @@ def lenet_fit_predict(X_train, y_train, X_test, seed, epochs, batch_size=LENET_B
             for k in params:
                 if k not in frozen:
                     params[k] = adam_step(params[k], grads[k], states[k], lr, t)
-    return np.concatenate([_softmax(lenet_forward(params, X_test[i:i + 500])[0])
-                           for i in range(0, len(X_test), 500)])
+    return np.concatenate(
+        [
+            _softmax(lenet_forward(params, X_test[i : i + 500])[0])
+            for i in range(0, len(X_test), 500)
+        ]
+    )

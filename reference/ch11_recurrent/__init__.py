@@ -96,8 +96,8 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     x, h_prev, c_prev = _f64(x), _f64(h_prev), _f64(c_prev)
     H = h_prev.shape[1]
     a = x @ _f64(Wx) + h_prev @ _f64(Wh) + _f64(b)
-    i, f = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H])
-    g, o = np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
+    i, f = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H])
+    g, o = np.tanh(a[:, 2 * H : 3 * H]), sigmoid(a[:, 3 * H :])
     c = f * c_prev + i * g
     tc = np.tanh(c)
     h = o * tc
@@ -111,8 +111,17 @@ def lstm_step_backward(dh, dc, cache):
     dc_total = dc + dh * o * (1.0 - tc * tc)
     do = dh * tc
     di, df, dg = dc_total * g, dc_total * c_prev, dc_total * i
-    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1)
-    return da @ Wx.T, da @ Wh.T, dc_total * f, x.T @ da, h_prev.T @ da, da.sum(axis=0, keepdims=True)
+    da = np.concatenate(
+        [di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1
+    )
+    return (
+        da @ Wx.T,
+        da @ Wh.T,
+        dc_total * f,
+        x.T @ da,
+        h_prev.T @ da,
+        da.sum(axis=0, keepdims=True),
+    )
 
 
 def lstm_forward(x, h0, c0, Wx, Wh, b):
@@ -136,7 +145,9 @@ def lstm_backward(dhs, caches):
     dh_next = np.zeros_like(dhs[:, 0])
     dc_next = np.zeros_like(dhs[:, 0])
     for t in reversed(range(T)):
-        dx[:, t], dh_next, dc_next, gWx, gWh, gb = lstm_step_backward(dhs[:, t] + dh_next, dc_next, caches[t])
+        dx[:, t], dh_next, dc_next, gWx, gWh, gb = lstm_step_backward(
+            dhs[:, t] + dh_next, dc_next, caches[t]
+        )
         dWx += gWx
         dWh += gWh
         db += gb
@@ -154,9 +165,9 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
     ax = x @ _f64(Wx) + _f64(bx)
     ah = h_prev @ _f64(Wh) + _f64(bh)
     r = sigmoid(ax[:, :H] + ah[:, :H])
-    z = sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])
-    hn = ah[:, 2 * H:]
-    n = np.tanh(ax[:, 2 * H:] + r * hn)
+    z = sigmoid(ax[:, H : 2 * H] + ah[:, H : 2 * H])
+    hn = ah[:, 2 * H :]
+    n = np.tanh(ax[:, 2 * H :] + r * hn)
     h = (1.0 - z) * n + z * h_prev
     return h, (x, h_prev, _f64(Wx), _f64(Wh), r, z, n, hn)
 
@@ -167,16 +178,22 @@ def gru_step_backward(dh, cache):
     dh = _f64(dh)
     dn = dh * (1.0 - z)
     dz = dh * (h_prev - n)
-    dan = dn * (1.0 - n * n)          # gradient at the pre-activation of n
+    dan = dn * (1.0 - n * n)  # gradient at the pre-activation of n
     dr = dan * hn
-    dhn = dan * r                     # at h_prev Wh_n + bh_n
+    dhn = dan * r  # at h_prev Wh_n + bh_n
     dar = dr * r * (1.0 - r)
     daz = dz * z * (1.0 - z)
     dax = np.concatenate([dar, daz, dan], axis=1)
     dah = np.concatenate([dar, daz, dhn], axis=1)
     dh_prev = dh * z + dah @ Wh.T
-    return (dax @ Wx.T, dh_prev, x.T @ dax, h_prev.T @ dah, dax.sum(axis=0, keepdims=True),
-            dah.sum(axis=0, keepdims=True))
+    return (
+        dax @ Wx.T,
+        dh_prev,
+        x.T @ dax,
+        h_prev.T @ dah,
+        dax.sum(axis=0, keepdims=True),
+        dah.sum(axis=0, keepdims=True),
+    )
 
 
 def gru_forward(x, h0, Wx, Wh, bx, bh):
@@ -323,15 +340,17 @@ def init_layer(kind, n_inputs, n_hidden, rng):
     biases_h); RNN and LSTM biases zeros, except the LSTM's forget-gate block, 1."""
     G = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
     bound = 1.0 / np.sqrt(n_hidden)
-    p = {"weights_x": rng.uniform(-bound, bound, size=(n_inputs, G * n_hidden)),
-         "weights_h": rng.uniform(-bound, bound, size=(n_hidden, G * n_hidden))}
+    p = {
+        "weights_x": rng.uniform(-bound, bound, size=(n_inputs, G * n_hidden)),
+        "weights_h": rng.uniform(-bound, bound, size=(n_hidden, G * n_hidden)),
+    }
     if kind == "gru":
         p["biases_x"] = rng.uniform(-bound, bound, size=(1, G * n_hidden))
         p["biases_h"] = rng.uniform(-bound, bound, size=(1, G * n_hidden))
     else:
         p["biases"] = np.zeros((1, G * n_hidden))
         if kind == "lstm":
-            p["biases"][:, n_hidden:2 * n_hidden] = 1.0
+            p["biases"][:, n_hidden : 2 * n_hidden] = 1.0
     return p
 
 
@@ -343,11 +362,12 @@ def adam_step(params, grads, state, t, lr, b1=0.9, b2=0.999, eps=1e-7):
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         state[name] = (m, v)
-        p -= lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        p -= lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
 
 
-def adding_fit(kind, T, rng, steps=300, n_hidden=16, batch_size=32, lr=1e-2, max_norm=5.0,
-               backward=None):
+def adding_fit(
+    kind, T, rng, steps=300, n_hidden=16, batch_size=32, lr=1e-2, max_norm=5.0, backward=None
+):
     """The chapter's adding-problem run, replayed with these functions: a sequence layer,
     its last hidden state, a dense layer to one output (weights 1/sqrt(H) * standard
     normal, bias 0), mean squared error, clipping by global norm, Adam. Each step draws a
@@ -435,10 +455,17 @@ def char_init(n_tokens, rng, n_embedding=16, n_hidden=64):
     emb = rng.standard_normal((n_tokens, n_embedding))
     gru = init_layer("gru", n_embedding, n_hidden, rng)
     W = rng.standard_normal((n_hidden, n_tokens)) / np.sqrt(n_hidden)
-    return {"embedding": emb, "gru": gru, "dense.weights": W, "dense.biases": np.zeros((1, n_tokens))}
+    return {
+        "embedding": emb,
+        "gru": gru,
+        "dense.weights": W,
+        "dense.biases": np.zeros((1, n_tokens)),
+    }
 
 
-def char_fit(ids, n_tokens, rng, steps=200, batch_size=32, T=32, lr=1e-2, max_norm=5.0, backward=None):
+def char_fit(
+    ids, n_tokens, rng, steps=200, batch_size=32, T=32, lr=1e-2, max_norm=5.0, backward=None
+):
     """The chapter's training run, replayed: random windows (one ``rng.integers`` per step),
     softmax cross-entropy over every step, clipping by global norm, Adam.
     -> (params, losses). ``backward`` replaces ``sequence_backward`` (to measure a broken one)."""
@@ -452,17 +479,26 @@ def char_fit(ids, n_tokens, rng, steps=200, batch_size=32, T=32, lr=1e-2, max_no
         zeros = np.zeros((batch_size, params["gru"]["weights_h"].shape[0]))
         hs = sequence_forward("gru", x, zeros, params["gru"])
         flat = hs.reshape(batch_size * T, -1)
-        loss, dlogits = softmax_cross_entropy(flat @ params["dense.weights"] + params["dense.biases"], Y)
+        loss, dlogits = softmax_cross_entropy(
+            flat @ params["dense.weights"] + params["dense.biases"], Y
+        )
         losses.append(loss)
-        grads = {"dense.weights": flat.T @ dlogits, "dense.biases": dlogits.sum(axis=0, keepdims=True)}
+        grads = {
+            "dense.weights": flat.T @ dlogits,
+            "dense.biases": dlogits.sum(axis=0, keepdims=True),
+        }
         dhs = (dlogits @ params["dense.weights"].T).reshape(hs.shape)
         dx, g = (backward or sequence_backward)("gru", x, zeros, params["gru"], dhs)
         grads.update({f"gru.{k}": g[k] for k in params["gru"]})
         grads["embedding"] = embedding_backward(dx, X, n_tokens)
         names = ["embedding", *(f"gru.{k}" for k in params["gru"]), "dense.weights", "dense.biases"]
         clipped, _ = clip_by_global_norm([grads[k] for k in names], max_norm)
-        flat_params = {"embedding": params["embedding"], **{f"gru.{k}": v for k, v in params["gru"].items()},
-                       "dense.weights": params["dense.weights"], "dense.biases": params["dense.biases"]}
+        flat_params = {
+            "embedding": params["embedding"],
+            **{f"gru.{k}": v for k, v in params["gru"].items()},
+            "dense.weights": params["dense.weights"],
+            "dense.biases": params["dense.biases"],
+        }
         adam_step(flat_params, dict(zip(names, clipped)), state, step, lr)
     return params, losses
 
@@ -476,4 +512,4 @@ def char_sample(params, prompt_ids, n_chars, rng, temperature=1.0, context=32):
         p = np.exp(z - np.max(z))
         p /= p.sum()
         ids.append(int(rng.choice(n_tokens, p=p)))
-    return ids[len(ids) - n_chars:]
+    return ids[len(ids) - n_chars :]

@@ -9,8 +9,17 @@ import itertools
 
 import numpy as np
 
-from . import (_f64, gru_forward, gru_step_backward, lstm_forward, lstm_step_backward,
-               lstm_step_forward, rnn_forward, rnn_step_backward, sigmoid)
+from . import (
+    _f64,
+    gru_forward,
+    gru_step_backward,
+    lstm_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+    rnn_forward,
+    rnn_step_backward,
+    sigmoid,
+)
 
 LSTM_GATES = "ifgo"
 GRU_GATES = "rzn"
@@ -23,7 +32,7 @@ def _reorder(W, order, gates, H):
     out = np.empty_like(W)
     for j, gate in enumerate(order):
         k = gates.index(gate)
-        out[..., k * H:(k + 1) * H] = W[..., j * H:(j + 1) * H]
+        out[..., k * H : (k + 1) * H] = W[..., j * H : (j + 1) * H]
     return out
 
 
@@ -48,7 +57,7 @@ def lstm_step_variant(x, h_prev, c_prev, Wx, Wh, b, bug):
         act[bug[-1]] = np.tanh
     if bug == "sigmoid_g":
         act["g"] = sigmoid
-    i, f, g, o = (act[k](a[:, j * H:(j + 1) * H]) for j, k in enumerate("ifgo"))
+    i, f, g, o = (act[k](a[:, j * H : (j + 1) * H]) for j, k in enumerate("ifgo"))
     c = f * c_prev + i * g
     h = o * c if bug == "h_o_times_c" else o * np.tanh(c)
     return h, c
@@ -76,13 +85,13 @@ def gru_step_variant(x, h_prev, Wx, Wh, bx, bh, bug):
     gate_r = np.tanh if bug == "tanh_r" else sigmoid
     gate_z = np.tanh if bug == "tanh_z" else sigmoid
     r = gate_r(ax[:, :H] + ah[:, :H])
-    z = gate_z(ax[:, H:2 * H] + ah[:, H:2 * H])
+    z = gate_z(ax[:, H : 2 * H] + ah[:, H : 2 * H])
     if bug == "reset_before_matmul":
-        n = np.tanh(ax[:, 2 * H:] + (r * h_prev) @ Wh[:, 2 * H:] + bh[:, 2 * H:])
+        n = np.tanh(ax[:, 2 * H :] + (r * h_prev) @ Wh[:, 2 * H :] + bh[:, 2 * H :])
     elif bug == "reset_skips_bias":
-        n = np.tanh(ax[:, 2 * H:] + r * (h_prev @ Wh[:, 2 * H:]) + bh[:, 2 * H:])
+        n = np.tanh(ax[:, 2 * H :] + r * (h_prev @ Wh[:, 2 * H :]) + bh[:, 2 * H :])
     else:
-        n = np.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])
+        n = np.tanh(ax[:, 2 * H :] + r * ah[:, 2 * H :])
     if bug == "z_swapped":
         return z * n + (1.0 - z) * h_prev
     return (1.0 - z) * n + z * h_prev

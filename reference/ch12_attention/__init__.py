@@ -39,10 +39,17 @@ def attention_forward(q, k, v, mask=None):
     -> output (..., Tq, dv), weights (..., Tq, Tk)."""
     q, k, v = _f64(q), _f64(k), _f64(v)
     scores = np.einsum("...qd,...kd->...qk", q, k) / np.sqrt(q.shape[-1])
-    keep = np.ones(scores.shape, bool) if mask is None else np.broadcast_to(np.asarray(mask, bool), scores.shape)
+    keep = (
+        np.ones(scores.shape, bool)
+        if mask is None
+        else np.broadcast_to(np.asarray(mask, bool), scores.shape)
+    )
     weights = np.zeros_like(scores)
-    flat_s, flat_k, flat_w = scores.reshape(-1, scores.shape[-1]), keep.reshape(-1, scores.shape[-1]), \
-        weights.reshape(-1, scores.shape[-1])
+    flat_s, flat_k, flat_w = (
+        scores.reshape(-1, scores.shape[-1]),
+        keep.reshape(-1, scores.shape[-1]),
+        weights.reshape(-1, scores.shape[-1]),
+    )
     for r in range(flat_s.shape[0]):
         allowed = flat_k[r]
         if allowed.any():
@@ -67,7 +74,7 @@ def split_heads(x, n_heads):
     x = _f64(x)
     N, T, E = x.shape
     dk = E // n_heads
-    return np.stack([x[:, :, h * dk:(h + 1) * dk] for h in range(n_heads)], axis=1)
+    return np.stack([x[:, :, h * dk : (h + 1) * dk] for h in range(n_heads)], axis=1)
 
 
 def merge_heads(x):
@@ -115,7 +122,10 @@ def mha_backward(dout, cache):
     x, c, is_self, p, Qh, Kh, Vh, w, M, n_heads = cache
     dout = _f64(dout)
     E = x.shape[-1]
-    g = {"Wo": M.reshape(-1, E).T @ dout.reshape(-1, E), "bo": dout.reshape(-1, E).sum(0, keepdims=True)}
+    g = {
+        "Wo": M.reshape(-1, E).T @ dout.reshape(-1, E),
+        "bo": dout.reshape(-1, E).sum(0, keepdims=True),
+    }
     dA = split_heads(dout @ p["Wo"].T, n_heads)
     dQh, dKh, dVh = attention_backward(dA, Qh, Kh, Vh, w)
     dQ, dK, dV = merge_heads(dQh), merge_heads(dKh), merge_heads(dVh)
@@ -147,9 +157,14 @@ def layernorm_backward(dout, cache):
     dout = _f64(dout)
     D = xhat.shape[-1]
     dxhat = dout * gamma
-    dx = (D * dxhat - dxhat.sum(-1, keepdims=True) - xhat * (dxhat * xhat).sum(-1, keepdims=True)) \
-        / (D * np.sqrt(var + eps))
-    return dx, (dout * xhat).reshape(-1, D).sum(0, keepdims=True), dout.reshape(-1, D).sum(0, keepdims=True)
+    dx = (
+        D * dxhat - dxhat.sum(-1, keepdims=True) - xhat * (dxhat * xhat).sum(-1, keepdims=True)
+    ) / (D * np.sqrt(var + eps))
+    return (
+        dx,
+        (dout * xhat).reshape(-1, D).sum(0, keepdims=True),
+        dout.reshape(-1, D).sum(0, keepdims=True),
+    )
 
 
 # ------------------------------------------------------------------------ positions
@@ -184,7 +199,9 @@ def block_forward(x, params, n_heads, mask=None, causal=False):
     x = _f64(x)
     p = {k: _f64(v) for k, v in params.items()}
     a, c1 = layernorm_forward(x, p["ln1.gamma"], p["ln1.beta"])
-    att, c2 = mha_forward(a, {n: p["attn." + n] for n in PARAM_NAMES}, n_heads, mask=mask, causal=causal)
+    att, c2 = mha_forward(
+        a, {n: p["attn." + n] for n in PARAM_NAMES}, n_heads, mask=mask, causal=causal
+    )
     h = x + att
     b, c3 = layernorm_forward(h, p["ln2.gamma"], p["ln2.beta"])
     z = b @ p["ff1.weights"] + p["ff1.biases"]
@@ -198,7 +215,10 @@ def block_backward(dout, cache):
     p, c1, c2, c3, b, z, r = cache
     dout = _f64(dout)
     E, F = p["ff1.weights"].shape
-    g = {"ff2.weights": r.reshape(-1, F).T @ dout.reshape(-1, E), "ff2.biases": dout.reshape(-1, E).sum(0, keepdims=True)}
+    g = {
+        "ff2.weights": r.reshape(-1, F).T @ dout.reshape(-1, E),
+        "ff2.biases": dout.reshape(-1, E).sum(0, keepdims=True),
+    }
     dz = (dout @ p["ff2.weights"].T) * (z > 0)
     g["ff1.weights"] = b.reshape(-1, E).T @ dz.reshape(-1, F)
     g["ff1.biases"] = dz.reshape(-1, F).sum(0, keepdims=True)

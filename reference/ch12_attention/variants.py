@@ -4,8 +4,15 @@ Used by the grader's diagnoses only; never an expected value."""
 
 import numpy as np
 
-from . import (PARAM_NAMES, _f64, attention_backward, attention_forward, causal_mask, layernorm_forward,
-               mha_forward)
+from . import (
+    PARAM_NAMES,
+    _f64,
+    attention_backward,
+    attention_forward,
+    causal_mask,
+    layernorm_forward,
+    mha_forward,
+)
 
 
 def _softmax(s):
@@ -45,8 +52,14 @@ def _masked(scores, keep, v):
     if keep is None:
         w = _softmax(scores)
     else:
-        e = np.where(keep, np.exp(np.where(keep, scores, -np.inf) - np.max(np.where(keep, scores, -np.inf), axis=-1,
-                                                                               keepdims=True, initial=-1e300)), 0.0)
+        e = np.where(
+            keep,
+            np.exp(
+                np.where(keep, scores, -np.inf)
+                - np.max(np.where(keep, scores, -np.inf), axis=-1, keepdims=True, initial=-1e300)
+            ),
+            0.0,
+        )
         total = e.sum(axis=-1, keepdims=True)
         w = e / np.where(total > 0, total, 1.0)
     return w @ _f64(v), w
@@ -89,10 +102,15 @@ def mha_variant(x, params, n_heads, bug, context=None, mask=None, causal=False):
         if m.ndim == 3 and bug != "mask_not_expanded_per_head":
             m = m[:, None]
     if causal and bug != "causal_ignored":
-        cm = causal_mask(max(x.shape[1], c.shape[1]))[:x.shape[1], :c.shape[1]]
+        cm = causal_mask(max(x.shape[1], c.shape[1]))[: x.shape[1], : c.shape[1]]
         m = cm if m is None else m & cm
-    split, merge = (split_heads_by_reshape, merge_heads_by_reshape) if bug == "split_by_reshape" else (None, None)
+    split, merge = (
+        (split_heads_by_reshape, merge_heads_by_reshape)
+        if bug == "split_by_reshape"
+        else (None, None)
+    )
     from . import merge_heads, split_heads
+
     split, merge = split or split_heads, merge or merge_heads
     Q, K, V = x @ p["Wq"] + p["bq"], c @ p["Wk"] + p["bk"], c @ p["Wv"] + p["bv"]
     if bug == "keys_values_from_inputs":
@@ -110,6 +128,7 @@ def mha_variant(x, params, n_heads, bug, context=None, mask=None, causal=False):
 def mha_dx_query_path_only(x, params, n_heads, dout, mask=None, causal=False):
     """dinputs of self-attention with only the query path (the key and value paths dropped)."""
     from . import attention_backward as ab, merge_heads, split_heads
+
     out, cache = mha_forward(x, params, n_heads, mask=mask, causal=causal)
     _, _, _, p, Qh, Kh, Vh, w, _, _ = cache
     dA = split_heads(_f64(dout) @ p["Wo"].T, n_heads)
@@ -159,9 +178,16 @@ def block_variant(x, params, n_heads, bug, mask=None, causal=False):
     p = {k: _f64(v) for k, v in params.items()}
     ln1 = lambda z: layernorm_forward(z, p["ln1.gamma"], p["ln1.beta"])[0]  # noqa: E731
     ln2 = lambda z: layernorm_forward(z, p["ln2.gamma"], p["ln2.beta"])[0]  # noqa: E731
-    attn = lambda z: mha_forward(z, {n: p["attn." + n] for n in PARAM_NAMES}, n_heads, mask=mask,  # noqa: E731
-                                 causal=causal)[0]
-    ff = lambda z: np.maximum(z @ p["ff1.weights"] + p["ff1.biases"], 0) @ p["ff2.weights"] + p["ff2.biases"]  # noqa
+    attn = lambda z: mha_forward(
+        z,
+        {n: p["attn." + n] for n in PARAM_NAMES},
+        n_heads,
+        mask=mask,  # noqa: E731
+        causal=causal,
+    )[0]
+    ff = lambda z: (
+        np.maximum(z @ p["ff1.weights"] + p["ff1.biases"], 0) @ p["ff2.weights"] + p["ff2.biases"]
+    )  # noqa
     if bug == "post_ln":
         h = ln1(x + attn(x))
         return ln2(h + ff(h))

@@ -205,7 +205,9 @@ def vae_backward(params, cache, x, eps, bug=None):
     'kl_sign' (the KL gradient subtracted)."""
     logits, (mu, logvar, z, ce, cd) = cache
     grads, dz = mlp_backward(params, "decoder", cd, bce_logits_backward(logits, x))
-    dmu, dlogvar = reparameterize_backward(dz, logvar, eps, bug="no_half" if bug == "no_reparam_half" else None)
+    dmu, dlogvar = reparameterize_backward(
+        dz, logvar, eps, bug="no_half" if bug == "no_reparam_half" else None
+    )
     kmu, klv = kl_backward(mu, logvar)
     if bug == "kl_sign":
         kmu, klv = -kmu, -klv
@@ -292,8 +294,12 @@ def unet_init(rng, in_channels, channels, n_classes, skips=True):
     3x3), bottom (c -> 2c, 3x3), up (3c -> c, 3x3; 2c -> c without skips), head (c -> K,
     1x1)."""
     c = channels
-    shapes = {"down": (c, in_channels, 3, 3), "bottom": (2 * c, c, 3, 3),
-              "up": (c, 3 * c if skips else 2 * c, 3, 3), "head": (n_classes, c, 1, 1)}
+    shapes = {
+        "down": (c, in_channels, 3, 3),
+        "bottom": (2 * c, c, 3, 3),
+        "up": (c, 3 * c if skips else 2 * c, 3, 3),
+        "head": (n_classes, c, 1, 1),
+    }
     params = {}
     for name in UNET_LAYERS:
         shape = shapes[name]
@@ -331,7 +337,9 @@ def unet_backward(params, cache, dlogits, bug=None):
     'upsample_top_left': the upsampling's backward keeps one entry per block."""
     P, c = params, cache
     g = {}
-    d, g["head.weights"], g["head.biases"] = conv_backward(dlogits, c["a3"], P["head.weights"], 1, 0)
+    d, g["head.weights"], g["head.biases"] = conv_backward(
+        dlogits, c["a3"], P["head.weights"], 1, 0
+    )
     d = d * (c["z3"] > 0)
     d, g["up.weights"], g["up.biases"] = conv_backward(d, c["cat"], P["up.weights"], 1, 1)
     n_skip = c["a1"].shape[1]
@@ -341,8 +349,12 @@ def unet_backward(params, cache, dlogits, bug=None):
         dskip, du = concat_backward(d, n_skip)
     if c["skips"] == "zeros" or bug == "skip_not_added":
         dskip = np.zeros_like(dskip)
-    d = upsample_backward(du, bug="top_left" if bug == "upsample_top_left" else None) * (c["z2"] > 0)
-    d, g["bottom.weights"], g["bottom.biases"] = conv_backward(d, c["p1"], P["bottom.weights"], 1, 1)
+    d = upsample_backward(du, bug="top_left" if bug == "upsample_top_left" else None) * (
+        c["z2"] > 0
+    )
+    d, g["bottom.weights"], g["bottom.biases"] = conv_backward(
+        d, c["p1"], P["bottom.weights"], 1, 1
+    )
     d = maxpool_backward(d, c["a1"], 2) + dskip
     d = d * (c["z1"] > 0)
     dx, g["down.weights"], g["down.biases"] = conv_backward(d, c["x"], P["down.weights"], 1, 1)
@@ -405,7 +417,7 @@ def ae_fit(X, seed, n_hidden, n_latent, epochs, batch_size, lr):
     for _ in range(epochs):
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
-            xb = X[order[start:start + batch_size]]
+            xb = X[order[start : start + batch_size]]
             _, logits, caches = ae_forward(params, xb)
             grads, _ = ae_backward(params, caches, bce_logits_backward(logits, xb))
             t += 1
@@ -424,7 +436,7 @@ def vae_fit(X, seed, n_hidden, n_latent, epochs, batch_size, lr, variant=None):
     for _ in range(epochs):
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
-            xb = X[order[start:start + batch_size]]
+            xb = X[order[start : start + batch_size]]
             eps = rng.standard_normal((len(xb), n_latent))
             grads, _ = vae_gradients(params, xb, eps, bug=variant)
             t += 1
@@ -442,7 +454,7 @@ def unet_fit(X, Y, seed, channels, epochs, batch_size, lr, skips="concat"):
     for _ in range(epochs):
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             grads, _ = unet_gradients(params, X[idx], Y[idx], skips)
             t += 1
             _adam_update(params, grads, states, lr, t)

@@ -21,10 +21,15 @@ def test_matmul_matches_torch(n, k, m):
 @pytest.mark.parametrize("N,n_in,n_out", [(1, 3, 2), (8, 4, 5), (32, 16, 10)])
 def test_dense_forward_matches_torch_linear(N, n_in, n_out):
     rng = np.random.default_rng(N + n_in + n_out)
-    X, W, b = rng.normal(size=(N, n_in)), rng.normal(size=(n_in, n_out)), rng.normal(size=(1, n_out))
+    X, W, b = (
+        rng.normal(size=(N, n_in)),
+        rng.normal(size=(n_in, n_out)),
+        rng.normal(size=(1, n_out)),
+    )
     # torch.nn.functional.linear computes X @ weight.T + bias with weight (n_out, n_in).
-    want = torch.nn.functional.linear(torch.from_numpy(X), torch.from_numpy(W.T.copy()),
-                                      torch.from_numpy(b[0])).numpy()
+    want = torch.nn.functional.linear(
+        torch.from_numpy(X), torch.from_numpy(W.T.copy()), torch.from_numpy(b[0])
+    ).numpy()
     np.testing.assert_allclose(ref.dense_forward(X, W, b), want, rtol=1e-12, atol=1e-12)
 
 

@@ -79,7 +79,9 @@ def _smooth_numpy(x):
 
 
 def _smooth_torch(x):
-    return torch.sum(torch.sin(x) * x**2) + torch.log1p(torch.sum(x**2)) + torch.prod(torch.cos(x / 3))
+    return (
+        torch.sum(torch.sin(x) * x**2) + torch.log1p(torch.sum(x**2)) + torch.prod(torch.cos(x / 3))
+    )
 
 
 @pytest.mark.parametrize("shape", [(1,), (5,), (3, 4), (2, 3, 2)])
@@ -115,6 +117,7 @@ def test_numerical_gradient_of_two_layer_loss_matches_autograd(n, d, h, c):
     F.cross_entropy(scores, torch.from_numpy(y)).backward()
 
     for k, v in params.items():
+
         def loss_of(p, k=k):
             return ref.two_layer_loss_and_grads(X, y, **{**params, k: p})[0]
 

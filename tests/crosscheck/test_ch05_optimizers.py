@@ -35,15 +35,21 @@ SHAPES = {"weights": (4, 3), "biases": (1, 3)}
 def _problem(seed, grad_scale=1.0):
     rng = np.random.default_rng(seed)
     params = {k: rng.standard_normal(s) for k, s in SHAPES.items()}
-    grads = [{k: grad_scale * rng.standard_normal(s) for k, s in SHAPES.items()} for _ in range(STEPS)]
+    grads = [
+        {k: grad_scale * rng.standard_normal(s) for k, s in SHAPES.items()} for _ in range(STEPS)
+    ]
     return params, grads
 
 
 def _torch_trajectory(make_optimizer, params, grads, decay=0.0):
     """Parameters after each torch step, with gradients set by hand (no autograd)."""
-    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
+    tensors = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()
+    }
     opt = make_optimizer(list(tensors.values()))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / (1.0 + decay * t)) if decay else None
+    sched = (
+        torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / (1.0 + decay * t)) if decay else None
+    )
     out = []
     for g in grads:
         for k, t in tensors.items():
@@ -60,7 +66,9 @@ def _assert_same(ours, theirs):
     for step, (a, b) in enumerate(zip(ours, theirs)):
         for k in a:
             assert a[k].dtype == np.float64
-            np.testing.assert_allclose(a[k], b[k], rtol=RTOL, atol=ATOL, err_msg=f"step {step + 1}, {k}")
+            np.testing.assert_allclose(
+                a[k], b[k], rtol=RTOL, atol=ATOL, err_msg=f"step {step + 1}, {k}"
+            )
 
 
 @pytest.mark.parametrize("lr,decay", [(0.1, 0.0), (0.3, 0.2)])
@@ -75,7 +83,9 @@ def test_sgd_matches_torch(lr, decay):
 def test_sgd_momentum_matches_torch_at_constant_learning_rate(momentum):
     params, grads = _problem(1)
     ours = ref.sgd_steps(params, grads, learning_rate=0.05, momentum=momentum)
-    theirs = _torch_trajectory(lambda p: torch.optim.SGD(p, lr=0.05, momentum=momentum), params, grads)
+    theirs = _torch_trajectory(
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=momentum), params, grads
+    )
     _assert_same(ours, theirs)
 
 
@@ -83,45 +93,65 @@ def test_sgd_momentum_with_decay_differs_from_torch():
     """With a decaying rate the two momentum forms part ways after the first step, and the
     reference's other form (velocity of gradients) is torch's."""
     params, grads = _problem(2)
-    theirs = _torch_trajectory(lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), params, grads, decay=0.5)
+    theirs = _torch_trajectory(
+        lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), params, grads, decay=0.5
+    )
     ours = ref.sgd_steps(params, grads, learning_rate=0.1, decay=0.5, momentum=0.9)
     np.testing.assert_allclose(ours[0]["weights"], theirs[0]["weights"], rtol=RTOL, atol=ATOL)
     assert not np.allclose(ours[1]["weights"], theirs[1]["weights"], rtol=1e-6)
-    torch_form = ref.sgd_steps(params, grads, learning_rate=0.1, decay=0.5, momentum=0.9,
-                               velocity_of="gradients")
+    torch_form = ref.sgd_steps(
+        params, grads, learning_rate=0.1, decay=0.5, momentum=0.9, velocity_of="gradients"
+    )
     _assert_same(torch_form, theirs)
 
 
-@pytest.mark.parametrize("lr,decay,eps,grad_scale", [(1.0, 0.0, 1e-7, 1.0), (0.5, 0.1, 1e-7, 1.0),
-                                                     (0.1, 0.0, 1e-3, 0.01)])
+@pytest.mark.parametrize(
+    "lr,decay,eps,grad_scale",
+    [(1.0, 0.0, 1e-7, 1.0), (0.5, 0.1, 1e-7, 1.0), (0.1, 0.0, 1e-3, 0.01)],
+)
 def test_adagrad_matches_torch(lr, decay, eps, grad_scale):
     params, grads = _problem(3, grad_scale)
     ours = ref.adagrad_steps(params, grads, learning_rate=lr, decay=decay, epsilon=eps)
     theirs = _torch_trajectory(
-        lambda p: torch.optim.Adagrad(p, lr=lr, lr_decay=decay, eps=eps, initial_accumulator_value=0.0),
-        params, grads)
+        lambda p: torch.optim.Adagrad(
+            p, lr=lr, lr_decay=decay, eps=eps, initial_accumulator_value=0.0
+        ),
+        params,
+        grads,
+    )
     _assert_same(ours, theirs)
 
 
-@pytest.mark.parametrize("lr,decay,eps,rho,grad_scale", [(0.001, 0.0, 1e-7, 0.9, 1.0),
-                                                         (0.01, 0.1, 1e-7, 0.8, 1.0),
-                                                         (0.02, 0.0, 1e-4, 0.9, 0.01)])
+@pytest.mark.parametrize(
+    "lr,decay,eps,rho,grad_scale",
+    [(0.001, 0.0, 1e-7, 0.9, 1.0), (0.01, 0.1, 1e-7, 0.8, 1.0), (0.02, 0.0, 1e-4, 0.9, 0.01)],
+)
 def test_rmsprop_matches_torch(lr, decay, eps, rho, grad_scale):
     params, grads = _problem(4, grad_scale)
     ours = ref.rmsprop_steps(params, grads, learning_rate=lr, decay=decay, epsilon=eps, rho=rho)
-    theirs = _torch_trajectory(lambda p: torch.optim.RMSprop(p, lr=lr, alpha=rho, eps=eps), params, grads, decay)
+    theirs = _torch_trajectory(
+        lambda p: torch.optim.RMSprop(p, lr=lr, alpha=rho, eps=eps), params, grads, decay
+    )
     _assert_same(ours, theirs)
 
 
-@pytest.mark.parametrize("lr,decay,eps,betas,grad_scale", [(0.001, 0.0, 1e-7, (0.9, 0.999), 1.0),
-                                                           (0.01, 0.1, 1e-7, (0.9, 0.999), 1.0),
-                                                           (0.005, 0.0, 1e-7, (0.8, 0.99), 1.0),
-                                                           (0.02, 0.0, 1e-4, (0.9, 0.999), 0.01)])
+@pytest.mark.parametrize(
+    "lr,decay,eps,betas,grad_scale",
+    [
+        (0.001, 0.0, 1e-7, (0.9, 0.999), 1.0),
+        (0.01, 0.1, 1e-7, (0.9, 0.999), 1.0),
+        (0.005, 0.0, 1e-7, (0.8, 0.99), 1.0),
+        (0.02, 0.0, 1e-4, (0.9, 0.999), 0.01),
+    ],
+)
 def test_adam_matches_torch(lr, decay, eps, betas, grad_scale):
     params, grads = _problem(5, grad_scale)
-    ours = ref.adam_steps(params, grads, learning_rate=lr, decay=decay, epsilon=eps, beta_1=betas[0],
-                          beta_2=betas[1])
-    theirs = _torch_trajectory(lambda p: torch.optim.Adam(p, lr=lr, betas=betas, eps=eps), params, grads, decay)
+    ours = ref.adam_steps(
+        params, grads, learning_rate=lr, decay=decay, epsilon=eps, beta_1=betas[0], beta_2=betas[1]
+    )
+    theirs = _torch_trajectory(
+        lambda p: torch.optim.Adam(p, lr=lr, betas=betas, eps=eps), params, grads, decay
+    )
     _assert_same(ours, theirs)
 
 
@@ -133,8 +163,9 @@ def test_adam_without_bias_correction_is_not_torch():
     assert not np.allclose(wrong[0]["weights"], theirs[0]["weights"], rtol=1e-3)
 
 
-@pytest.mark.parametrize("optimizer,hyper", [("sgd", {"momentum": 0.8}), ("adagrad", {}), ("rmsprop", {}),
-                                             ("adam", {})])
+@pytest.mark.parametrize(
+    "optimizer,hyper", [("sgd", {"momentum": 0.8}), ("adagrad", {}), ("rmsprop", {}), ("adam", {})]
+)
 def test_fit_linear_matches_torch_training(optimizer, hyper):
     """The reference's training loop on a linear regression equals torch's, autograd included."""
     rng = np.random.default_rng(7)
@@ -150,9 +181,11 @@ def test_fit_linear_matches_torch_training(optimizer, hyper):
         opt = torch.optim.Adagrad([W, b], lr=lr, lr_decay=decay, eps=1e-7)
         sched = None
     else:
-        opt = {"sgd": lambda: torch.optim.SGD([W, b], lr=lr, momentum=hyper.get("momentum", 0.0)),
-               "rmsprop": lambda: torch.optim.RMSprop([W, b], lr=lr, alpha=0.9, eps=1e-7),
-               "adam": lambda: torch.optim.Adam([W, b], lr=lr, eps=1e-7)}[optimizer]()
+        opt = {
+            "sgd": lambda: torch.optim.SGD([W, b], lr=lr, momentum=hyper.get("momentum", 0.0)),
+            "rmsprop": lambda: torch.optim.RMSprop([W, b], lr=lr, alpha=0.9, eps=1e-7),
+            "adam": lambda: torch.optim.Adam([W, b], lr=lr, eps=1e-7),
+        }[optimizer]()
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / (1.0 + decay * t))
     losses = []
     for _ in range(steps):
@@ -166,8 +199,18 @@ def test_fit_linear_matches_torch_training(optimizer, hyper):
     losses.append(torch.mean((Xt @ W + b - yt) ** 2).item())
     if optimizer == "sgd":
         # momentum with a decaying rate: the two forms differ (see the module docstring)
-        torch_form = ref.fit_linear(optimizer, X, y, W0, b0, steps, learning_rate=lr, decay=decay,
-                                    velocity_of="gradients", **hyper)
+        torch_form = ref.fit_linear(
+            optimizer,
+            X,
+            y,
+            W0,
+            b0,
+            steps,
+            learning_rate=lr,
+            decay=decay,
+            velocity_of="gradients",
+            **hyper,
+        )
         np.testing.assert_allclose(torch_form, losses, rtol=1e-9)
     else:
         np.testing.assert_allclose(ours, losses, rtol=1e-9)

@@ -41,7 +41,9 @@ def _t(a, grad=False):
 
 def _bn_inputs(seed, N, D):
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(N, D)) * rng.uniform(0.3, 4.0, size=(1, D)) + rng.normal(scale=3.0, size=(1, D))
+    x = rng.normal(size=(N, D)) * rng.uniform(0.3, 4.0, size=(1, D)) + rng.normal(
+        scale=3.0, size=(1, D)
+    )
     gamma = rng.uniform(0.5, 2.0, size=(1, D)) * rng.choice([-1.0, 1.0], size=(1, D))
     beta = rng.normal(size=(1, D))
     r_mean = rng.normal(size=(1, D))
@@ -60,7 +62,9 @@ def test_batchnorm_train_forward_backward_and_running_stats(N, D, momentum):
     out_t = F.batch_norm(xt, rm_t, rv_t, gt, bt, training=True, momentum=1 - momentum, eps=EPS)
     out_t.backward(_t(dout))
 
-    out, new_mean, new_var, cache = ref.batchnorm_forward_train(x, gamma, beta, r_mean, r_var, momentum, EPS)
+    out, new_mean, new_var, cache = ref.batchnorm_forward_train(
+        x, gamma, beta, r_mean, r_var, momentum, EPS
+    )
     dx, dgamma, dbeta = ref.batchnorm_backward(dout, cache)
 
     np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=RTOL, atol=1e-11)
@@ -70,8 +74,9 @@ def test_batchnorm_train_forward_backward_and_running_stats(N, D, momentum):
     np.testing.assert_allclose(new_mean[0], rm_t.numpy(), rtol=RTOL, atol=ATOL)
     # torch: m * old + (1 - m) * unbiased; undo N / (N - 1) to get the course's biased update.
     torch_batch_var = (rv_t.numpy() - momentum * r_var[0]) / (1 - momentum) * (N - 1) / N
-    np.testing.assert_allclose(new_var[0], momentum * r_var[0] + (1 - momentum) * torch_batch_var,
-                               rtol=1e-9, atol=ATOL)
+    np.testing.assert_allclose(
+        new_var[0], momentum * r_var[0] + (1 - momentum) * torch_batch_var, rtol=1e-9, atol=ATOL
+    )
 
 
 def test_batchnorm_running_stats_over_several_batches():
@@ -107,10 +112,15 @@ def test_batchnorm_eval_forward_and_backward(N, D):
     rm_t, rv_t = _t(r_mean[0]), _t(r_var[0])
     out_t = F.batch_norm(xt, rm_t, rv_t, gt, bt, training=False, eps=EPS)
     out_t.backward(_t(dout))
-    np.testing.assert_allclose(ref.batchnorm_forward_eval(x, gamma, beta, r_mean, r_var, EPS),
-                               out_t.detach().numpy(), rtol=RTOL, atol=1e-11)
-    np.testing.assert_allclose(ref.batchnorm_backward_eval(dout, gamma, r_var, EPS), xt.grad.numpy(),
-                               rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(
+        ref.batchnorm_forward_eval(x, gamma, beta, r_mean, r_var, EPS),
+        out_t.detach().numpy(),
+        rtol=RTOL,
+        atol=1e-11,
+    )
+    np.testing.assert_allclose(
+        ref.batchnorm_backward_eval(dout, gamma, r_var, EPS), xt.grad.numpy(), rtol=RTOL, atol=ATOL
+    )
     # Inference leaves torch's running statistics alone, as it does the course's.
     np.testing.assert_array_equal(rm_t.numpy(), r_mean[0])
     np.testing.assert_array_equal(rv_t.numpy(), r_var[0])
@@ -122,8 +132,12 @@ def test_l2_gradient_is_torch_weight_decay(N, n_in, n_out, wd):
     """One SGD step with torch's weight_decay=wd equals a step with the course's
     regularized gradient for l2 = wd / 2 (weights and biases alike)."""
     rng = np.random.default_rng(700 + N + n_in + int(wd * 1000))
-    X, W, b, dout = (rng.normal(size=(N, n_in)), rng.normal(size=(n_in, n_out)), rng.normal(size=(1, n_out)),
-                     rng.normal(size=(N, n_out)))
+    X, W, b, dout = (
+        rng.normal(size=(N, n_in)),
+        rng.normal(size=(n_in, n_out)),
+        rng.normal(size=(1, n_out)),
+        rng.normal(size=(N, n_out)),
+    )
     lr = 0.05
     Wt, bt = _t(W, True), _t(b, True)
     opt = torch.optim.SGD([Wt, bt], lr=lr, weight_decay=wd)
@@ -135,21 +149,31 @@ def test_l2_gradient_is_torch_weight_decay(N, n_in, n_out, wd):
     np.testing.assert_allclose(b - lr * db, bt.detach().numpy(), rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.parametrize("l1_w,l2_w,l1_b,l2_b", [(0.0, 0.1, 0.0, 0.0), (0.05, 0.0, 0.0, 0.0),
-                                                 (0.01, 0.2, 0.03, 0.4)])
+@pytest.mark.parametrize(
+    "l1_w,l2_w,l1_b,l2_b", [(0.0, 0.1, 0.0, 0.0), (0.05, 0.0, 0.0, 0.0), (0.01, 0.2, 0.03, 0.4)]
+)
 def test_penalty_and_gradient_match_autograd(l1_w, l2_w, l1_b, l2_b):
     """regularization_loss and dense_backward_regularized against autograd of
     (the data term) + (the penalty), with some weights exactly 0 (sign 0)."""
     rng = np.random.default_rng(77)
-    X, W, b, dout = rng.normal(size=(6, 4)), rng.normal(size=(4, 3)), rng.normal(size=(1, 3)), rng.normal(size=(6, 3))
+    X, W, b, dout = (
+        rng.normal(size=(6, 4)),
+        rng.normal(size=(4, 3)),
+        rng.normal(size=(1, 3)),
+        rng.normal(size=(6, 3)),
+    )
     W[0, 0] = 0.0
     b[0, 1] = 0.0
     Wt, bt = _t(W, True), _t(b, True)
-    penalty = l1_w * Wt.abs().sum() + l2_w * (Wt**2).sum() + l1_b * bt.abs().sum() + l2_b * (bt**2).sum()
+    penalty = (
+        l1_w * Wt.abs().sum() + l2_w * (Wt**2).sum() + l1_b * bt.abs().sum() + l2_b * (bt**2).sum()
+    )
     total = ((_t(X) @ Wt + bt) * _t(dout)).sum() + penalty
     total.backward()
 
-    assert ref.regularization_loss(W, b, l1_w, l2_w, l1_b, l2_b) == pytest.approx(penalty.item(), rel=RTOL)
+    assert ref.regularization_loss(W, b, l1_w, l2_w, l1_b, l2_b) == pytest.approx(
+        penalty.item(), rel=RTOL
+    )
     _, dW, db = ref.dense_backward_regularized(X, W, b, dout, l1_w, l2_w, l1_b, l2_b)
     np.testing.assert_allclose(dW, Wt.grad.numpy(), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(db, bt.grad.numpy(), rtol=RTOL, atol=ATOL)
@@ -172,19 +196,26 @@ def test_dropout_given_torch_mask_matches_torch(rate):
 
     out, mask_used = ref.dropout_forward(x, rate, mask=mask)
     np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(ref.dropout_backward(dout, mask_used), xt.grad.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(
+        ref.dropout_backward(dout, mask_used), xt.grad.numpy(), rtol=RTOL, atol=ATOL
+    )
     # At inference both are the identity.
-    np.testing.assert_array_equal(F.dropout(_t(x), p=rate, training=False).numpy(),
-                                  ref.dropout_forward(x, rate, training=False)[0])
+    np.testing.assert_array_equal(
+        F.dropout(_t(x), p=rate, training=False).numpy(),
+        ref.dropout_forward(x, rate, training=False)[0],
+    )
     # The reference's own masks have the same scaling.
     ref_mask = ref.dropout_mask((200, 300), rate, np.random.default_rng(2))
     assert set(np.unique(ref_mask)) <= {0.0, 1.0 / (1.0 - rate)}
 
 
-@pytest.mark.parametrize("kind,torch_init", [
-    ("xavier", lambda w: torch.nn.init.xavier_normal_(w)),
-    ("he", lambda w: torch.nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="relu")),
-])
+@pytest.mark.parametrize(
+    "kind,torch_init",
+    [
+        ("xavier", lambda w: torch.nn.init.xavier_normal_(w)),
+        ("he", lambda w: torch.nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="relu")),
+    ],
+)
 def test_init_variance_matches_torch(kind, torch_init):
     """torch's xavier_normal_ and kaiming_normal_ (fan_in, relu) use the variances
     2 / (fan_in + fan_out) and 2 / fan_in. torch stores a weight as (fan_out, fan_in),

@@ -98,7 +98,9 @@ def test_one_step_matches_torch_cell(kind):
     N, D, H = 3, 5, 4
     rng = np.random.default_rng(7)
     torch.manual_seed(3)
-    cell = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}[kind](D, H).double()
+    cell = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}[kind](
+        D, H
+    ).double()
     x, h, c = rng.normal(size=(N, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H))
     W_ih, W_hh = cell.weight_ih.detach().numpy(), cell.weight_hh.detach().numpy()
     b_ih, b_hh = cell.bias_ih.detach().numpy()[None], cell.bias_hh.detach().numpy()[None]
@@ -130,15 +132,24 @@ def test_two_layer_stack_matches_torch():
     for k in range(2):
         W_ih, W_hh = getattr(lstm, f"weight_ih_l{k}"), getattr(lstm, f"weight_hh_l{k}")
         b = getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")
-        params.append({"weights_x": W_ih.detach().numpy().T.copy(), "weights_h": W_hh.detach().numpy().T.copy(),
-                       "biases": b.detach().numpy()[None].copy()})
+        params.append(
+            {
+                "weights_x": W_ih.detach().numpy().T.copy(),
+                "weights_h": W_hh.detach().numpy().T.copy(),
+                "biases": b.detach().numpy()[None].copy(),
+            }
+        )
     out = ref.stacked_forward(["lstm", "lstm"], x, params)
     dx, grads = ref.stacked_backward(["lstm", "lstm"], x, params, dhs)
     np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-8, atol=1e-10)
     for k in range(2):
-        np.testing.assert_allclose(grads[k]["weights_h"], getattr(lstm, f"weight_hh_l{k}").grad.numpy().T,
-                                   rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(
+            grads[k]["weights_h"],
+            getattr(lstm, f"weight_hh_l{k}").grad.numpy().T,
+            rtol=1e-8,
+            atol=1e-10,
+        )
 
 
 def test_embedding_matches_torch():
@@ -150,8 +161,12 @@ def test_embedding_matches_torch():
     Wt = _t(W, True)
     out_t = torch.nn.functional.embedding(torch.tensor(ids), Wt)
     out_t.backward(_t(dout))
-    np.testing.assert_allclose(ref.embedding_forward(ids, W), out_t.detach().numpy(), rtol=0, atol=0)
-    np.testing.assert_allclose(ref.embedding_backward(dout, ids, V), Wt.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        ref.embedding_forward(ids, W), out_t.detach().numpy(), rtol=0, atol=0
+    )
+    np.testing.assert_allclose(
+        ref.embedding_backward(dout, ids, V), Wt.grad.numpy(), rtol=1e-12, atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("max_norm", [0.5, 3.0, 1e3])
@@ -197,8 +212,12 @@ def test_adding_network_gradients_match_torch(kind):
     W, b = head.weight.detach().numpy().T.copy(), head.bias.detach().numpy()[None].copy()
     loss, grads = ref.adding_gradients(kind, p, W, b, X, y)
     np.testing.assert_allclose(loss, float(loss_t.detach()), rtol=1e-12)
-    np.testing.assert_allclose(grads["dense.weights"], head.weight.grad.numpy().T, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(grads["dense.biases"][0], head.bias.grad.numpy(), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(
+        grads["dense.weights"], head.weight.grad.numpy().T, rtol=1e-8, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        grads["dense.biases"][0], head.bias.grad.numpy(), rtol=1e-8, atol=1e-12
+    )
     for name, g in _course_grads(kind, layer).items():
         np.testing.assert_allclose(grads[name], g, rtol=1e-8, atol=1e-12, err_msg=name)
 
@@ -208,11 +227,18 @@ def test_character_model_forward_matches_torch():
     V, E, H, N, T = 9, 4, 5, 3, 6
     rng = np.random.default_rng(10)
     torch.manual_seed(2)
-    emb, gru, dense = (torch.nn.Embedding(V, E).double(), torch.nn.GRU(E, H, batch_first=True).double(),
-                       torch.nn.Linear(H, V).double())
+    emb, gru, dense = (
+        torch.nn.Embedding(V, E).double(),
+        torch.nn.GRU(E, H, batch_first=True).double(),
+        torch.nn.Linear(H, V).double(),
+    )
     ids = rng.integers(0, V, size=(N, T))
     hs, _ = gru(emb(torch.tensor(ids)))
     want = dense(hs).reshape(N * T, V).detach().numpy()
-    params = {"embedding": emb.weight.detach().numpy().copy(), "gru": _course_params("gru", gru),
-              "dense.weights": dense.weight.detach().numpy().T.copy(), "dense.biases": dense.bias.detach().numpy()[None]}
+    params = {
+        "embedding": emb.weight.detach().numpy().copy(),
+        "gru": _course_params("gru", gru),
+        "dense.weights": dense.weight.detach().numpy().T.copy(),
+        "dense.biases": dense.bias.detach().numpy()[None],
+    }
     np.testing.assert_allclose(ref.char_forward(params, ids), want, rtol=RTOL, atol=ATOL)

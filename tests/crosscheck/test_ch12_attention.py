@@ -35,11 +35,16 @@ def _close(a, b, what):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=RTOL, atol=ATOL, err_msg=what)
 
 
-@pytest.mark.parametrize("N,Tq,Tk,d,dv,masked", [(1, 3, 3, 4, 4, False), (2, 4, 6, 8, 3, True),
-                                                (3, 5, 5, 2, 6, True)])
+@pytest.mark.parametrize(
+    "N,Tq,Tk,d,dv,masked", [(1, 3, 3, 4, 4, False), (2, 4, 6, 8, 3, True), (3, 5, 5, 2, 6, True)]
+)
 def test_attention_matches_scaled_dot_product_attention(N, Tq, Tk, d, dv, masked):
     rng = np.random.default_rng(N * 100 + Tk)
-    q, k, v = rng.standard_normal((N, Tq, d)), rng.standard_normal((N, Tk, d)), rng.standard_normal((N, Tk, dv))
+    q, k, v = (
+        rng.standard_normal((N, Tq, d)),
+        rng.standard_normal((N, Tk, d)),
+        rng.standard_normal((N, Tk, dv)),
+    )
     mask = rng.random((N, Tq, Tk)) < 0.6 if masked else None
     if mask is not None:
         mask[..., 0] = True  # torch gives NaN on a fully masked row; the course gives zeros
@@ -47,8 +52,9 @@ def test_attention_matches_scaled_dot_product_attention(N, Tq, Tk, d, dv, masked
     out, w = ref.attention_forward(q, k, v, mask)
     dq, dk, dvv = ref.attention_backward(dout, q, k, v, w)
     tq, tk, tv = _t(q, True), _t(k, True), _t(v, True)
-    tout = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, attn_mask=None if mask is None
-                                                           else torch.tensor(mask))
+    tout = torch.nn.functional.scaled_dot_product_attention(
+        tq, tk, tv, attn_mask=None if mask is None else torch.tensor(mask)
+    )
     tout.backward(_t(dout))
     _close(out, tout.detach(), "output")
     _close(dq, tq.grad, "dq")
@@ -67,21 +73,41 @@ def _torch_mha(E, h, seed):
 
 def _course_mha_params(mha, E):
     W, b = mha.in_proj_weight.detach().numpy(), mha.in_proj_bias.detach().numpy()
-    return {"Wq": W[:E].T.copy(), "Wk": W[E:2 * E].T.copy(), "Wv": W[2 * E:].T.copy(),
-            "Wo": mha.out_proj.weight.detach().numpy().T.copy(), "bq": b[None, :E].copy(),
-            "bk": b[None, E:2 * E].copy(), "bv": b[None, 2 * E:].copy(),
-            "bo": mha.out_proj.bias.detach().numpy()[None, :].copy()}
+    return {
+        "Wq": W[:E].T.copy(),
+        "Wk": W[E : 2 * E].T.copy(),
+        "Wv": W[2 * E :].T.copy(),
+        "Wo": mha.out_proj.weight.detach().numpy().T.copy(),
+        "bq": b[None, :E].copy(),
+        "bk": b[None, E : 2 * E].copy(),
+        "bv": b[None, 2 * E :].copy(),
+        "bo": mha.out_proj.bias.detach().numpy()[None, :].copy(),
+    }
 
 
 def _course_mha_grads(mha, E):
     gW, gb = mha.in_proj_weight.grad.numpy(), mha.in_proj_bias.grad.numpy()
-    return {"Wq": gW[:E].T, "Wk": gW[E:2 * E].T, "Wv": gW[2 * E:].T, "Wo": mha.out_proj.weight.grad.numpy().T,
-            "bq": gb[None, :E], "bk": gb[None, E:2 * E], "bv": gb[None, 2 * E:],
-            "bo": mha.out_proj.bias.grad.numpy()[None, :]}
+    return {
+        "Wq": gW[:E].T,
+        "Wk": gW[E : 2 * E].T,
+        "Wv": gW[2 * E :].T,
+        "Wo": mha.out_proj.weight.grad.numpy().T,
+        "bq": gb[None, :E],
+        "bk": gb[None, E : 2 * E],
+        "bv": gb[None, 2 * E :],
+        "bo": mha.out_proj.bias.grad.numpy()[None, :],
+    }
 
 
-@pytest.mark.parametrize("N,Tq,Tk,E,h,kind", [(1, 3, 3, 8, 2, "self"), (2, 5, 5, 8, 4, "causal"),
-                                             (2, 4, 6, 6, 3, "cross"), (3, 4, 4, 10, 5, "padding")])
+@pytest.mark.parametrize(
+    "N,Tq,Tk,E,h,kind",
+    [
+        (1, 3, 3, 8, 2, "self"),
+        (2, 5, 5, 8, 4, "causal"),
+        (2, 4, 6, 6, 3, "cross"),
+        (3, 4, 4, 10, 5, "padding"),
+    ],
+)
 def test_multihead_attention_matches_torch(N, Tq, Tk, E, h, kind):
     rng = np.random.default_rng(7 + N + E)
     mha = _torch_mha(E, h, seed=E * 10 + h)
@@ -150,20 +176,24 @@ def test_sinusoidal_encoding_row_zero_and_formula():
 def test_encoder_block_matches_torch(causal):
     E, h, F, N, T = 8, 2, 12, 2, 5
     torch.manual_seed(3)
-    layer = torch.nn.TransformerEncoderLayer(E, h, F, dropout=0.0, batch_first=True, norm_first=True).double()
+    layer = torch.nn.TransformerEncoderLayer(
+        E, h, F, dropout=0.0, batch_first=True, norm_first=True
+    ).double()
     with torch.no_grad():
         for prm in (layer.norm1.weight, layer.norm2.weight):
             prm.add_(0.3 * torch.randn_like(prm))
         for prm in (layer.norm1.bias, layer.norm2.bias, layer.self_attn.in_proj_bias):
             prm.normal_(0, 0.2)
-    p = {"ln1.gamma": layer.norm1.weight.detach().numpy()[None, :].copy(),
-         "ln1.beta": layer.norm1.bias.detach().numpy()[None, :].copy(),
-         "ln2.gamma": layer.norm2.weight.detach().numpy()[None, :].copy(),
-         "ln2.beta": layer.norm2.bias.detach().numpy()[None, :].copy(),
-         "ff1.weights": layer.linear1.weight.detach().numpy().T.copy(),
-         "ff1.biases": layer.linear1.bias.detach().numpy()[None, :].copy(),
-         "ff2.weights": layer.linear2.weight.detach().numpy().T.copy(),
-         "ff2.biases": layer.linear2.bias.detach().numpy()[None, :].copy()}
+    p = {
+        "ln1.gamma": layer.norm1.weight.detach().numpy()[None, :].copy(),
+        "ln1.beta": layer.norm1.bias.detach().numpy()[None, :].copy(),
+        "ln2.gamma": layer.norm2.weight.detach().numpy()[None, :].copy(),
+        "ln2.beta": layer.norm2.bias.detach().numpy()[None, :].copy(),
+        "ff1.weights": layer.linear1.weight.detach().numpy().T.copy(),
+        "ff1.biases": layer.linear1.bias.detach().numpy()[None, :].copy(),
+        "ff2.weights": layer.linear2.weight.detach().numpy().T.copy(),
+        "ff2.biases": layer.linear2.bias.detach().numpy()[None, :].copy(),
+    }
     p.update({f"attn.{k}": v for k, v in _course_mha_params(layer.self_attn, E).items()})
     rng = np.random.default_rng(11)
     x, dout = rng.standard_normal((N, T, E)), rng.standard_normal((N, T, E))
@@ -175,10 +205,16 @@ def test_encoder_block_matches_torch(causal):
     tout.backward(_t(dout))
     _close(out, tout.detach(), "output")
     _close(dx, tx.grad, "dinputs")
-    tg = {"ln1.gamma": layer.norm1.weight.grad[None, :], "ln1.beta": layer.norm1.bias.grad[None, :],
-          "ln2.gamma": layer.norm2.weight.grad[None, :], "ln2.beta": layer.norm2.bias.grad[None, :],
-          "ff1.weights": layer.linear1.weight.grad.T, "ff1.biases": layer.linear1.bias.grad[None, :],
-          "ff2.weights": layer.linear2.weight.grad.T, "ff2.biases": layer.linear2.bias.grad[None, :]}
+    tg = {
+        "ln1.gamma": layer.norm1.weight.grad[None, :],
+        "ln1.beta": layer.norm1.bias.grad[None, :],
+        "ln2.gamma": layer.norm2.weight.grad[None, :],
+        "ln2.beta": layer.norm2.bias.grad[None, :],
+        "ff1.weights": layer.linear1.weight.grad.T,
+        "ff1.biases": layer.linear1.bias.grad[None, :],
+        "ff2.weights": layer.linear2.weight.grad.T,
+        "ff2.biases": layer.linear2.bias.grad[None, :],
+    }
     tg.update({f"attn.{k}": v for k, v in _course_mha_grads(layer.self_attn, E).items()})
     for name, g in tg.items():
         _close(grads[name], np.asarray(g), f"gradient of {name}")

@@ -27,7 +27,9 @@ def _t(a, grad=False):
 
 
 def _close(a, b):
-    np.testing.assert_allclose(np.asarray(a), b.detach().numpy() if hasattr(b, "detach") else b, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(
+        np.asarray(a), b.detach().numpy() if hasattr(b, "detach") else b, rtol=RTOL, atol=ATOL
+    )
 
 
 @pytest.mark.parametrize("N,D,scale", [(4, 6, 3.0), (1, 9, 1.0), (3, 5, 60.0), (2, 4, 1000.0)])
@@ -44,11 +46,17 @@ def test_bce_with_logits_matches_torch(N, D, scale):
 @pytest.mark.parametrize("N,K", [(4, 3), (1, 5), (7, 12)])
 def test_kl_and_reparameterization_match_torch(N, K):
     rng = np.random.default_rng(N + K)
-    mu, logvar, eps = rng.standard_normal((N, K)), rng.uniform(-3, 2, (N, K)), rng.standard_normal((N, K))
+    mu, logvar, eps = (
+        rng.standard_normal((N, K)),
+        rng.uniform(-3, 2, (N, K)),
+        rng.standard_normal((N, K)),
+    )
     tmu, tlv = _t(mu, True), _t(logvar, True)
     std = torch.exp(0.5 * tlv)
-    kl = torch.distributions.kl_divergence(torch.distributions.Normal(tmu, std),
-                                           torch.distributions.Normal(torch.zeros_like(tmu), torch.ones_like(tmu)))
+    kl = torch.distributions.kl_divergence(
+        torch.distributions.Normal(tmu, std),
+        torch.distributions.Normal(torch.zeros_like(tmu), torch.ones_like(tmu)),
+    )
     _close(ref.kl_divergence(mu, logvar), kl.sum(dim=1))
     kl.sum(dim=1).mean().backward()
     dmu, dlv = ref.kl_backward(mu, logvar)
@@ -125,7 +133,9 @@ def test_vae_gradients_match_autograd():
     mu, logvar = out[:, :3], out[:, 3:]
     logits = _torch_mlp(tp, "decoder", mu + torch.exp(0.5 * logvar) * _t(eps))
     kl = -0.5 * torch.sum(1 + logvar - mu**2 - torch.exp(logvar), dim=1)
-    loss = (F.binary_cross_entropy_with_logits(logits, _t(x), reduction="none").sum(dim=1) + kl).mean()
+    loss = (
+        F.binary_cross_entropy_with_logits(logits, _t(x), reduction="none").sum(dim=1) + kl
+    ).mean()
     loss.backward()
     assert abs(ref.vae_loss(params, x, eps) - loss.item()) <= 1e-10 * abs(loss.item())
     grads, dx = ref.vae_gradients(params, x, eps)
@@ -135,13 +145,19 @@ def test_vae_gradients_match_autograd():
     tx2 = _t(x, True)
     out = _torch_mlp({k: v.detach() for k, v in tp.items()}, "encoder", tx2)
     mu, logvar = out[:, :3], out[:, 3:]
-    logits = _torch_mlp({k: v.detach() for k, v in tp.items()}, "decoder", mu + torch.exp(0.5 * logvar) * _t(eps))
+    logits = _torch_mlp(
+        {k: v.detach() for k, v in tp.items()}, "decoder", mu + torch.exp(0.5 * logvar) * _t(eps)
+    )
     kl = -0.5 * torch.sum(1 + logvar - mu**2 - torch.exp(logvar), dim=1)
-    (F.binary_cross_entropy_with_logits(logits, _t(x), reduction="none").sum(dim=1) + kl).mean().backward()
+    (
+        F.binary_cross_entropy_with_logits(logits, _t(x), reduction="none").sum(dim=1) + kl
+    ).mean().backward()
     _close(dx, tx2.grad)
 
 
-@pytest.mark.parametrize("N,C_in,c,K,H,W", [(2, 1, 2, 2, 8, 8), (1, 2, 3, 3, 4, 6), (3, 1, 4, 2, 16, 16)])
+@pytest.mark.parametrize(
+    "N,C_in,c,K,H,W", [(2, 1, 2, 2, 8, 8), (1, 2, 3, 3, 4, 6), (3, 1, 4, 2, 16, 16)]
+)
 def test_unet_forward_and_gradients_match_autograd(N, C_in, c, K, H, W):
     rng = np.random.default_rng(N * 100 + H)
     params = _perturbed(ref.unet_init(rng, C_in, c, K), rng)
@@ -149,7 +165,9 @@ def test_unet_forward_and_gradients_match_autograd(N, C_in, c, K, H, W):
     tp = {k: _t(v, True) for k, v in params.items()}
     tx = _t(x, True)
     a1 = torch.relu(F.conv2d(tx, tp["down.weights"], tp["down.biases"], padding=1))
-    a2 = torch.relu(F.conv2d(F.max_pool2d(a1, 2), tp["bottom.weights"], tp["bottom.biases"], padding=1))
+    a2 = torch.relu(
+        F.conv2d(F.max_pool2d(a1, 2), tp["bottom.weights"], tp["bottom.biases"], padding=1)
+    )
     cat = torch.cat([a1, F.interpolate(a2, scale_factor=2, mode="nearest")], dim=1)
     a3 = torch.relu(F.conv2d(cat, tp["up.weights"], tp["up.biases"], padding=1))
     logits = F.conv2d(a3, tp["head.weights"], tp["head.biases"])

@@ -19,22 +19,35 @@ def test_dense_init_shapes(student, n_inputs, n_neurons):
 
 
 def check_array_shape(value, shape, name):
-    arr = check_array(value, np.zeros(shape), call=name, what="value", atol=np.inf) if value is not None \
+    arr = (
+        check_array(value, np.zeros(shape), call=name, what="value", atol=np.inf)
+        if value is not None
         else fail(f"{name} is None")
+    )
     return np.asarray(arr)
 
 
 @points(2)
 @pytest.mark.parametrize("seed,scale", [(3, 0.01), (11, 0.5)])
 def test_dense_init_draws_from_passed_generator(student, oracle, seed, scale):
-    W_want, b_want = oracle.compute("want", lambda: ref.dense_init(5, 4, np.random.default_rng(seed), scale))
+    W_want, b_want = oracle.compute(
+        "want", lambda: ref.dense_init(5, 4, np.random.default_rng(seed), scale)
+    )
     layer = student.Dense(5, 4, Rng(seed), weight_scale=scale)
-    check_array(layer.weights, W_want, call=f"Dense(5, 4, rng=default_rng({seed}), weight_scale={scale}).weights",
-                what="value", known_bugs=[
-                    ("weights drawn in the shape (n_neurons, n_inputs) and transposed", W_want.reshape(4, 5).T),
-                    ("weight_scale is not applied", W_want / scale),
-                    ("weight_scale is not applied (a fixed scale of 0.01 is used)", W_want / scale * 0.01),
-                ])
+    check_array(
+        layer.weights,
+        W_want,
+        call=f"Dense(5, 4, rng=default_rng({seed}), weight_scale={scale}).weights",
+        what="value",
+        known_bugs=[
+            (
+                "weights drawn in the shape (n_neurons, n_inputs) and transposed",
+                W_want.reshape(4, 5).T,
+            ),
+            ("weight_scale is not applied", W_want / scale),
+            ("weight_scale is not applied (a fixed scale of 0.01 is used)", W_want / scale * 0.01),
+        ],
+    )
     check_array(layer.biases, b_want, call="Dense(...).biases", what="value")
 
 
@@ -45,17 +58,28 @@ def test_dense_init_statistics(student):
     mean, std = W.mean(), W.std()
     # 20,000 samples: the standard error of the mean is 7e-5, of the std about 5e-5.
     if np.all(W >= 0):
-        fail("Dense weights are all non-negative: use a standard normal (rng.standard_normal), not rng.random")
+        fail(
+            "Dense weights are all non-negative: use a standard normal (rng.standard_normal), not rng.random"
+        )
     check_true(abs(mean) < 5e-4, f"Dense weights have mean {mean:.2g}, expected about 0")
-    check_true(abs(std - 0.01) < 5e-4, f"Dense weights have standard deviation {std:.3g}, expected 0.01",
-               "Multiply standard normal samples by weight_scale.")
+    check_true(
+        abs(std - 0.01) < 5e-4,
+        f"Dense weights have standard deviation {std:.3g}, expected 0.01",
+        "Multiply standard normal samples by weight_scale.",
+    )
 
 
 @points(3)
 @pytest.mark.parametrize("N,n_inputs,n_neurons", [(1, 3, 2), (5, 4, 3), (16, 10, 7), (6, 4, 4)])
 def test_dense_forward_matches_reference(student, oracle, N, n_inputs, n_neurons):
-    X, W, b = oracle.random("inputs", lambda rng: (rng.normal(size=(N, n_inputs)), rng.normal(size=(n_inputs, n_neurons)),
-                                                   rng.normal(size=(1, n_neurons))))
+    X, W, b = oracle.random(
+        "inputs",
+        lambda rng: (
+            rng.normal(size=(N, n_inputs)),
+            rng.normal(size=(n_inputs, n_neurons)),
+            rng.normal(size=(1, n_neurons)),
+        ),
+    )
     want = oracle.compute("want", lambda: ref.dense_forward(X, W, b))
     layer = student.Dense(n_inputs, n_neurons, Rng(0))
     layer.weights, layer.biases = W, b
@@ -63,7 +87,9 @@ def test_dense_forward_matches_reference(student, oracle, N, n_inputs, n_neurons
     bugs = [("the biases are not added", X @ W)]
     if n_inputs == n_neurons:
         bugs.append(("the weights are transposed: use inputs @ weights", X @ W.T + b))
-    check_array(got, want, call="Dense.forward(inputs)", inputs={"inputs": X, "weights": W}, known_bugs=bugs)
+    check_array(
+        got, want, call="Dense.forward(inputs)", inputs={"inputs": X, "weights": W}, known_bugs=bugs
+    )
     check_array(layer.output, want, call="Dense.forward(inputs)", what="stored self.output")
     check_array(layer.inputs, X, call="Dense.forward(inputs)", what="stored self.inputs")
 
@@ -78,5 +104,10 @@ def test_dense_forward_batch_permutation_property(student, N, seed):
     layer = student.Dense(3, 2, Rng(0))
     layer.weights, layer.biases = W, b
     out = np.asarray(layer.forward(X))
-    check_array(layer.forward(X[perm]), out[perm], call="Dense.forward(inputs[perm])",
-                inputs={"inputs": X}, what="output (should be the rows of forward(inputs), permuted)")
+    check_array(
+        layer.forward(X[perm]),
+        out[perm],
+        call="Dense.forward(inputs[perm])",
+        inputs={"inputs": X},
+        what="output (should be the rows of forward(inputs), permuted)",
+    )

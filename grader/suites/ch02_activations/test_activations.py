@@ -10,8 +10,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from grader.api import (GradeFailure, StudentError, check_array, check_gradient, check_true, fail, keep, np,
-                        numeric_gradient, points, pytest, reference)
+from grader.api import (
+    GradeFailure,
+    StudentError,
+    check_array,
+    check_gradient,
+    check_true,
+    fail,
+    keep,
+    np,
+    numeric_gradient,
+    points,
+    pytest,
+    reference,
+)
 from grader.check import as_array
 from grader.suites.common import stored as _stored
 
@@ -31,9 +43,7 @@ SOFTMAX_OVERFLOW_HINT = (
 TANH_OVERFLOW_HINT = "np.exp overflowed for a large |x|: use np.tanh, which never overflows"
 
 # Hand-written inputs with exact zeros (also -0.0) and ties (rows of equal entries).
-ZEROS_AND_TIES = np.array([[0.0, 0.0, 0.0, 0.0],
-                           [-0.0, 0.0, 1.5, -1.5],
-                           [2.0, 2.0, 2.0, 2.0]])
+ZEROS_AND_TIES = np.array([[0.0, 0.0, 0.0, 0.0], [-0.0, 0.0, 1.5, -1.5], [2.0, 2.0, 2.0, 2.0]])
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -63,8 +73,14 @@ def _forward_and_check(layer, x, want, cls, bugs=(), hint=None, call=None):
     call = call or f"{cls}.forward(inputs)"
     got = layer.forward(x)
     check_array(got, want, call=call, inputs={"inputs": x}, known_bugs=bugs, nonfinite_hint=hint)
-    check_array(_stored(layer, "output", call), want, call=call, what="stored self.output",
-                known_bugs=bugs, nonfinite_hint=hint)
+    check_array(
+        _stored(layer, "output", call),
+        want,
+        call=call,
+        what="stored self.output",
+        known_bugs=bugs,
+        nonfinite_hint=hint,
+    )
 
 
 def _matches(got, want):
@@ -98,13 +114,21 @@ def _backward_and_check(layer, x, dv, want, fwd_want, cls, bugs=(), call=None):
             note = f"{name}.forward(inputs) returned a wrong output"
     if note:
         layer.inputs, layer.output = x, fwd_want
-        note = (f"Note: {note}, so the grader set self.inputs and self.output to the correct values before "
-                "calling backward. Fix forward first; its own tests say what is wrong.")
+        note = (
+            f"Note: {note}, so the grader set self.inputs and self.output to the correct values before "
+            "calling backward. Fix forward first; its own tests say what is wrong."
+        )
     call = call or f"{cls}.backward(dvalues) after forward(inputs)"
     try:
         got = layer.backward(dv)
         check_array(got, want, call=call, inputs={"inputs": x, "dvalues": dv}, known_bugs=bugs)
-        check_array(_stored(layer, "dinputs", call), want, call=call, what="stored self.dinputs", known_bugs=bugs)
+        check_array(
+            _stored(layer, "dinputs", call),
+            want,
+            call=call,
+            what="stored self.dinputs",
+            known_bugs=bugs,
+        )
     except (GradeFailure, StudentError) as exc:
         raise _with_note(exc, note)
 
@@ -132,22 +156,40 @@ def _forward_bugs(cls, x, alpha=ALPHA_DEFAULT):
     x = np.asarray(x, dtype=np.float64)
     if cls == "ReLU":
         return [
-            ("the negative entries are kept: max(0, x) replaces every negative entry by 0", x.copy()),
+            (
+                "the negative entries are kept: max(0, x) replaces every negative entry by 0",
+                x.copy(),
+            ),
             ("np.minimum instead of np.maximum: ReLU is max(0, x)", np.minimum(0.0, x)),
             ("np.abs(x) is not ReLU: negative entries must become 0, not positive", np.abs(x)),
         ]
     if cls == "LeakyReLU":
-        bugs = [("alpha multiplies the positive side: it should be x where x > 0 and alpha * x elsewhere",
-                 np.where(x > 0, alpha * x, x)),
-                ("the negative side is 0 as in ReLU: Leaky ReLU keeps alpha * x there",
-                 np.maximum(0.0, x))]
+        bugs = [
+            (
+                "alpha multiplies the positive side: it should be x where x > 0 and alpha * x elsewhere",
+                np.where(x > 0, alpha * x, x),
+            ),
+            (
+                "the negative side is 0 as in ReLU: Leaky ReLU keeps alpha * x there",
+                np.maximum(0.0, x),
+            ),
+        ]
         if alpha != ALPHA_DEFAULT:
-            bugs.insert(0, (f"a fixed slope of 0.01 is used instead of self.alpha (= {alpha})",
-                            np.where(x > 0, x, ALPHA_DEFAULT * x)))
+            bugs.insert(
+                0,
+                (
+                    f"a fixed slope of 0.01 is used instead of self.alpha (= {alpha})",
+                    np.where(x > 0, x, ALPHA_DEFAULT * x),
+                ),
+            )
         return bugs
     if cls == "Sigmoid":
-        return [("this is sigmoid(-x): the exponent sign is flipped, sigmoid(x) = 1 / (1 + exp(-x))",
-                 _sigmoid(-x))]
+        return [
+            (
+                "this is sigmoid(-x): the exponent sign is flipped, sigmoid(x) = 1 / (1 + exp(-x))",
+                _sigmoid(-x),
+            )
+        ]
     if cls == "Softmax":
         e = np.exp(x - x.max(axis=1, keepdims=True))
         e0 = np.exp(x - x.max(axis=0, keepdims=True))
@@ -156,12 +198,19 @@ def _forward_bugs(cls, x, alpha=ALPHA_DEFAULT):
             (axis0, e0 / e0.sum(axis=0, keepdims=True)),
             (axis0, e / e.sum(axis=0, keepdims=True)),
             ("the exponentials are not divided by their row sum", e),
-            ("divided by the sum over the whole batch instead of each row's sum (axis=1, keepdims=True)",
-             e / e.sum()),
+            (
+                "divided by the sum over the whole batch instead of each row's sum (axis=1, keepdims=True)",
+                e / e.sum(),
+            ),
         ]
         if x.shape[0] == x.shape[1]:
-            bugs.append(("np.sum(..., axis=1) without keepdims=True: entry [i, j] was divided by the sum of "
-                         "row j instead of row i", e / e.sum(axis=1)))
+            bugs.append(
+                (
+                    "np.sum(..., axis=1) without keepdims=True: entry [i, j] was divided by the sum of "
+                    "row j instead of row i",
+                    e / e.sum(axis=1),
+                )
+            )
         return bugs
     return []
 
@@ -170,73 +219,122 @@ def _backward_bugs(cls, x, dv, alpha=ALPHA_DEFAULT):
     x, dv = np.asarray(x, dtype=np.float64), np.asarray(dv, dtype=np.float64)
     if cls == "ReLU":
         return [
-            ("the mask is taken from dvalues (zeroed where dvalues <= 0): zero the entries where the "
-             "stored self.inputs <= 0", dv * (dv > 0)),
-            ("dvalues is returned unmasked: zero the entries where self.inputs <= 0 (a mask on "
-             "self.output < 0 selects nothing, since the output is never negative)", dv.copy()),
-            ("the derivative at exactly 0 is taken as 1: mask with inputs <= 0, not inputs < 0",
-             dv * (x >= 0)),
-            ("dvalues is multiplied by the output max(0, x) instead of by the 0/1 mask (x > 0)",
-             dv * np.maximum(0.0, x)),
-            ("the mask is inverted: entries are zeroed where inputs > 0 instead of where inputs <= 0",
-             dv * (x <= 0)),
-            ("the local derivative (the 0/1 mask) is returned without multiplying by dvalues",
-             (x > 0).astype(np.float64)),
+            (
+                "the mask is taken from dvalues (zeroed where dvalues <= 0): zero the entries where the "
+                "stored self.inputs <= 0",
+                dv * (dv > 0),
+            ),
+            (
+                "dvalues is returned unmasked: zero the entries where self.inputs <= 0 (a mask on "
+                "self.output < 0 selects nothing, since the output is never negative)",
+                dv.copy(),
+            ),
+            (
+                "the derivative at exactly 0 is taken as 1: mask with inputs <= 0, not inputs < 0",
+                dv * (x >= 0),
+            ),
+            (
+                "dvalues is multiplied by the output max(0, x) instead of by the 0/1 mask (x > 0)",
+                dv * np.maximum(0.0, x),
+            ),
+            (
+                "the mask is inverted: entries are zeroed where inputs > 0 instead of where inputs <= 0",
+                dv * (x <= 0),
+            ),
+            (
+                "the local derivative (the 0/1 mask) is returned without multiplying by dvalues",
+                (x > 0).astype(np.float64),
+            ),
         ]
     if cls == "LeakyReLU":
         bugs = [
-            ("the slope at exactly 0 is taken as 1: inputs <= 0 get alpha * dvalues",
-             np.where(x >= 0, dv, alpha * dv)),
-            ("the mask is taken from dvalues instead of the stored self.inputs",
-             np.where(dv > 0, dv, alpha * dv)),
+            (
+                "the slope at exactly 0 is taken as 1: inputs <= 0 get alpha * dvalues",
+                np.where(x >= 0, dv, alpha * dv),
+            ),
+            (
+                "the mask is taken from dvalues instead of the stored self.inputs",
+                np.where(dv > 0, dv, alpha * dv),
+            ),
             ("the negative side gets 0 as in ReLU: it must get alpha * dvalues", dv * (x > 0)),
-            ("the local derivative (1 or alpha) is returned without multiplying by dvalues",
-             np.where(x > 0, 1.0, alpha)),
-            ("alpha multiplies the positive side instead of the negative side",
-             np.where(x > 0, alpha * dv, dv)),
+            (
+                "the local derivative (1 or alpha) is returned without multiplying by dvalues",
+                np.where(x > 0, 1.0, alpha),
+            ),
+            (
+                "alpha multiplies the positive side instead of the negative side",
+                np.where(x > 0, alpha * dv, dv),
+            ),
         ]
         if alpha != ALPHA_DEFAULT:
-            bugs.insert(0, (f"a fixed slope of 0.01 is used instead of self.alpha (= {alpha})",
-                            np.where(x > 0, dv, ALPHA_DEFAULT * dv)))
+            bugs.insert(
+                0,
+                (
+                    f"a fixed slope of 0.01 is used instead of self.alpha (= {alpha})",
+                    np.where(x > 0, dv, ALPHA_DEFAULT * dv),
+                ),
+            )
         return bugs
     if cls == "Sigmoid":
         s = _sigmoid(x)
         return [
-            ("the derivative is computed from the input: x * (1 - x) is not sigmoid'(x); use the stored "
-             "output s, s * (1 - s)", dv * x * (1 - x)),
-            ("sigmoid was applied to the output again: s * (1 - s) must use the stored output s itself",
-             dv * _sigmoid(s) * (1 - _sigmoid(s))),
+            (
+                "the derivative is computed from the input: x * (1 - x) is not sigmoid'(x); use the stored "
+                "output s, s * (1 - s)",
+                dv * x * (1 - x),
+            ),
+            (
+                "sigmoid was applied to the output again: s * (1 - s) must use the stored output s itself",
+                dv * _sigmoid(s) * (1 - _sigmoid(s)),
+            ),
             ("the local derivative s * (1 - s) is not multiplied by dvalues", s * (1 - s)),
             ("the factor (1 - s) is missing: sigmoid'(x) = s * (1 - s)", dv * s),
         ]
     if cls == "Tanh":
         t = np.tanh(x)
         return [
-            ("the derivative is computed from the input: 1 - x**2 is not tanh'(x); use the stored output t, "
-             "1 - t**2", dv * (1 - x ** 2)),
-            ("the local derivative 1 - t**2 is not multiplied by dvalues", 1 - t ** 2),
+            (
+                "the derivative is computed from the input: 1 - x**2 is not tanh'(x); use the stored output t, "
+                "1 - t**2",
+                dv * (1 - x**2),
+            ),
+            ("the local derivative 1 - t**2 is not multiplied by dvalues", 1 - t**2),
             ("1 - t is not tanh'(x): square the output, 1 - t**2", dv * (1 - t)),
         ]
     if cls == "Softmax":
         s = ref.softmax_forward(x)
         bugs = [
-            ("the Jacobian is treated as diagonal: s * (1 - s) * dvalues drops the off-diagonal terms "
-             "-s_i * s_j; use s * (dvalues - np.sum(dvalues * s, axis=1, keepdims=True))", s * (1 - s) * dv),
-            ("the factor s in front is missing: dinputs = s * (dvalues - np.sum(dvalues * s, axis=1, "
-             "keepdims=True))",
-             dv - np.sum(dv * s, axis=1, keepdims=True)),
+            (
+                "the Jacobian is treated as diagonal: s * (1 - s) * dvalues drops the off-diagonal terms "
+                "-s_i * s_j; use s * (dvalues - np.sum(dvalues * s, axis=1, keepdims=True))",
+                s * (1 - s) * dv,
+            ),
+            (
+                "the factor s in front is missing: dinputs = s * (dvalues - np.sum(dvalues * s, axis=1, "
+                "keepdims=True))",
+                dv - np.sum(dv * s, axis=1, keepdims=True),
+            ),
             ("dvalues is passed through unchanged: apply the softmax Jacobian", dv.copy()),
         ]
         if x.shape[0] > 1:
             bugs += [
-                ("the sum runs over the whole batch: each row needs its own sum (axis=1, keepdims=True)",
-                 s * (dv - np.sum(dv * s))),
-                ("the sum runs over axis 0 (the batch): each row needs its own sum (axis=1, keepdims=True)",
-                 s * (dv - np.sum(dv * s, axis=0, keepdims=True))),
+                (
+                    "the sum runs over the whole batch: each row needs its own sum (axis=1, keepdims=True)",
+                    s * (dv - np.sum(dv * s)),
+                ),
+                (
+                    "the sum runs over axis 0 (the batch): each row needs its own sum (axis=1, keepdims=True)",
+                    s * (dv - np.sum(dv * s, axis=0, keepdims=True)),
+                ),
             ]
         return bugs
     if cls == "Linear":
-        return [("the derivative 1 is returned instead of dvalues * 1 (a copy of dvalues)", np.ones_like(dv))]
+        return [
+            (
+                "the derivative 1 is returned instead of dvalues * 1 (a copy of dvalues)",
+                np.ones_like(dv),
+            )
+        ]
     return []
 
 
@@ -258,8 +356,14 @@ def test_leaky_relu_forward_matches_reference(student, oracle, alpha, case):
     x = _inputs(oracle, case)
     want = oracle.compute("want", lambda: ref.leaky_relu_forward(x, alpha))
     bugs = oracle.compute("bugs", lambda: _forward_bugs("LeakyReLU", x, alpha))
-    _forward_and_check(_layer(student, "LeakyReLU", alpha), x, want, "LeakyReLU", bugs,
-                       call=f"LeakyReLU(alpha={alpha}).forward(inputs)")
+    _forward_and_check(
+        _layer(student, "LeakyReLU", alpha),
+        x,
+        want,
+        "LeakyReLU",
+        bugs,
+        call=f"LeakyReLU(alpha={alpha}).forward(inputs)",
+    )
 
 
 @points(1)
@@ -306,25 +410,39 @@ def test_linear_forward_and_backward_match_reference(student, oracle, case):
 
 @points(2)
 def test_sigmoid_forward_huge_inputs_stay_finite(student, oracle):
-    x = np.array([[1000.0, -1000.0, 750.0, -750.0, 0.0],
-                  [709.0, -709.0, 710.0, -710.0, 40.0]])
+    x = np.array([[1000.0, -1000.0, 750.0, -750.0, 0.0], [709.0, -709.0, 710.0, -710.0, 40.0]])
     want = oracle.compute("want", lambda: ref.sigmoid_forward(x))
     bugs = oracle.compute("bugs", lambda: _forward_bugs("Sigmoid", x))
-    _forward_and_check(student.Sigmoid(), x, want, "Sigmoid", bugs, SIGMOID_OVERFLOW_HINT,
-                       call="Sigmoid.forward(inputs with entries up to +-1000)")
+    _forward_and_check(
+        student.Sigmoid(),
+        x,
+        want,
+        "Sigmoid",
+        bugs,
+        SIGMOID_OVERFLOW_HINT,
+        call="Sigmoid.forward(inputs with entries up to +-1000)",
+    )
 
 
 @points(1)
 def test_tanh_forward_huge_inputs_stay_finite(student, oracle):
     x = np.array([[1000.0, -1000.0, 750.0, -750.0, 0.0]])
     want = oracle.compute("want", lambda: ref.tanh_forward(x))
-    _forward_and_check(student.Tanh(), x, want, "Tanh", hint=TANH_OVERFLOW_HINT,
-                       call="Tanh.forward(inputs with entries up to +-1000)")
+    _forward_and_check(
+        student.Tanh(),
+        x,
+        want,
+        "Tanh",
+        hint=TANH_OVERFLOW_HINT,
+        call="Tanh.forward(inputs with entries up to +-1000)",
+    )
 
 
 HUGE_LOGITS = {
     # every row's maximum is 1000: overflows without a max-shift
-    "3x3-rows-reach-1000": np.array([[1000.0, 999.0, 998.0], [1000.0, 1000.0, 1000.0], [1000.0, 0.0, -1000.0]]),
+    "3x3-rows-reach-1000": np.array(
+        [[1000.0, 999.0, 998.0], [1000.0, 1000.0, 1000.0], [1000.0, 0.0, -1000.0]]
+    ),
     # rows of opposite sign: one shift for the whole batch is not enough
     "2x3-opposite-signs": np.array([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -998.0]]),
 }
@@ -336,8 +454,15 @@ def test_softmax_forward_huge_logits_stay_finite(student, oracle, case):
     x = HUGE_LOGITS[case]
     want = oracle.compute("want", lambda: ref.softmax_forward(x))
     bugs = oracle.compute("bugs", lambda: _forward_bugs("Softmax", x))
-    _forward_and_check(student.Softmax(), x, want, "Softmax", bugs, SOFTMAX_OVERFLOW_HINT,
-                       call="Softmax.forward(logits of size 1000)")
+    _forward_and_check(
+        student.Softmax(),
+        x,
+        want,
+        "Softmax",
+        bugs,
+        SOFTMAX_OVERFLOW_HINT,
+        call="Softmax.forward(logits of size 1000)",
+    )
 
 
 # ---------------------------------------------------------------------- backward values
@@ -356,15 +481,24 @@ def test_relu_backward_matches_reference(student, oracle, case):
 
 @points(2)
 def test_relu_backward_at_zero_is_zero(student, oracle):
-    x = np.array([[0.0, -0.0, 0.0, 1.0, -1.0],
-                  [0.0, 2.0, -3.0, 0.0, 0.5]])
-    dv = oracle.random("dvalues", lambda rng: rng.choice([-1.0, 1.0], size=x.shape)
-                       * rng.uniform(0.5, 2.0, size=x.shape))
+    x = np.array([[0.0, -0.0, 0.0, 1.0, -1.0], [0.0, 2.0, -3.0, 0.0, 0.5]])
+    dv = oracle.random(
+        "dvalues",
+        lambda rng: rng.choice([-1.0, 1.0], size=x.shape) * rng.uniform(0.5, 2.0, size=x.shape),
+    )
     want = oracle.compute("want", lambda: ref.relu_backward(x, dv))
     bugs = oracle.compute("bugs", lambda: _backward_bugs("ReLU", x, dv))
     fwd = oracle.compute("forward", lambda: ref.relu_forward(x))
-    _backward_and_check(student.ReLU(), x, dv, want, fwd, "ReLU", bugs,
-                        call="ReLU.backward(dvalues) after forward(inputs with exact zeros)")
+    _backward_and_check(
+        student.ReLU(),
+        x,
+        dv,
+        want,
+        fwd,
+        "ReLU",
+        bugs,
+        call="ReLU.backward(dvalues) after forward(inputs with exact zeros)",
+    )
 
 
 @points(2)
@@ -379,8 +513,16 @@ def test_leaky_relu_backward_matches_reference(student, oracle, alpha, case):
     want = oracle.compute("want", lambda: ref.leaky_relu_backward(x, dv, alpha))
     bugs = oracle.compute("bugs", lambda: _backward_bugs("LeakyReLU", x, dv, alpha))
     fwd = oracle.compute("forward", lambda: ref.leaky_relu_forward(x, alpha))
-    _backward_and_check(_layer(student, "LeakyReLU", alpha), x, dv, want, fwd, "LeakyReLU", bugs,
-                        call=f"LeakyReLU(alpha={alpha}).backward(dvalues) after forward(inputs)")
+    _backward_and_check(
+        _layer(student, "LeakyReLU", alpha),
+        x,
+        dv,
+        want,
+        fwd,
+        "LeakyReLU",
+        bugs,
+        call=f"LeakyReLU(alpha={alpha}).backward(dvalues) after forward(inputs)",
+    )
 
 
 @points(2)
@@ -419,8 +561,14 @@ def test_softmax_backward_matches_reference(student, oracle, case):
 # ---------------------------------------------------------------------- gradient checks
 
 
-GRADCHECK = [("ReLU", None), ("LeakyReLU", 0.1), ("Sigmoid", None), ("Tanh", None), ("Softmax", None),
-             ("Linear", None)]
+GRADCHECK = [
+    ("ReLU", None),
+    ("LeakyReLU", 0.1),
+    ("Sigmoid", None),
+    ("Tanh", None),
+    ("Softmax", None),
+    ("Linear", None),
+]
 
 
 @points(1)
@@ -443,12 +591,20 @@ def test_backward_passes_gradient_check(student, oracle, cls, alpha):
     numeric = numeric_gradient(layer.forward, x, dout=dv)
     layer.forward(x)  # the numerical gradient left the layer holding a perturbed input
     try:
-        check_gradient(layer.backward(dv), numeric, call=f"{name}.backward(dvalues)",
-                       inputs={"inputs": x, "dvalues": dv}, known_bugs=bugs)
+        check_gradient(
+            layer.backward(dv),
+            numeric,
+            call=f"{name}.backward(dvalues)",
+            inputs={"inputs": x, "dvalues": dv},
+            known_bugs=bugs,
+        )
     except GradeFailure as exc:
         if not _matches(out, fwd):
-            _with_note(exc, f"Note: {name}.forward(inputs) is wrong too. The gradient check compares backward "
-                            "with the slope of your own forward, so fix forward first.")
+            _with_note(
+                exc,
+                f"Note: {name}.forward(inputs) is wrong too. The gradient check compares backward "
+                "with the slope of your own forward, so fix forward first.",
+            )
         raise
 
 
@@ -464,13 +620,23 @@ def test_forward_and_backward_leave_arguments_unchanged(student, oracle, cls):
     layer = _layer(student, cls)
     x_kept, dv_kept = keep(student, x), keep(student, dv)
     layer.forward(x_kept)
-    _check_unchanged(x_kept.fetch(), x, f"{cls}.forward(inputs)", "inputs",
-                     "Build a new array for the output (np.maximum, np.where, np.exp ... return one) "
-                     "instead of writing into inputs.")
+    _check_unchanged(
+        x_kept.fetch(),
+        x,
+        f"{cls}.forward(inputs)",
+        "inputs",
+        "Build a new array for the output (np.maximum, np.where, np.exp ... return one) "
+        "instead of writing into inputs.",
+    )
     layer.backward(dv_kept)
-    _check_unchanged(dv_kept.fetch(), dv, f"{cls}.backward(dvalues)", "dvalues",
-                     "The caller still owns dvalues. Start from a copy (dvalues.copy()) or build a new array "
-                     "(dvalues * ...) instead of writing into it with [...] = or *=.")
+    _check_unchanged(
+        dv_kept.fetch(),
+        dv,
+        f"{cls}.backward(dvalues)",
+        "dvalues",
+        "The caller still owns dvalues. Start from a copy (dvalues.copy()) or build a new array "
+        "(dvalues * ...) instead of writing into it with [...] = or *=.",
+    )
 
 
 def _check_unchanged(after, before, call, name, advice):
@@ -481,7 +647,9 @@ def _check_unchanged(after, before, call, name, advice):
     if after.shape == before.shape:
         for idx in np.argwhere(after != before)[:3]:
             idx = tuple(int(i) for i in idx)
-            lines.append(f"  {name}{list(idx)}: was {before[idx]:.6g}, is now {after[idx]:.6g} after the call")
+            lines.append(
+                f"  {name}{list(idx)}: was {before[idx]:.6g}, is now {after[idx]:.6g} after the call"
+            )
     lines.append(advice)
     fail(f"{call} modified {name} in place", "\n".join(lines))
 
@@ -493,8 +661,11 @@ def _check_unchanged(after, before, call, name, advice):
 
 
 def _batches(low, high, max_side=5):
-    return arrays(np.float64, array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=max_side),
-                  elements=st.floats(low, high, allow_nan=False, allow_infinity=False))
+    return arrays(
+        np.float64,
+        array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=max_side),
+        elements=st.floats(low, high, allow_nan=False, allow_infinity=False),
+    )
 
 
 def _forward_of(student, cls):
@@ -508,11 +679,16 @@ def _run_property(prop):
     try:
         prop()
     except (GradeFailure, StudentError) as exc:
-        notes = [n for n in getattr(exc, "__notes__", []) or []
-                 if n.startswith(("Failing test case", "Falsifying example"))]
+        notes = [
+            n
+            for n in getattr(exc, "__notes__", []) or []
+            if n.startswith(("Failing test case", "Falsifying example"))
+        ]
         if notes:
             example = notes[0].split(":", 1)[1].strip()
-            exc.details = (exc.details + "\n" if exc.details else "") + f"Smallest failing input found: {example}"
+            exc.details = (
+                exc.details + "\n" if exc.details else ""
+            ) + f"Smallest failing input found: {example}"
             exc.__notes__ = []
         raise
 
@@ -521,14 +697,18 @@ def _finite_output(got, x, call, hint=None):
     """The output as a float array of x's shape, with no NaN or inf."""
     out = as_array(got, call, x.shape)
     if out.shape != x.shape:
-        fail(f"{call}: output has shape {out.shape}, expected {x.shape} (the same shape as the inputs)")
+        fail(
+            f"{call}: output has shape {out.shape}, expected {x.shape} (the same shape as the inputs)"
+        )
     out = out.astype(np.float64)
     bad = ~np.isfinite(out)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        fail(f"{call}: output contains NaN or inf in {int(bad.sum())} entries"
-             + (f" ({hint})" if hint else ""),
-             f"{call} with inputs of shape {x.shape}\n  at {list(idx)}: output {out[idx]}")
+        fail(
+            f"{call}: output contains NaN or inf in {int(bad.sum())} entries"
+            + (f" ({hint})" if hint else ""),
+            f"{call} with inputs of shape {x.shape}\n  at {list(idx)}: output {out[idx]}",
+        )
     return out
 
 
@@ -541,17 +721,25 @@ def test_softmax_property_rows_are_distributions(student):
     @given(x=_batches(-100.0, 100.0))
     def rows_are_distributions(x):
         s = _finite_output(forward(x), x, call, SOFTMAX_OVERFLOW_HINT)
-        check_true(np.all(s >= 0), f"{call} has negative entries: probabilities are >= 0",
-                   f"{call} with inputs of shape {x.shape}: smallest output {s.min():.6g}")
+        check_true(
+            np.all(s >= 0),
+            f"{call} has negative entries: probabilities are >= 0",
+            f"{call} with inputs of shape {x.shape}: smallest output {s.min():.6g}",
+        )
         sums = s.sum(axis=1)
         wrong = ~np.isclose(sums, 1.0, rtol=1e-6, atol=1e-9)
         if wrong.any():
             i = int(np.argmax(wrong))
-            cause = ("each column sums to 1 instead: you normalised over axis 0 (across samples); "
-                     "use axis=1, keepdims=True" if np.allclose(s.sum(axis=0), 1.0) else
-                     "divide each row's exponentials by that row's sum")
-            fail(f"{call}: row {i} sums to {sums[i]:.6g}, not 1 ({cause})",
-                 f"{call} with inputs of shape {x.shape}\n  row sums: {np.array2string(sums, precision=6)}")
+            cause = (
+                "each column sums to 1 instead: you normalised over axis 0 (across samples); "
+                "use axis=1, keepdims=True"
+                if np.allclose(s.sum(axis=0), 1.0)
+                else "divide each row's exponentials by that row's sum"
+            )
+            fail(
+                f"{call}: row {i} sums to {sums[i]:.6g}, not 1 ({cause})",
+                f"{call} with inputs of shape {x.shape}\n  row sums: {np.array2string(sums, precision=6)}",
+            )
 
     _run_property(rows_are_distributions)
 
@@ -572,9 +760,16 @@ def test_softmax_property_shift_invariance(student):
     def shift_invariance(x_and_c):
         x, c = x_and_c
         s = _finite_output(forward(x), x, "Softmax.forward(inputs)", SOFTMAX_OVERFLOW_HINT)
-        shifted = _finite_output(forward(x + c), x, "Softmax.forward(inputs + c)", SOFTMAX_OVERFLOW_HINT)
-        check_array(shifted, s, call="Softmax.forward(inputs + c)", inputs={"inputs": x, "c": c},
-                    what="output (should equal Softmax.forward(inputs): c is one constant per row)")
+        shifted = _finite_output(
+            forward(x + c), x, "Softmax.forward(inputs + c)", SOFTMAX_OVERFLOW_HINT
+        )
+        check_array(
+            shifted,
+            s,
+            call="Softmax.forward(inputs + c)",
+            inputs={"inputs": x, "c": c},
+            what="output (should equal Softmax.forward(inputs): c is one constant per row)",
+        )
 
     _run_property(shift_invariance)
 
@@ -588,8 +783,14 @@ def test_sigmoid_property_symmetry(student):
     def symmetry(x):
         s = _finite_output(forward(x), x, "Sigmoid.forward(inputs)", SIGMOID_OVERFLOW_HINT)
         s_neg = _finite_output(forward(-x), x, "Sigmoid.forward(-inputs)", SIGMOID_OVERFLOW_HINT)
-        check_array(s_neg, 1.0 - s, call="Sigmoid.forward(-inputs)", inputs={"inputs": x},
-                    what="output (should equal 1 - Sigmoid.forward(inputs))", atol=1e-12)
+        check_array(
+            s_neg,
+            1.0 - s,
+            call="Sigmoid.forward(-inputs)",
+            inputs={"inputs": x},
+            what="output (should equal 1 - Sigmoid.forward(inputs))",
+            atol=1e-12,
+        )
 
     _run_property(symmetry)
 
@@ -611,8 +812,10 @@ def test_property_outputs_in_range(student, cls, low, high):
         outside = (out < low) | (out > high)
         if outside.any():
             idx = tuple(int(i) for i in np.argwhere(outside)[0])
-            fail(f"{call} has {int(outside.sum())} entries outside [{low:g}, {high:g}]",
-                 f"{call} with inputs of shape {x.shape}\n  at {list(idx)}: input {x[idx]:.6g}, "
-                 f"output {out[idx]:.6g}")
+            fail(
+                f"{call} has {int(outside.sum())} entries outside [{low:g}, {high:g}]",
+                f"{call} with inputs of shape {x.shape}\n  at {list(idx)}: input {x[idx]:.6g}, "
+                f"output {out[idx]:.6g}",
+            )
 
     _run_property(in_range)

@@ -4,8 +4,10 @@ from grader.api import StudentError, check_scalar, fail, np, points, pytest, ref
 
 ref = reference("ch03_losses")
 
-ACCURACY_HINT = ("accuracy compares np.argmax(y_pred, axis=1), one predicted class per sample (shape (N,)), with "
-                 "the labels; one-hot rows (N, C) become labels by np.argmax(y_true, axis=1).")
+ACCURACY_HINT = (
+    "accuracy compares np.argmax(y_pred, axis=1), one predicted class per sample (shape (N,)), with "
+    "the labels; one-hot rows (N, C) become labels by np.argmax(y_true, axis=1)."
+)
 
 
 def _accuracy_inputs(rng, N, C, labels):
@@ -28,9 +30,16 @@ def call_accuracy(fn, call, p, y):
     except StudentError as exc:
         if exc.kind != "exception":
             raise
-        form = f"one-hot rows of shape {y.shape}" if y.ndim == 2 else f"integer labels of shape {y.shape}"
-        fail(f"{call} raised {exc.summary} when y_true is given as {form}",
-             ACCURACY_HINT + ("\nTraceback (your code only):\n" + exc.details if exc.details else ""))
+        form = (
+            f"one-hot rows of shape {y.shape}"
+            if y.ndim == 2
+            else f"integer labels of shape {y.shape}"
+        )
+        fail(
+            f"{call} raised {exc.summary} when y_true is given as {form}",
+            ACCURACY_HINT
+            + ("\nTraceback (your code only):\n" + exc.details if exc.details else ""),
+        )
 
 
 @points(1)
@@ -41,14 +50,27 @@ def test_accuracy_matches_reference(student, oracle, N, C, labels):
 
     def wrong():
         t = y.argmax(axis=1) if y.ndim == 2 else y
-        bugs = [("np.argmax without axis=1 gives one index for the whole array: use np.argmax(y_pred, axis=1)",
-                 float(np.mean(np.argmax(p) == t)))]
+        bugs = [
+            (
+                "np.argmax without axis=1 gives one index for the whole array: use np.argmax(y_pred, axis=1)",
+                float(np.mean(np.argmax(p) == t)),
+            )
+        ]
         if y.ndim == 2:
-            bugs.append(("the probabilities were compared with the one-hot labels directly: compare "
-                         "np.argmax(y_pred, axis=1) with np.argmax(y_true, axis=1)", float(np.mean(p == y))))
+            bugs.append(
+                (
+                    "the probabilities were compared with the one-hot labels directly: compare "
+                    "np.argmax(y_pred, axis=1) with np.argmax(y_true, axis=1)",
+                    float(np.mean(p == y)),
+                )
+            )
         if N > 1:
-            bugs.append(("accuracy returns the number of correct samples: return the fraction (the mean)",
-                         want * N))
+            bugs.append(
+                (
+                    "accuracy returns the number of correct samples: return the fraction (the mean)",
+                    want * N,
+                )
+            )
         return bugs
 
     bugs = oracle.compute("bugs", wrong)
@@ -60,15 +82,33 @@ def test_accuracy_matches_reference(student, oracle, N, C, labels):
 @points(1)
 def test_accuracy_ties_go_to_the_first_maximum(student, oracle):
     """Like np.argmax, a row with tied maxima predicts the first of them."""
-    p = np.array([[0.4, 0.4, 0.2], [0.1, 0.45, 0.45], [1 / 3, 1 / 3, 1 / 3], [0.2, 0.3, 0.5], [0.0, 0.5, 0.5]])
+    p = np.array(
+        [
+            [0.4, 0.4, 0.2],
+            [0.1, 0.45, 0.45],
+            [1 / 3, 1 / 3, 1 / 3],
+            [0.2, 0.3, 0.5],
+            [0.0, 0.5, 0.5],
+        ]
+    )
     y = np.array([0, 1, 0, 2, 1])
     want = oracle.compute("want", lambda: ref.accuracy(p, y))
-    bugs = oracle.compute("bugs", lambda: [
-        ("a tie is given to the last maximum: np.argmax picks the first",
-         float(np.mean((p.shape[1] - 1 - np.argmax(p[:, ::-1], axis=1)) == y))),
-    ])
-    check_scalar(student.accuracy(p, y), want, call="accuracy(y_pred, y_true)", inputs={"y_pred": p, "y_true": y},
-                 known_bugs=bugs)
+    bugs = oracle.compute(
+        "bugs",
+        lambda: [
+            (
+                "a tie is given to the last maximum: np.argmax picks the first",
+                float(np.mean((p.shape[1] - 1 - np.argmax(p[:, ::-1], axis=1)) == y)),
+            ),
+        ],
+    )
+    check_scalar(
+        student.accuracy(p, y),
+        want,
+        call="accuracy(y_pred, y_true)",
+        inputs={"y_pred": p, "y_true": y},
+        known_bugs=bugs,
+    )
 
 
 def _binary_inputs(rng, N, K):
@@ -86,13 +126,27 @@ def _binary_inputs(rng, N, K):
 def test_binary_accuracy_matches_reference(student, oracle, N, K):
     p, y = oracle.random("inputs", lambda rng: _binary_inputs(rng, N, K))
     want = oracle.compute("want", lambda: ref.binary_accuracy(p, y))
-    bugs = oracle.compute("bugs", lambda: [
-        ("a probability of exactly 0.5 is counted as 1: the prediction is 1 only when p > 0.5",
-         float(np.mean((p >= 0.5) == y))),
-        ("binary_accuracy returns the number of right answers: return the fraction (the mean over all N * K)",
-         float(np.sum((p > 0.5) == y))),
-        ("np.argmax was used: binary_accuracy thresholds every output at 0.5 instead",
-         float(np.mean(np.argmax(p, axis=1)[:, None] == y))),
-    ])
-    check_scalar(student.binary_accuracy(p, y), want, call="binary_accuracy(y_pred, y_true)",
-                 inputs={"y_pred": p, "y_true": y}, known_bugs=bugs)
+    bugs = oracle.compute(
+        "bugs",
+        lambda: [
+            (
+                "a probability of exactly 0.5 is counted as 1: the prediction is 1 only when p > 0.5",
+                float(np.mean((p >= 0.5) == y)),
+            ),
+            (
+                "binary_accuracy returns the number of right answers: return the fraction (the mean over all N * K)",
+                float(np.sum((p > 0.5) == y)),
+            ),
+            (
+                "np.argmax was used: binary_accuracy thresholds every output at 0.5 instead",
+                float(np.mean(np.argmax(p, axis=1)[:, None] == y)),
+            ),
+        ],
+    )
+    check_scalar(
+        student.binary_accuracy(p, y),
+        want,
+        call="binary_accuracy(y_pred, y_true)",
+        inputs={"y_pred": p, "y_true": y},
+        known_bugs=bugs,
+    )

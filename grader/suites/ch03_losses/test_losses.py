@@ -3,16 +3,31 @@
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from grader.api import (GradeFailure, StudentError, check_array, check_gradient, check_scalar, check_true, fail,
-                        keep, np, numeric_gradient, points, pytest, reference)
+from grader.api import (
+    GradeFailure,
+    StudentError,
+    check_array,
+    check_gradient,
+    check_scalar,
+    check_true,
+    fail,
+    keep,
+    np,
+    numeric_gradient,
+    points,
+    pytest,
+    reference,
+)
 from grader.suites.common import call_with_labels as _call_with_labels
 
 ref = reference("ch03_losses")
 
 EPS = 1e-7
-LABEL_HINT = ("y_true comes either as integer labels, shape (N,), or as one-hot rows, shape (N, C), and both "
-              "must work: tell them apart by y_true.ndim (one-hot rows: multiply and sum along axis 1, or "
-              "take np.argmax(y_true, axis=1) first).")
+LABEL_HINT = (
+    "y_true comes either as integer labels, shape (N,), or as one-hot rows, shape (N, C), and both "
+    "must work: tell them apart by y_true.ndim (one-hot rows: multiply and sum along axis 1, or "
+    "take np.argmax(y_true, axis=1) first)."
+)
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -49,10 +64,14 @@ KEEPDIMS = "keepdims=True leaves a column axis: forward returns one loss per sam
 def _reduction_bugs(per_output):
     """Wrong reductions of the (N, K) losses of the single outputs (forward of BCE, MSE, MAE)."""
     return [
-        ("the mean is taken over the batch axis (axis=0): average over the K outputs of each sample (axis=1)",
-         per_output.mean(axis=0)),
-        ("the mean is taken over the whole array: forward returns one loss per sample, shape (N,)",
-         per_output.mean()),
+        (
+            "the mean is taken over the batch axis (axis=0): average over the K outputs of each sample (axis=1)",
+            per_output.mean(axis=0),
+        ),
+        (
+            "the mean is taken over the whole array: forward returns one loss per sample, shape (N,)",
+            per_output.mean(),
+        ),
         ("the K outputs of a sample are summed: take their mean (axis=1)", per_output.sum(axis=1)),
         (KEEPDIMS, per_output.mean(axis=1, keepdims=True)),
     ]
@@ -70,8 +89,10 @@ def as_floats(got, call, what="an array of per-sample losses, shape (N,)"):
     except (TypeError, ValueError):
         arr = None
     if arr is None:
-        fail(f"{call} returned {type(got).__name__} instead of {what}",
-             "Did you forget a `return` statement?" if got is None else "Return a numpy array.")
+        fail(
+            f"{call} returned {type(got).__name__} instead of {what}",
+            "Did you forget a `return` statement?" if got is None else "Return a numpy array.",
+        )
     return arr
 
 
@@ -86,14 +107,21 @@ CCE_SHAPES = [(1, 3), (5, 4), (8, 10)]
 def test_cce_forward_matches_reference(student, oracle, N, C, labels):
     p, y = oracle.random("inputs", lambda rng: _classification(rng, N, C, labels))
     want = oracle.compute("want", lambda: ref.cce_forward(p, y))
-    bugs = oracle.compute("bugs", lambda: [
-        ("-log p is summed over all C classes: only the probability of the true class counts",
-         -np.log(_clip(p)).sum(axis=1)),
-        ("the loss is averaged over the C classes (np.mean along axis 1): sum y_true * log p instead",
-         want / C),
-        ("log base 10 was used: use the natural logarithm np.log", want / np.log(10)),
-        (KEEPDIMS, want[:, None]),
-    ])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: [
+            (
+                "-log p is summed over all C classes: only the probability of the true class counts",
+                -np.log(_clip(p)).sum(axis=1),
+            ),
+            (
+                "the loss is averaged over the C classes (np.mean along axis 1): sum y_true * log p instead",
+                want / C,
+            ),
+            ("log base 10 was used: use the natural logarithm np.log", want / np.log(10)),
+            (KEEPDIMS, want[:, None]),
+        ],
+    )
     call = "CategoricalCrossEntropy.forward(y_pred, y_true)"
     got = call_with_labels(student.CategoricalCrossEntropy().forward, call, p, y)
     check_array(got, want, call=call, inputs={"y_pred": p, "y_true": y}, known_bugs=bugs)
@@ -105,13 +133,32 @@ def test_cce_forward_matches_reference(student, oracle, N, C, labels):
 def test_cce_backward_matches_reference(student, oracle, N, C, labels):
     p, y = oracle.random("inputs", lambda rng: _classification(rng, N, C, labels))
     want = oracle.compute("want", lambda: ref.cce_backward(p, y))
-    bugs = oracle.compute("bugs", lambda: [
-        ("the gradient must be zero outside the true class: multiply -1 / p by the one-hot labels",
-         -1.0 / _clip(p) / N),
-        ("the gradient is divided by the number of classes C, not by the batch size N", want * N / C),
-    ] + ([("the one-hot rows were one-hot encoded again (np.eye(C)[y_true] has shape (N, C, C)): convert y_true "
-           "only when it holds integer labels (y_true.ndim == 1)", -np.eye(C)[y.astype(int)] / _clip(p) / N)]
-         if labels == "one-hot" and N in (1, C) else []))  # other shapes do not broadcast: an exception
+    bugs = oracle.compute(
+        "bugs",
+        lambda: (
+            [
+                (
+                    "the gradient must be zero outside the true class: multiply -1 / p by the one-hot labels",
+                    -1.0 / _clip(p) / N,
+                ),
+                (
+                    "the gradient is divided by the number of classes C, not by the batch size N",
+                    want * N / C,
+                ),
+            ]
+            + (
+                [
+                    (
+                        "the one-hot rows were one-hot encoded again (np.eye(C)[y_true] has shape (N, C, C)): convert y_true "
+                        "only when it holds integer labels (y_true.ndim == 1)",
+                        -np.eye(C)[y.astype(int)] / _clip(p) / N,
+                    )
+                ]
+                if labels == "one-hot" and N in (1, C)
+                else []
+            )
+        ),
+    )  # other shapes do not broadcast: an exception
     loss = student.CategoricalCrossEntropy()
     call = "CategoricalCrossEntropy.backward(dvalues, y_true)"
     got = call_with_labels(loss.backward, call, p, y)
@@ -132,34 +179,64 @@ CLIP_DIV = "clip dvalues to [1e-7, 1 - 1e-7] with np.clip before dividing by the
 @points(2)
 def test_cce_forward_probability_zero_is_clipped(student, oracle):
     want = oracle.compute("want", lambda: ref.cce_forward(P_ZERO, Y_ZERO))
-    bugs = oracle.compute("bugs", lambda: [
-        (f"the probabilities are clipped at {e:g} instead of EPSILON = 1e-7: a probability of 0 must cost "
-         f"-log(1e-7) = {-np.log(EPS):.4f}", -np.log(_clip(P_ZERO, e)[np.arange(4), Y_ZERO]))
-        for e in (1e-15, 1e-12, 1e-10, 1e-8)
-    ])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: [
+            (
+                f"the probabilities are clipped at {e:g} instead of EPSILON = 1e-7: a probability of 0 must cost "
+                f"-log(1e-7) = {-np.log(EPS):.4f}",
+                -np.log(_clip(P_ZERO, e)[np.arange(4), Y_ZERO]),
+            )
+            for e in (1e-15, 1e-12, 1e-10, 1e-8)
+        ],
+    )
     got = student.CategoricalCrossEntropy().forward(P_ZERO, Y_ZERO)
-    check_array(got, want, call="CategoricalCrossEntropy.forward(y_pred, y_true)",
-                inputs={"y_pred": P_ZERO, "y_true": Y_ZERO}, known_bugs=bugs, nonfinite_hint=CLIP_LOG)
+    check_array(
+        got,
+        want,
+        call="CategoricalCrossEntropy.forward(y_pred, y_true)",
+        inputs={"y_pred": P_ZERO, "y_true": Y_ZERO},
+        known_bugs=bugs,
+        nonfinite_hint=CLIP_LOG,
+    )
 
 
 @points(1)
 def test_cce_forward_probability_one_is_clipped(student, oracle):
     want = oracle.compute("want", lambda: ref.cce_forward(P_ONE, Y_ONE))
-    bugs = oracle.compute("bugs", lambda: [
-        ("the probabilities are not clipped from above: clip to [1e-7, 1 - 1e-7], so that p = 1 costs "
-         "-log(1 - 1e-7), about 1e-7, not 0", -np.log(np.maximum(P_ONE[np.arange(3), Y_ONE], EPS))),
-    ])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: [
+            (
+                "the probabilities are not clipped from above: clip to [1e-7, 1 - 1e-7], so that p = 1 costs "
+                "-log(1 - 1e-7), about 1e-7, not 0",
+                -np.log(np.maximum(P_ONE[np.arange(3), Y_ONE], EPS)),
+            ),
+        ],
+    )
     got = student.CategoricalCrossEntropy().forward(P_ONE, Y_ONE)
-    check_array(got, want, call="CategoricalCrossEntropy.forward(y_pred, y_true)",
-                inputs={"y_pred": P_ONE, "y_true": Y_ONE}, known_bugs=bugs, nonfinite_hint=CLIP_LOG)
+    check_array(
+        got,
+        want,
+        call="CategoricalCrossEntropy.forward(y_pred, y_true)",
+        inputs={"y_pred": P_ONE, "y_true": Y_ONE},
+        known_bugs=bugs,
+        nonfinite_hint=CLIP_LOG,
+    )
 
 
 @points(1)
 def test_cce_backward_probability_zero_is_clipped(student, oracle):
     want = oracle.compute("want", lambda: ref.cce_backward(P_ZERO, Y_ZERO))
     got = student.CategoricalCrossEntropy().backward(P_ZERO, Y_ZERO)
-    check_array(got, want, call="CategoricalCrossEntropy.backward(dvalues, y_true)",
-                inputs={"dvalues": P_ZERO, "y_true": Y_ZERO}, batch=len(Y_ZERO), nonfinite_hint=CLIP_DIV)
+    check_array(
+        got,
+        want,
+        call="CategoricalCrossEntropy.backward(dvalues, y_true)",
+        inputs={"dvalues": P_ZERO, "y_true": Y_ZERO},
+        batch=len(Y_ZERO),
+        nonfinite_hint=CLIP_DIV,
+    )
 
 
 # ------------------------------------------------------------------------ binary cross-entropy
@@ -177,13 +254,26 @@ def _bce_per_output(p, y):
 def test_bce_forward_matches_reference(student, oracle, N, K):
     p, y = oracle.random("inputs", lambda rng: _binary(rng, N, K))
     want = oracle.compute("want", lambda: ref.bce_forward(p, y))
-    bugs = oracle.compute("bugs", lambda: _reduction_bugs(_bce_per_output(p, y)) + [
-        ("the terms are swapped: y log p goes with y = 1, (1 - y) log(1 - p) with y = 0",
-         ref.bce_forward(p, 1 - y)),
-    ])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: (
+            _reduction_bugs(_bce_per_output(p, y))
+            + [
+                (
+                    "the terms are swapped: y log p goes with y = 1, (1 - y) log(1 - p) with y = 0",
+                    ref.bce_forward(p, 1 - y),
+                ),
+            ]
+        ),
+    )
     got = student.BinaryCrossEntropy().forward(p, y)
-    check_array(got, want, call="BinaryCrossEntropy.forward(y_pred, y_true)", inputs={"y_pred": p, "y_true": y},
-                known_bugs=bugs)
+    check_array(
+        got,
+        want,
+        call="BinaryCrossEntropy.forward(y_pred, y_true)",
+        inputs={"y_pred": p, "y_true": y},
+        known_bugs=bugs,
+    )
 
 
 @points(1)
@@ -191,10 +281,20 @@ def test_bce_forward_matches_reference(student, oracle, N, K):
 def test_bce_backward_matches_reference(student, oracle, N, K):
     p, y = oracle.random("inputs", lambda rng: _binary(rng, N, K))
     want = oracle.compute("want", lambda: ref.bce_backward(p, y))
-    bugs = oracle.compute("bugs", lambda: [
-        ("the gradient is not divided by the number of outputs K (forward averages over K)", want * K),
-        ("the gradient is divided by neither N nor K", want * N * K),
-    ] if K > 1 else [])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: (
+            [
+                (
+                    "the gradient is not divided by the number of outputs K (forward averages over K)",
+                    want * K,
+                ),
+                ("the gradient is divided by neither N nor K", want * N * K),
+            ]
+            if K > 1
+            else []
+        ),
+    )
     loss = student.BinaryCrossEntropy()
     got = loss.backward(p, y)
     call = "BinaryCrossEntropy.backward(dvalues, y_true)"
@@ -213,19 +313,38 @@ def test_bce_forward_probabilities_zero_and_one_are_clipped(student, oracle):
     want = oracle.compute("want", lambda: ref.bce_forward(P_EDGE, Y_EDGE))
     bugs = oracle.compute("bugs", lambda: _reduction_bugs(_bce_per_output(P_EDGE, Y_EDGE)))
     got = student.BinaryCrossEntropy().forward(P_EDGE, Y_EDGE)
-    check_array(got, want, call="BinaryCrossEntropy.forward(y_pred, y_true)",
-                inputs={"y_pred": P_EDGE, "y_true": Y_EDGE}, known_bugs=bugs, nonfinite_hint=BCE_CLIP)
+    check_array(
+        got,
+        want,
+        call="BinaryCrossEntropy.forward(y_pred, y_true)",
+        inputs={"y_pred": P_EDGE, "y_true": Y_EDGE},
+        known_bugs=bugs,
+        nonfinite_hint=BCE_CLIP,
+    )
 
 
 @points(1)
 def test_bce_backward_probabilities_zero_and_one_are_clipped(student, oracle):
     want = oracle.compute("want", lambda: ref.bce_backward(P_EDGE, Y_EDGE))
-    bugs = oracle.compute("bugs", lambda: [
-        ("the gradient is not divided by the number of outputs K (forward averages over K)", want * 3)])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: [
+            (
+                "the gradient is not divided by the number of outputs K (forward averages over K)",
+                want * 3,
+            )
+        ],
+    )
     got = student.BinaryCrossEntropy().backward(P_EDGE, Y_EDGE)
-    check_array(got, want, call="BinaryCrossEntropy.backward(dvalues, y_true)",
-                inputs={"dvalues": P_EDGE, "y_true": Y_EDGE}, batch=2, known_bugs=bugs,
-                nonfinite_hint="clip dvalues to [1e-7, 1 - 1e-7] with np.clip before dividing by p and 1 - p")
+    check_array(
+        got,
+        want,
+        call="BinaryCrossEntropy.backward(dvalues, y_true)",
+        inputs={"dvalues": P_EDGE, "y_true": Y_EDGE},
+        batch=2,
+        known_bugs=bugs,
+        nonfinite_hint="clip dvalues to [1e-7, 1 - 1e-7] with np.clip before dividing by p and 1 - p",
+    )
 
 
 # ------------------------------------------------------------------- regression losses
@@ -238,13 +357,27 @@ REG_SHAPES = [(1, 3), (7, 2)]
 def test_mse_forward_matches_reference(student, oracle, N, K):
     p, y = oracle.random("inputs", lambda rng: _regression(rng, N, K))
     want = oracle.compute("want", lambda: ref.mse_forward(p, y))
-    bugs = oracle.compute("bugs", lambda: _reduction_bugs((y - p) ** 2) + [
-        ("the differences are not squared (that is the mean absolute error)", ref.mae_forward(p, y)),
-        ("the root of the mean square was taken: MSE has no square root", np.sqrt(want)),
-    ])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: (
+            _reduction_bugs((y - p) ** 2)
+            + [
+                (
+                    "the differences are not squared (that is the mean absolute error)",
+                    ref.mae_forward(p, y),
+                ),
+                ("the root of the mean square was taken: MSE has no square root", np.sqrt(want)),
+            ]
+        ),
+    )
     got = student.MeanSquaredError().forward(p, y)
-    check_array(got, want, call="MeanSquaredError.forward(y_pred, y_true)", inputs={"y_pred": p, "y_true": y},
-                known_bugs=bugs)
+    check_array(
+        got,
+        want,
+        call="MeanSquaredError.forward(y_pred, y_true)",
+        inputs={"y_pred": p, "y_true": y},
+        known_bugs=bugs,
+    )
 
 
 @points(1)
@@ -252,17 +385,46 @@ def test_mse_forward_matches_reference(student, oracle, N, K):
 def test_mse_backward_matches_reference(student, oracle, N, K):
     p, y = oracle.random("inputs", lambda rng: _regression(rng, N, K))
     want = oracle.compute("want", lambda: ref.mse_backward(p, y))
-    bugs = oracle.compute("bugs", lambda: [
-        ("the factor 2 from the derivative of the square is missing", want / 2),
-        ("the sign is flipped: the derivative of (y_true - y_pred)^2 with respect to y_pred is "
-         "-2 (y_true - y_pred)", -want),
-    ] + ([("the gradient is not divided by the number of outputs K (forward averages over K)", want * K),
-          ("the factor 2 is missing and the gradient is not divided by K", want * K / 2)] if K > 1 else []))
+    bugs = oracle.compute(
+        "bugs",
+        lambda: (
+            [
+                ("the factor 2 from the derivative of the square is missing", want / 2),
+                (
+                    "the sign is flipped: the derivative of (y_true - y_pred)^2 with respect to y_pred is "
+                    "-2 (y_true - y_pred)",
+                    -want,
+                ),
+            ]
+            + (
+                [
+                    (
+                        "the gradient is not divided by the number of outputs K (forward averages over K)",
+                        want * K,
+                    ),
+                    ("the factor 2 is missing and the gradient is not divided by K", want * K / 2),
+                ]
+                if K > 1
+                else []
+            )
+        ),
+    )
     loss = student.MeanSquaredError()
     got = loss.backward(p, y)
-    check_array(got, want, call="MeanSquaredError.backward(dvalues, y_true)", inputs={"dvalues": p, "y_true": y},
-                batch=N, known_bugs=bugs)
-    check_array(loss.dinputs, want, call="MeanSquaredError.backward(dvalues, y_true)", what="stored self.dinputs")
+    check_array(
+        got,
+        want,
+        call="MeanSquaredError.backward(dvalues, y_true)",
+        inputs={"dvalues": p, "y_true": y},
+        batch=N,
+        known_bugs=bugs,
+    )
+    check_array(
+        loss.dinputs,
+        want,
+        call="MeanSquaredError.backward(dvalues, y_true)",
+        what="stored self.dinputs",
+    )
 
 
 @points(1)
@@ -270,12 +432,26 @@ def test_mse_backward_matches_reference(student, oracle, N, K):
 def test_mae_forward_matches_reference(student, oracle, N, K):
     p, y = oracle.random("inputs", lambda rng: _regression(rng, N, K))
     want = oracle.compute("want", lambda: ref.mae_forward(p, y))
-    bugs = oracle.compute("bugs", lambda: _reduction_bugs(np.abs(y - p)) + [
-        ("the absolute value is missing: |y_true - y_pred| (np.abs)", (np.asarray(y) - p).mean(axis=1)),
-    ])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: (
+            _reduction_bugs(np.abs(y - p))
+            + [
+                (
+                    "the absolute value is missing: |y_true - y_pred| (np.abs)",
+                    (np.asarray(y) - p).mean(axis=1),
+                ),
+            ]
+        ),
+    )
     got = student.MeanAbsoluteError().forward(p, y)
-    check_array(got, want, call="MeanAbsoluteError.forward(y_pred, y_true)", inputs={"y_pred": p, "y_true": y},
-                known_bugs=bugs)
+    check_array(
+        got,
+        want,
+        call="MeanAbsoluteError.forward(y_pred, y_true)",
+        inputs={"y_pred": p, "y_true": y},
+        known_bugs=bugs,
+    )
 
 
 @points(1)
@@ -283,16 +459,44 @@ def test_mae_forward_matches_reference(student, oracle, N, K):
 def test_mae_backward_matches_reference(student, oracle, N, K):
     p, y = oracle.random("inputs", lambda rng: _regression(rng, N, K))
     want = oracle.compute("want", lambda: ref.mae_backward(p, y))
-    bugs = oracle.compute("bugs", lambda: [
-        ("the sign is flipped: the gradient is sign(y_pred - y_true) / (N K), positive where the prediction "
-         "is too large", -want),
-    ] + ([("the gradient is not divided by the number of outputs K (forward averages over K)", want * K)]
-         if K > 1 else []))
+    bugs = oracle.compute(
+        "bugs",
+        lambda: (
+            [
+                (
+                    "the sign is flipped: the gradient is sign(y_pred - y_true) / (N K), positive where the prediction "
+                    "is too large",
+                    -want,
+                ),
+            ]
+            + (
+                [
+                    (
+                        "the gradient is not divided by the number of outputs K (forward averages over K)",
+                        want * K,
+                    )
+                ]
+                if K > 1
+                else []
+            )
+        ),
+    )
     loss = student.MeanAbsoluteError()
     got = loss.backward(p, y)
-    check_array(got, want, call="MeanAbsoluteError.backward(dvalues, y_true)", inputs={"dvalues": p, "y_true": y},
-                batch=N, known_bugs=bugs)
-    check_array(loss.dinputs, want, call="MeanAbsoluteError.backward(dvalues, y_true)", what="stored self.dinputs")
+    check_array(
+        got,
+        want,
+        call="MeanAbsoluteError.backward(dvalues, y_true)",
+        inputs={"dvalues": p, "y_true": y},
+        batch=N,
+        known_bugs=bugs,
+    )
+    check_array(
+        loss.dinputs,
+        want,
+        call="MeanAbsoluteError.backward(dvalues, y_true)",
+        what="stored self.dinputs",
+    )
 
 
 # ----------------------------------------------------------------------- gradient checks
@@ -309,11 +513,15 @@ GRADIENT_CASES = {  # id: (class, form of the labels, reference prefix)
 def _gradient_inputs(rng, name, labels, N, K):
     """Inputs away from the clip bounds and from MAE's kink."""
     if name == "CategoricalCrossEntropy":
-        u = rng.uniform(1.0, 3.0, size=(N, K))  # rows normalised: every entry in [1/7, 3/5] for K = 3
+        u = rng.uniform(
+            1.0, 3.0, size=(N, K)
+        )  # rows normalised: every entry in [1/7, 3/5] for K = 3
         y = rng.integers(0, K, size=N)
         return u / u.sum(axis=1, keepdims=True), (np.eye(K)[y] if labels == "one-hot" else y)
     if name == "BinaryCrossEntropy":
-        return rng.uniform(0.05, 0.95, size=(N, K)), rng.integers(0, 2, size=(N, K)).astype(np.float64)
+        return rng.uniform(0.05, 0.95, size=(N, K)), rng.integers(0, 2, size=(N, K)).astype(
+            np.float64
+        )
     return _regression(rng, N, K)
 
 
@@ -326,7 +534,9 @@ def numeric_mean_loss_gradient(loss, p, y, per_sample_losses):
         mean = None
     if mean is not None and np.isclose(mean, per_sample_losses.mean(), rtol=1e-9, atol=1e-12):
         return numeric_gradient(loss.calculate, p, y, wrt=0, dout=1.0)
-    return numeric_gradient(loss.forward, p, y, wrt=0, dout=np.full(per_sample_losses.shape, 1.0 / len(y)))
+    return numeric_gradient(
+        loss.forward, p, y, wrt=0, dout=np.full(per_sample_losses.shape, 1.0 / len(y))
+    )
 
 
 @points(1)
@@ -350,17 +560,31 @@ def test_loss_backward_passes_gradient_check(student, oracle, case):
     try:
         check_array(flat, want_losses, call=fcall, inputs={"y_pred": p, "y_true": y})
     except GradeFailure as exc:
-        fail(f"the gradient check of {call} differentiates your forward, which is wrong: fix it first "
-             f"(test_{short}_forward_matches_reference)", exc.summary)
+        fail(
+            f"the gradient check of {call} differentiates your forward, which is wrong: fix it first "
+            f"(test_{short}_forward_matches_reference)",
+            exc.summary,
+        )
     numeric = numeric_mean_loss_gradient(loss, p, y, np.asarray(per, dtype=np.float64))
     got = call_with_labels(loss.backward, call, p, y) if labels else loss.backward(p, y)
-    bugs = {"MeanSquaredError": [("the factor 2 from the derivative of the square is missing", numeric / 2)],
-            "MeanAbsoluteError": [("the sign is flipped: the gradient is sign(y_pred - y_true) / (N K)",
-                                   -numeric)]}.get(name, [])
+    bugs = {
+        "MeanSquaredError": [
+            ("the factor 2 from the derivative of the square is missing", numeric / 2)
+        ],
+        "MeanAbsoluteError": [
+            ("the sign is flipped: the gradient is sign(y_pred - y_true) / (N K)", -numeric)
+        ],
+    }.get(name, [])
     if name != "CategoricalCrossEntropy":
-        bugs.append(("the gradient is not divided by the number of outputs K (forward averages over K)",
-                     numeric * K))
-    check_gradient(got, numeric, call=call, inputs={"dvalues": p, "y_true": y}, batch=N, known_bugs=bugs)
+        bugs.append(
+            (
+                "the gradient is not divided by the number of outputs K (forward averages over K)",
+                numeric * K,
+            )
+        )
+    check_gradient(
+        got, numeric, call=call, inputs={"dvalues": p, "y_true": y}, batch=N, known_bugs=bugs
+    )
 
 
 # ------------------------------------------------------------------------ properties
@@ -386,9 +610,17 @@ def test_loss_calculate_is_mean_of_forward(student, name, N, K, seed):
     p, y = _any_inputs(np.random.default_rng(seed), name, N, K)
     loss = getattr(student, name)()
     per = as_floats(loss.forward(p, y), f"{name}.forward(y_pred, y_true)")
-    check_scalar(loss.calculate(p, y), per.mean(), call=f"{name}.calculate(y_pred, y_true)",
-                 inputs={"y_pred": p, "y_true": y}, batch=N, what="value (should be the mean of your forward)",
-                 known_bugs=[("calculate returns the sum of the per-sample losses: return their mean", per.sum())])
+    check_scalar(
+        loss.calculate(p, y),
+        per.mean(),
+        call=f"{name}.calculate(y_pred, y_true)",
+        inputs={"y_pred": p, "y_true": y},
+        batch=N,
+        what="value (should be the mean of your forward)",
+        known_bugs=[
+            ("calculate returns the sum of the per-sample losses: return their mean", per.sum())
+        ],
+    )
 
 
 @points(1)
@@ -403,14 +635,28 @@ def test_loss_forward_nonnegative_and_permutes_with_batch(student, name, N, K, s
     loss = getattr(student, name)()
     call = f"{name}.forward(y_pred, y_true)"
     out = as_floats(loss.forward(p, y), call)
-    check_true(out.shape == (N,), f"{call} returned shape {out.shape}, expected ({N},): one loss per sample",
-               f"y_pred of shape {p.shape}. Reduce over the outputs of each sample (axis=1), not over the batch.")
-    check_true(np.all(np.isfinite(out)), f"{call} returned NaN or inf for ordinary inputs",
-               f"y_pred of shape {p.shape}, losses {out}.")
-    check_true(np.all(out >= 0), f"{call} returned a negative loss ({out.min():.4g}): losses are never negative",
-               f"y_pred of shape {p.shape}, losses {out}. Check the sign of your formula.")
-    check_array(loss.forward(p[perm], y[perm]), out[perm], call=f"{name}.forward(y_pred[perm], y_true[perm])",
-                inputs={"y_pred": p}, what="output (should be the losses of forward(y_pred, y_true), permuted)")
+    check_true(
+        out.shape == (N,),
+        f"{call} returned shape {out.shape}, expected ({N},): one loss per sample",
+        f"y_pred of shape {p.shape}. Reduce over the outputs of each sample (axis=1), not over the batch.",
+    )
+    check_true(
+        np.all(np.isfinite(out)),
+        f"{call} returned NaN or inf for ordinary inputs",
+        f"y_pred of shape {p.shape}, losses {out}.",
+    )
+    check_true(
+        np.all(out >= 0),
+        f"{call} returned a negative loss ({out.min():.4g}): losses are never negative",
+        f"y_pred of shape {p.shape}, losses {out}. Check the sign of your formula.",
+    )
+    check_array(
+        loss.forward(p[perm], y[perm]),
+        out[perm],
+        call=f"{name}.forward(y_pred[perm], y_true[perm])",
+        inputs={"y_pred": p},
+        what="output (should be the losses of forward(y_pred, y_true), permuted)",
+    )
 
 
 @points(1)
@@ -427,8 +673,13 @@ def test_cce_one_hot_labels_equal_sparse_labels(student, N, C, seed):
         sparse = call_with_labels(getattr(loss, method), call + "(y_pred, labels)", p, y)
         dense = call_with_labels(getattr(loss, method), call + "(y_pred, one-hot rows)", p, onehot)
         want = as_floats(sparse, call + "(y_pred, labels)", "an array")
-        check_array(dense, want, call=call + "(y_pred, one_hot(labels))", inputs={"y_pred": p, "labels": y},
-                    what="output (should equal the output with the same labels as integers)")
+        check_array(
+            dense,
+            want,
+            call=call + "(y_pred, one_hot(labels))",
+            inputs={"y_pred": p, "labels": y},
+            what="output (should equal the output with the same labels as integers)",
+        )
 
 
 # ------------------------------------------------------------------------ side effects
@@ -437,8 +688,12 @@ def test_cce_one_hot_labels_equal_sparse_labels(student, N, C, seed):
 @points(1)
 def test_losses_leave_their_inputs_unchanged(student):
     """forward and backward must not clip or modify the caller's arrays in place."""
-    cases = [("CategoricalCrossEntropy", P_ZERO, Y_ZERO), ("BinaryCrossEntropy", P_EDGE, Y_EDGE),
-             ("MeanSquaredError", P_EDGE, Y_EDGE), ("MeanAbsoluteError", P_EDGE, Y_EDGE)]
+    cases = [
+        ("CategoricalCrossEntropy", P_ZERO, Y_ZERO),
+        ("BinaryCrossEntropy", P_EDGE, Y_EDGE),
+        ("MeanSquaredError", P_EDGE, Y_EDGE),
+        ("MeanAbsoluteError", P_EDGE, Y_EDGE),
+    ]
     for name, p, y in cases:
         for method in ("forward", "backward"):
             kept_p, kept_y = keep(student, p), keep(student, y)
@@ -446,6 +701,8 @@ def test_losses_leave_their_inputs_unchanged(student):
             for arg, kept, value in (("y_pred", kept_p, p), ("y_true", kept_y, y)):
                 after = np.asarray(kept.fetch())
                 if after.shape != value.shape or not np.array_equal(after, value):
-                    fail(f"{name}.{method} modified its {arg} argument in place",
-                         "Work on a new array (np.clip(p, ...) returns one; avoid out=..., -=, /= on the "
-                         "arguments): the caller still needs the predictions and targets it passed.")
+                    fail(
+                        f"{name}.{method} modified its {arg} argument in place",
+                        "Work on a new array (np.clip(p, ...) returns one; avoid out=..., -=, /= on the "
+                        "arguments): the caller still needs the predictions and targets it passed.",
+                    )

@@ -1,14 +1,27 @@
 """Chapter 03: softmax and cross-entropy fused into one step."""
 
-from grader.api import (GradeFailure, check_array, check_gradient, check_scalar, fail, keep, np,
-                        numeric_gradient, points, pytest, reference)
+from grader.api import (
+    GradeFailure,
+    check_array,
+    check_gradient,
+    check_scalar,
+    fail,
+    keep,
+    np,
+    numeric_gradient,
+    points,
+    pytest,
+    reference,
+)
 from grader.suites.common import call_with_labels as _call_with_labels
 from grader.suites.common import softmax as _softmax
 
 ref = reference("ch03_losses")
 
-LABEL_HINT = ("y_true comes either as integer labels, shape (N,), or as one-hot rows, shape (N, C), and both "
-              "must work: tell them apart by y_true.ndim (np.eye(C)[labels] turns labels into one-hot rows).")
+LABEL_HINT = (
+    "y_true comes either as integer labels, shape (N,), or as one-hot rows, shape (N, C), and both "
+    "must work: tell them apart by y_true.ndim (np.eye(C)[labels] turns labels into one-hot rows)."
+)
 
 
 def _inputs(rng, N, C, labels, scale=3.0):
@@ -29,33 +42,60 @@ CASES = [(1, 3, "sparse"), (6, 4, "sparse"), (5, 3, "one-hot")]
 def test_softmax_ce_forward_matches_reference(student, oracle, N, C, labels):
     z, y = oracle.random("inputs", lambda rng: _inputs(rng, N, C, labels))
     want, probs = oracle.compute("want", lambda: ref.softmax_ce_forward(z, y))
-    bugs = oracle.compute("bugs", lambda: [
-        ("the softmax is skipped: cross-entropy was taken of the raw logits",
-         float(ref.cce_forward(z, y).mean())),
-        ("forward returns the sum of the per-sample losses: return their mean", want * N),
-    ])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: [
+            (
+                "the softmax is skipped: cross-entropy was taken of the raw logits",
+                float(ref.cce_forward(z, y).mean()),
+            ),
+            ("forward returns the sum of the per-sample losses: return their mean", want * N),
+        ],
+    )
     sce = student.SoftmaxCrossEntropy()
     call = "SoftmaxCrossEntropy.forward(inputs, y_true)"
     got = call_with_labels(sce.forward, call, z, y)
-    check_scalar(got, want, call=call, inputs={"inputs": z, "y_true": y}, batch=N, known_bugs=bugs,
-                 what="mean loss")
+    check_scalar(
+        got,
+        want,
+        call=call,
+        inputs={"inputs": z, "y_true": y},
+        batch=N,
+        known_bugs=bugs,
+        what="mean loss",
+    )
     check_array(sce.output, probs, call=call, what="stored self.output (the softmax probabilities)")
 
 
 @points(2)
 def test_softmax_ce_forward_huge_logits_stay_finite(student, oracle):
     """Logits of +-1000 underflow and overflow np.exp: the loss must stay finite (and clipped)."""
-    z = np.array([[1000.0, 0.0, -1000.0], [-800.0, 800.0, 0.0], [500.0, 500.0, -500.0], [0.0, 0.0, 1000.0]])
+    z = np.array(
+        [[1000.0, 0.0, -1000.0], [-800.0, 800.0, 0.0], [500.0, 500.0, -500.0], [0.0, 0.0, 1000.0]]
+    )
     y = np.array([0, 0, 1, 2])
     want, probs = oracle.compute("want", lambda: ref.softmax_ce_forward(z, y))
     sce = student.SoftmaxCrossEntropy()
     call = "SoftmaxCrossEntropy.forward(inputs, y_true)"
     got = sce.forward(z, y)
-    check_array(sce.output, probs, call=call, inputs={"inputs": z}, what="stored self.output",
-                nonfinite_hint="np.exp overflows: subtract each row's maximum before np.exp (Softmax, chapter 02)")
-    check_scalar(got, want, call=call, inputs={"inputs": z, "y_true": y}, what="mean loss", batch=len(y),
-                 nonfinite_hint="a probability underflowed to 0: clip the probabilities to [1e-7, 1 - 1e-7] "
-                                "before the log")
+    check_array(
+        sce.output,
+        probs,
+        call=call,
+        inputs={"inputs": z},
+        what="stored self.output",
+        nonfinite_hint="np.exp overflows: subtract each row's maximum before np.exp (Softmax, chapter 02)",
+    )
+    check_scalar(
+        got,
+        want,
+        call=call,
+        inputs={"inputs": z, "y_true": y},
+        what="mean loss",
+        batch=len(y),
+        nonfinite_hint="a probability underflowed to 0: clip the probabilities to [1e-7, 1 - 1e-7] "
+        "before the log",
+    )
 
 
 @points(1)
@@ -64,16 +104,34 @@ def test_softmax_ce_backward_matches_reference(student, oracle, N, C, labels):
     z, y = oracle.random("inputs", lambda rng: _inputs(rng, N, C, labels))
     probs = _softmax(z)
     want = oracle.compute("want", lambda: ref.softmax_ce_backward(probs, y))
-    bugs = oracle.compute("bugs", lambda: [
-        ("the one-hot labels are not subtracted: the gradient is (p - y) / N", probs / N),
-        ("1 is subtracted from every entry: subtract it only in the column of the true class", (probs - 1) / N),
-        ("that is the gradient with respect to the probabilities, -y / p / N; the fused gradient with respect "
-         "to the logits is (p - y) / N", ref.cce_backward(probs, y)),
-    ] + ([("the gradient is not divided by the batch size N: it is (p - y) / N", want * N)] if N > 1 else []))
+    bugs = oracle.compute(
+        "bugs",
+        lambda: (
+            [
+                ("the one-hot labels are not subtracted: the gradient is (p - y) / N", probs / N),
+                (
+                    "1 is subtracted from every entry: subtract it only in the column of the true class",
+                    (probs - 1) / N,
+                ),
+                (
+                    "that is the gradient with respect to the probabilities, -y / p / N; the fused gradient with respect "
+                    "to the logits is (p - y) / N",
+                    ref.cce_backward(probs, y),
+                ),
+            ]
+            + (
+                [("the gradient is not divided by the batch size N: it is (p - y) / N", want * N)]
+                if N > 1
+                else []
+            )
+        ),
+    )
     sce = student.SoftmaxCrossEntropy()
     call = "SoftmaxCrossEntropy.backward(dvalues, y_true)"
     got = call_with_labels(sce.backward, call, probs, y)
-    check_array(got, want, call=call, inputs={"dvalues": probs, "y_true": y}, batch=N, known_bugs=bugs)
+    check_array(
+        got, want, call=call, inputs={"dvalues": probs, "y_true": y}, batch=N, known_bugs=bugs
+    )
     check_array(sce.dinputs, want, call=call, what="stored self.dinputs", batch=N)
 
 
@@ -90,19 +148,35 @@ def test_softmax_ce_backward_passes_gradient_check(student, oracle, N, C, labels
     # The mean of whatever forward returns (one number, as specified), so that a forward
     # returning per-sample losses still gives the gradient of the mean loss.
     try:
-        check_scalar(np.mean(np.asarray(value, dtype=np.float64)), want, call=call, batch=N, what="mean loss")
+        check_scalar(
+            np.mean(np.asarray(value, dtype=np.float64)), want, call=call, batch=N, what="mean loss"
+        )
     except (GradeFailure, TypeError, ValueError) as exc:
-        fail("the gradient check differentiates SoftmaxCrossEntropy.forward, whose value is wrong: fix it first "
-             "(test_softmax_ce_forward_matches_reference)", getattr(exc, "summary", ""))
+        fail(
+            "the gradient check differentiates SoftmaxCrossEntropy.forward, whose value is wrong: fix it first "
+            "(test_softmax_ce_forward_matches_reference)",
+            getattr(exc, "summary", ""),
+        )
     dout = np.full(np.shape(value), 1.0 / max(1, np.size(value)))
     numeric = numeric_gradient(sce.forward, z, y, wrt=0, dout=dout)
     sce.forward(z, y)
     call = "SoftmaxCrossEntropy.backward(self.output, y_true)"
     got = call_with_labels(sce.backward, call, sce.output, y)
-    check_gradient(got, numeric, call=call, inputs={"logits": z, "y_true": y}, batch=N,
-                   known_bugs=[("the one-hot labels are not subtracted: the gradient is (p - y) / N",
-                                numeric + np.eye(C)[np.asarray(y).astype(int)] / N if labels == "sparse"
-                                else numeric + np.asarray(y) / N)])
+    check_gradient(
+        got,
+        numeric,
+        call=call,
+        inputs={"logits": z, "y_true": y},
+        batch=N,
+        known_bugs=[
+            (
+                "the one-hot labels are not subtracted: the gradient is (p - y) / N",
+                numeric + np.eye(C)[np.asarray(y).astype(int)] / N
+                if labels == "sparse"
+                else numeric + np.asarray(y) / N,
+            )
+        ],
+    )
 
 
 @points(1)
@@ -114,6 +188,8 @@ def test_softmax_ce_backward_leaves_dvalues_unchanged(student, oracle):
     student.SoftmaxCrossEntropy().backward(kept, y)
     after = np.asarray(kept.fetch())
     if after.shape != probs.shape or not np.array_equal(after, probs):
-        fail("SoftmaxCrossEntropy.backward modified its dvalues argument in place",
-             "dvalues is normally self.output, the probabilities of the forward pass: compute the gradient in a "
-             "new array, e.g. dinputs = dvalues.copy() before subtracting, or (dvalues - onehot) / N.")
+        fail(
+            "SoftmaxCrossEntropy.backward modified its dvalues argument in place",
+            "dvalues is normally self.output, the probabilities of the forward pass: compute the gradient in a "
+            "new array, e.g. dinputs = dvalues.copy() before subtracting, or (dvalues - onehot) / N.",
+        )

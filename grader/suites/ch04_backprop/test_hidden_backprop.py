@@ -1,20 +1,40 @@
 """Chapter 04, hidden tests: held-back layer shapes, network sizes and step sizes, run only in
 hidden (instructor) mode."""
 
-from grader.api import Fn, Rng, check_array, check_scalar, fail, hidden, np, points, pytest, reference
+from grader.api import (
+    Fn,
+    Rng,
+    check_array,
+    check_scalar,
+    fail,
+    hidden,
+    np,
+    points,
+    pytest,
+    reference,
+)
 
 ref = reference("ch04_backprop")
 pytestmark = hidden
 
 
 @points(1)
-@pytest.mark.parametrize("N,n_inputs,n_neurons", [(64, 10, 7), (1, 9, 1)],
-                         ids=["wide-batch-64x10x7", "one-sample-one-neuron"])
+@pytest.mark.parametrize(
+    "N,n_inputs,n_neurons",
+    [(64, 10, 7), (1, 9, 1)],
+    ids=["wide-batch-64x10x7", "one-sample-one-neuron"],
+)
 def test_hidden_dense_backward_other_shapes(student, oracle, N, n_inputs, n_neurons):
     """dweights, dbiases and dinputs of Dense.backward on a wide batch and on a single sample."""
-    X, W, b, dv = oracle.random("inputs", lambda rng: (
-        rng.normal(size=(N, n_inputs)), rng.normal(size=(n_inputs, n_neurons)), rng.normal(size=(1, n_neurons)),
-        rng.normal(size=(N, n_neurons))))
+    X, W, b, dv = oracle.random(
+        "inputs",
+        lambda rng: (
+            rng.normal(size=(N, n_inputs)),
+            rng.normal(size=(n_inputs, n_neurons)),
+            rng.normal(size=(1, n_neurons)),
+            rng.normal(size=(N, n_neurons)),
+        ),
+    )
     dX, dW, db = oracle.compute("want", lambda: ref.dense_backward(X, W, dv))
     layer = student.Dense(n_inputs, n_neurons, Rng(0))
     layer.weights, layer.biases = W, b
@@ -22,12 +42,40 @@ def test_hidden_dense_backward_other_shapes(student, oracle, N, n_inputs, n_neur
     got = layer.backward(dv)
     call = "Dense.backward(dvalues)"
     inputs = {"inputs": X, "weights": W, "dvalues": dv}
-    check_array(layer.dweights, dW, call=call, what="self.dweights", inputs=inputs, batch=N, known_bugs=[
-        ("dweights is divided by the batch size: inputs.T @ dvalues already sums over the batch, and the loss's "
-         "backward already divided by N", dW / N)] if N > 1 else [])
-    check_array(layer.dbiases, db, call=call, what="self.dbiases", inputs={"dvalues": dv}, batch=N, known_bugs=[
-        ("dbiases is the mean over the batch instead of the sum: the loss's backward already divided by N, so "
-         "Dense sums (axis=0, keepdims=True)", db / N)] if N > 1 else [])
+    check_array(
+        layer.dweights,
+        dW,
+        call=call,
+        what="self.dweights",
+        inputs=inputs,
+        batch=N,
+        known_bugs=[
+            (
+                "dweights is divided by the batch size: inputs.T @ dvalues already sums over the batch, and the loss's "
+                "backward already divided by N",
+                dW / N,
+            )
+        ]
+        if N > 1
+        else [],
+    )
+    check_array(
+        layer.dbiases,
+        db,
+        call=call,
+        what="self.dbiases",
+        inputs={"dvalues": dv},
+        batch=N,
+        known_bugs=[
+            (
+                "dbiases is the mean over the batch instead of the sum: the loss's backward already divided by N, so "
+                "Dense sums (axis=0, keepdims=True)",
+                db / N,
+            )
+        ]
+        if N > 1
+        else [],
+    )
     check_array(got, dX, call=call, what="return value (dinputs)", inputs=inputs)
 
 
@@ -54,11 +102,15 @@ def _no_mask_grads(X, y, W1, b1, W2, b2):
 
 
 @points(1)
-@pytest.mark.parametrize("N,D,H,C", [(1, 6, 2, 7), (32, 5, 9, 3)], ids=["one-sample-7-classes", "batch-32"])
+@pytest.mark.parametrize(
+    "N,D,H,C", [(1, 6, 2, 7), (32, 5, 9, 3)], ids=["one-sample-7-classes", "batch-32"]
+)
 def test_hidden_two_layer_other_sizes(student, oracle, N, D, H, C):
     """The loss and all four gradients of the two-layer network for held-back sizes."""
     X, y, W1, b1, W2, b2 = oracle.random("inputs", lambda rng: _draw_net(rng, N, D, H, C))
-    loss_want, want = oracle.compute("want", lambda: ref.two_layer_loss_and_grads(X, y, W1, b1, W2, b2))
+    loss_want, want = oracle.compute(
+        "want", lambda: ref.two_layer_loss_and_grads(X, y, W1, b1, W2, b2)
+    )
     no_mask = oracle.compute("bugs", lambda: _no_mask_grads(X, y, W1, b1, W2, b2))
     call = "two_layer_loss_and_grads(X, y, W1, b1, W2, b2)"
     got = student.two_layer_loss_and_grads(X, y, W1, b1, W2, b2)
@@ -73,13 +125,28 @@ def test_hidden_two_layer_other_sizes(student, oracle, N, D, H, C):
     for key in ("W2", "b2", "W1", "b1"):
         bugs = []
         if key in no_mask:
-            bugs.append(("the ReLU's backward is missing: multiply dhidden by (z1 > 0), where z1 = X @ W1 + b1",
-                         no_mask[key]))
+            bugs.append(
+                (
+                    "the ReLU's backward is missing: multiply dhidden by (z1 > 0), where z1 = X @ W1 + b1",
+                    no_mask[key],
+                )
+            )
         if key.startswith("b") and N > 1:
-            bugs.append((f"d{key} is the mean over the batch instead of the sum (dscores was already divided by N)",
-                         want[key] / N))
-        check_array(grads[key], want[key], call=call, what=f"grads['{key}']", inputs=inputs, batch=N,
-                    known_bugs=bugs)
+            bugs.append(
+                (
+                    f"d{key} is the mean over the batch instead of the sum (dscores was already divided by N)",
+                    want[key] / N,
+                )
+            )
+        check_array(
+            grads[key],
+            want[key],
+            call=call,
+            what=f"grads['{key}']",
+            inputs=inputs,
+            batch=N,
+            known_bugs=bugs,
+        )
 
 
 def _weighted_tanh(w):
@@ -103,12 +170,33 @@ def test_hidden_numerical_gradient_large_step_and_3d_input(student, oracle):
     fixed_h = oracle.compute("fixed_h", lambda: ref.numerical_gradient(_weighted_tanh(w), x, 1e-5))
     call = f"numerical_gradient(f, x, h={h:g}) with f = weighted_tanh"
     got = student.numerical_gradient(Fn("weighted_tanh", w=w), x, h)
-    check_array(got, want, call=call, inputs={"x": x}, known_bugs=[
-        (f"the h argument is ignored: the step must be the h passed in (here h = {h:g})", fixed_h),
-        ("every value is 2 times too large: the central difference spans 2h, divide by 2 * h, not h", 2.0 * want)])
+    check_array(
+        got,
+        want,
+        call=call,
+        inputs={"x": x},
+        known_bugs=[
+            (
+                f"the h argument is ignored: the step must be the h passed in (here h = {h:g})",
+                fixed_h,
+            ),
+            (
+                "every value is 2 times too large: the central difference spans 2h, divide by 2 * h, not h",
+                2.0 * want,
+            ),
+        ],
+    )
     exact = w * (1.0 - np.tanh(x) ** 2)
     err_want = oracle.compute("rel_error", lambda: ref.rel_error(want, exact))
-    one_denominator = float(np.max(np.abs(want - exact)) / max(1e-8, np.max(np.abs(want) + np.abs(exact))))
-    check_scalar(student.rel_error(want, exact), err_want, call="rel_error(a, b) of two (2, 3, 2) gradients",
-                 inputs={"a": want, "b": exact}, known_bugs=[
-                     ("one global denominator: divide entry by entry, then take the max", one_denominator)])
+    one_denominator = float(
+        np.max(np.abs(want - exact)) / max(1e-8, np.max(np.abs(want) + np.abs(exact)))
+    )
+    check_scalar(
+        student.rel_error(want, exact),
+        err_want,
+        call="rel_error(a, b) of two (2, 3, 2) gradients",
+        inputs={"a": want, "b": exact},
+        known_bugs=[
+            ("one global denominator: divide entry by entry, then take the max", one_denominator)
+        ],
+    )

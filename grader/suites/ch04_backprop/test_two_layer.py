@@ -1,6 +1,15 @@
 """Chapter 04: the loss and gradients of a two-layer network, by hand."""
 
-from grader.api import check_array, check_gradient, check_scalar, fail, np, points, pytest, reference
+from grader.api import (
+    check_array,
+    check_gradient,
+    check_scalar,
+    fail,
+    np,
+    points,
+    pytest,
+    reference,
+)
 
 ref = reference("ch04_backprop")
 
@@ -49,9 +58,9 @@ def _buggy_grads(X, y, W1, b1, W2, b2, bug):
 BUGS = {
     "no_mask": "the ReLU's backward is missing: multiply dhidden by (z1 > 0), where z1 = X @ W1 + b1",
     "relu_on_gradient": "the ReLU was applied to the gradient (a mask from dhidden > 0): the mask comes from the "
-                        "forward pre-activations, (z1 > 0)",
+    "forward pre-activations, (z1 > 0)",
     "mask_from_scores": "the ReLU mask was taken from the output layer (scores > 0): mask the hidden layer's "
-                        "gradient with (z1 > 0), and leave dscores as (probs - onehot) / N",
+    "gradient with (z1 > 0), and leave dscores as (probs - onehot) / N",
 }
 
 
@@ -60,15 +69,21 @@ def _call(student, X, y, W1, b1, W2, b2):
     got = student.two_layer_loss_and_grads(X, y, W1, b1, W2, b2)
     call = "two_layer_loss_and_grads(X, y, W1, b1, W2, b2)"
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail(f"{call} must return a pair (loss, grads), got {type(got).__name__}"
-             + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""))
+        fail(
+            f"{call} must return a pair (loss, grads), got {type(got).__name__}"
+            + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "")
+        )
     loss, grads = got
     if not isinstance(grads, dict):
-        fail(f"{call}: grads must be a dict with keys 'W1', 'b1', 'W2', 'b2', got {type(grads).__name__}")
+        fail(
+            f"{call}: grads must be a dict with keys 'W1', 'b1', 'W2', 'b2', got {type(grads).__name__}"
+        )
     missing = [k for k in ("W1", "b1", "W2", "b2") if k not in grads]
     if missing:
-        fail(f"{call}: grads has no key {', '.join(repr(k) for k in missing)}",
-             f"Keys found: {sorted(grads)}; expected 'W1', 'b1', 'W2', 'b2'.")
+        fail(
+            f"{call}: grads has no key {', '.join(repr(k) for k in missing)}",
+            f"Keys found: {sorted(grads)}; expected 'W1', 'b1', 'W2', 'b2'.",
+        )
     return loss, grads
 
 
@@ -82,8 +97,15 @@ def test_two_layer_loss_matches_reference(student, oracle, N, D, H, C):
     X, y, W1, b1, W2, b2 = oracle.random("inputs", lambda rng: _draw(rng, N, D, H, C))
     want = oracle.compute("want", lambda: ref.two_layer_loss_and_grads(X, y, W1, b1, W2, b2)[0])
     loss, _ = _call(student, X, y, W1, b1, W2, b2)
-    check_scalar(loss, want, call="two_layer_loss_and_grads(...)", what="loss", inputs=_inputs(X, W1, W2),
-                 batch=N, nonfinite_hint="log(0)? subtract each row's max before exp, and clip the probabilities")
+    check_scalar(
+        loss,
+        want,
+        call="two_layer_loss_and_grads(...)",
+        what="loss",
+        inputs=_inputs(X, W1, W2),
+        batch=N,
+        nonfinite_hint="log(0)? subtract each row's max before exp, and clip the probabilities",
+    )
 
 
 def _known_bugs(key, right, buggy, N):
@@ -93,8 +115,12 @@ def _known_bugs(key, right, buggy, N):
         op = "hidden.T @ dscores" if key == "W2" else "X.T @ dz1"
         bugs.append((f"d{key} is transposed: it must be {op}, of the shape of {key}", right.T))
     else:
-        bugs.append((f"d{key} is the mean over the batch instead of the sum (dscores was already divided by N)",
-                     right / N))
+        bugs.append(
+            (
+                f"d{key} is the mean over the batch instead of the sum (dscores was already divided by N)",
+                right / N,
+            )
+        )
     return bugs
 
 
@@ -102,11 +128,20 @@ def _check_grads(student, oracle, shape, keys):
     N, D, H, C = shape
     X, y, W1, b1, W2, b2 = oracle.random("inputs", lambda rng: _draw(rng, N, D, H, C))
     want = oracle.compute("want", lambda: ref.two_layer_loss_and_grads(X, y, W1, b1, W2, b2)[1])
-    buggy = oracle.compute("bugs", lambda: {bug: _buggy_grads(X, y, W1, b1, W2, b2, bug) for bug in BUGS})
+    buggy = oracle.compute(
+        "bugs", lambda: {bug: _buggy_grads(X, y, W1, b1, W2, b2, bug) for bug in BUGS}
+    )
     _, grads = _call(student, X, y, W1, b1, W2, b2)
     for key in keys:
-        check_array(grads[key], want[key], call="two_layer_loss_and_grads(...)", what=f"grads['{key}']",
-                    inputs=_inputs(X, W1, W2), batch=N, known_bugs=_known_bugs(key, want[key], buggy, N))
+        check_array(
+            grads[key],
+            want[key],
+            call="two_layer_loss_and_grads(...)",
+            what=f"grads['{key}']",
+            inputs=_inputs(X, W1, W2),
+            batch=N,
+            known_bugs=_known_bugs(key, want[key], buggy, N),
+        )
 
 
 @points(2)
@@ -133,14 +168,24 @@ def test_two_layer_gradient_check(student, oracle, N, D, H, C):
     def numeric(key):
         def loss_at(value):
             return ref.two_layer_loss_and_grads(X, y, **{**params, key: value})[0]
+
         return ref.numerical_gradient(loss_at, params[key], h=1e-5)
 
     num = oracle.compute("numeric", lambda: {key: numeric(key) for key in KEYS})
-    buggy = oracle.compute("bugs", lambda: {bug: _buggy_grads(X, y, W1, b1, W2, b2, bug) for bug in BUGS})
+    buggy = oracle.compute(
+        "bugs", lambda: {bug: _buggy_grads(X, y, W1, b1, W2, b2, bug) for bug in BUGS}
+    )
     _, grads = _call(student, X, y, W1, b1, W2, b2)
     for key in KEYS:
         # Rounding in the loss (about 1e-16 / h = 1e-11 per entry) limits the agreement on
         # entries of size 1e-6 to about 1e-5; real bugs give 1e-2 and more.
-        check_gradient(grads[key], num[key], call="two_layer_loss_and_grads(...)", what=f"grads['{key}']",
-                       inputs=_inputs(X, W1, W2), batch=N, threshold=1e-4,
-                       known_bugs=_known_bugs(key, num[key], buggy, N))
+        check_gradient(
+            grads[key],
+            num[key],
+            call="two_layer_loss_and_grads(...)",
+            what=f"grads['{key}']",
+            inputs=_inputs(X, W1, W2),
+            batch=N,
+            threshold=1e-4,
+            known_bugs=_known_bugs(key, num[key], buggy, N),
+        )

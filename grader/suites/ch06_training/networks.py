@@ -8,13 +8,17 @@ from grader.suites.common import draw_targets  # noqa: F401  (re-exported for th
 def indexed_data(n, d=3):
     """X whose first column is the sample's index; y = 10 * index: a split that keeps rows
     together keeps y == 10 * X[:, 0]."""
-    X = np.column_stack([np.arange(n, dtype=np.float64)] + [np.full(n, 0.5 * j) for j in range(1, d)])
+    X = np.column_stack(
+        [np.arange(n, dtype=np.float64)] + [np.full(n, 0.5 * j) for j in range(1, d)]
+    )
     return X, 10 * np.arange(n)
 
 
 def draw_params(rng, sizes, scale=0.5):
-    return [(scale * rng.standard_normal((a, b)), 0.1 * rng.standard_normal((1, b)))
-            for a, b in zip(sizes[:-1], sizes[1:])]
+    return [
+        (scale * rng.standard_normal((a, b)), 0.1 * rng.standard_normal((1, b)))
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
 
 
 def network(student, params, task):

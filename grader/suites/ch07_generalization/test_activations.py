@@ -14,6 +14,10 @@ def test_activations_accept_training_keyword(student, oracle):
         layer = getattr(student, name)()
         plain = np.asarray(layer.forward(x), dtype=np.float64)
         for training in (True, False):
-            check_array(layer.forward(x, training=training), plain,
-                        call=f"{name}().forward(inputs, training={training})", inputs={"inputs": x},
-                        what="output (the same as forward(inputs))")
+            check_array(
+                layer.forward(x, training=training),
+                plain,
+                call=f"{name}().forward(inputs, training={training})",
+                inputs={"inputs": x},
+                what="output (the same as forward(inputs))",
+            )

@@ -14,13 +14,24 @@ def _forward_bugs(x, rate, seed):
     keep_p = 1.0 - rate
     draw = lambda p: np.random.default_rng(seed).binomial(1, p, size=x.shape).astype(np.float64)  # noqa: E731
     return [
-        ("the kept values are not rescaled: inverted dropout divides the mask by 1 - rate",
-         x * draw(keep_p)),
-        ("the mask is divided by rate instead of 1 - rate", x * draw(keep_p) / rate if rate > 0 else x * np.nan),
-        ("rng.binomial(1, p) gives 1 (keep) with probability p: p must be the keep probability 1 - rate, "
-         "not rate", x * draw(rate) / keep_p),
-        ("the mask must be drawn with rng.binomial(1, 1 - rate, size=inputs.shape) (one call), not "
-         "rng.random() < 1 - rate", x * (np.random.default_rng(seed).random(x.shape) < keep_p) / keep_p),
+        (
+            "the kept values are not rescaled: inverted dropout divides the mask by 1 - rate",
+            x * draw(keep_p),
+        ),
+        (
+            "the mask is divided by rate instead of 1 - rate",
+            x * draw(keep_p) / rate if rate > 0 else x * np.nan,
+        ),
+        (
+            "rng.binomial(1, p) gives 1 (keep) with probability p: p must be the keep probability 1 - rate, "
+            "not rate",
+            x * draw(rate) / keep_p,
+        ),
+        (
+            "the mask must be drawn with rng.binomial(1, 1 - rate, size=inputs.shape) (one call), not "
+            "rng.random() < 1 - rate",
+            x * (np.random.default_rng(seed).random(x.shape) < keep_p) / keep_p,
+        ),
     ]
 
 
@@ -29,7 +40,9 @@ def _forward_bugs(x, rate, seed):
 def test_dropout_forward_matches_reference(student, oracle, shape, rate):
     x = oracle.random("x", lambda rng: rng.normal(size=shape))
     seed = _seed(oracle)
-    want = oracle.compute("want", lambda: ref.dropout_forward(x, rate, np.random.default_rng(seed))[0])
+    want = oracle.compute(
+        "want", lambda: ref.dropout_forward(x, rate, np.random.default_rng(seed))[0]
+    )
     bugs = oracle.compute("bugs", lambda: _forward_bugs(x, rate, seed))
     layer = student.Dropout(rate, Rng(seed))
     got = layer.forward(x, training=True)
@@ -53,25 +66,38 @@ def test_dropout_statistics_keep_rate_and_scale(student, oracle, rate):
     scale = 1.0 / keep_p
     if values.size and not np.allclose(values, scale, rtol=1e-9):
         if np.allclose(values, 1.0):
-            fail(f"{call}: the kept values are 1, not 1 / (1 - rate) = {scale:.4g} (not rescaled)",
-                 "Inverted dropout divides the kept values by 1 - rate, so that the expected output equals "
-                 "the input and inference needs no change.")
+            fail(
+                f"{call}: the kept values are 1, not 1 / (1 - rate) = {scale:.4g} (not rescaled)",
+                "Inverted dropout divides the kept values by 1 - rate, so that the expected output equals "
+                "the input and inference needs no change.",
+            )
         if np.allclose(values, 1.0 / rate):
-            fail(f"{call}: the kept values are 1 / rate = {1 / rate:.4g}, expected 1 / (1 - rate) = {scale:.4g}")
-        fail(f"{call}: the kept values should all be 1 / (1 - rate) = {scale:.4g}",
-             f"found values between {values.min():.4g} and {values.max():.4g}")
+            fail(
+                f"{call}: the kept values are 1 / rate = {1 / rate:.4g}, expected 1 / (1 - rate) = {scale:.4g}"
+            )
+        fail(
+            f"{call}: the kept values should all be 1 / (1 - rate) = {scale:.4g}",
+            f"found values between {values.min():.4g} and {values.max():.4g}",
+        )
     frac = kept.mean()
     se = np.sqrt(keep_p * rate / x.size)
     if abs(frac - keep_p) > 5 * se:
         hint = ""
         if abs(frac - rate) < 5 * se:
-            hint = (" rng.binomial(1, p) gives 1 (keep) with probability p: p must be the keep "
-                    "probability 1 - rate, not rate")
-        fail(f"{call}: kept {frac:.2%} of the values, expected {keep_p:.0%} (1 - rate)" + (f";{hint}" if hint else ""),
-             f"the standard error of the kept fraction is {se:.2g}; the tolerance is 5 standard errors")
+            hint = (
+                " rng.binomial(1, p) gives 1 (keep) with probability p: p must be the keep "
+                "probability 1 - rate, not rate"
+            )
+        fail(
+            f"{call}: kept {frac:.2%} of the values, expected {keep_p:.0%} (1 - rate)"
+            + (f";{hint}" if hint else ""),
+            f"the standard error of the kept fraction is {se:.2g}; the tolerance is 5 standard errors",
+        )
     mean = out.mean()
-    check_true(abs(mean - 1.0) < 5 * np.sqrt(rate / keep_p / x.size),
-               f"{call}: the output mean is {mean:.4f}, expected about 1 (inverted dropout keeps the mean)")
+    check_true(
+        abs(mean - 1.0) < 5 * np.sqrt(rate / keep_p / x.size),
+        f"{call}: the output mean is {mean:.4f}, expected about 1 (inverted dropout keeps the mean)",
+    )
 
 
 @points(2)
@@ -82,21 +108,42 @@ def test_dropout_inference_is_identity(student, oracle):
     def wrong():
         out, mask = ref.dropout_forward(x, rate, np.random.default_rng(seed))
         forward_bugs = [
-            ("dropout is applied at inference: with training=False (the default) forward must return the "
-             "inputs unchanged", out),
-            ("the inputs are scaled by 1 - rate at inference: that is non-inverted dropout; with inverted "
-             "dropout inference is the identity", x * (1 - rate)),
+            (
+                "dropout is applied at inference: with training=False (the default) forward must return the "
+                "inputs unchanged",
+                out,
+            ),
+            (
+                "the inputs are scaled by 1 - rate at inference: that is non-inverted dropout; with inverted "
+                "dropout inference is the identity",
+                x * (1 - rate),
+            ),
         ]
         backward_bugs = [("backward applies a dropout mask after an inference forward", dv * mask)]
         return forward_bugs, backward_bugs
 
     forward_bugs, backward_bugs = oracle.compute("bugs", wrong)
-    for kwargs, label in (({}, "forward(inputs)"), ({"training": False}, "forward(inputs, training=False)")):
+    for kwargs, label in (
+        ({}, "forward(inputs)"),
+        ({"training": False}, "forward(inputs, training=False)"),
+    ):
         layer = student.Dropout(rate, Rng(seed))
         got = layer.forward(x, **kwargs)
-        check_array(got, x, call=f"Dropout({rate}, rng).{label}", inputs={"inputs": x}, known_bugs=forward_bugs)
-        check_array(layer.backward(dv), dv, call=f"Dropout.backward(dvalues) after {label}",
-                    inputs={"dvalues": dv}, what="dinputs (the identity at inference)", known_bugs=backward_bugs)
+        check_array(
+            got,
+            x,
+            call=f"Dropout({rate}, rng).{label}",
+            inputs={"inputs": x},
+            known_bugs=forward_bugs,
+        )
+        check_array(
+            layer.backward(dv),
+            dv,
+            call=f"Dropout.backward(dvalues) after {label}",
+            inputs={"dvalues": dv},
+            what="dinputs (the identity at inference)",
+            known_bugs=backward_bugs,
+        )
 
 
 @points(2)
@@ -112,8 +159,10 @@ def test_dropout_backward_uses_forward_mask(student, oracle, shape, rate):
         fresh = ref.dropout_mask(x.shape, rate, rng)  # what a second draw would give
         bugs = [
             ("backward draws a new mask: it must reuse the mask of the forward pass", dv * fresh),
-            ("backward forgets the 1 / (1 - rate) scaling: multiply by the same (scaled) mask as forward",
-             dv * (mask > 0)),
+            (
+                "backward forgets the 1 / (1 - rate) scaling: multiply by the same (scaled) mask as forward",
+                dv * (mask > 0),
+            ),
             ("backward ignores the mask: dropped values pass no gradient", dv),
         ]
         return want, bugs
@@ -122,8 +171,13 @@ def test_dropout_backward_uses_forward_mask(student, oracle, shape, rate):
     layer = student.Dropout(rate, Rng(seed))
     layer.forward(x, training=True)
     got = layer.backward(dv)
-    check_array(got, want, call=f"Dropout({rate}, rng).backward(dvalues) after forward(inputs, training=True)",
-                inputs={"dvalues": dv}, known_bugs=bugs)
+    check_array(
+        got,
+        want,
+        call=f"Dropout({rate}, rng).backward(dvalues) after forward(inputs, training=True)",
+        inputs={"dvalues": dv},
+        known_bugs=bugs,
+    )
 
 
 @points(1)
@@ -132,5 +186,8 @@ def test_dropout_forward_leaves_inputs_unchanged(student, oracle):
     handle = keep(student, x)
     student.Dropout(0.5, Rng(3)).forward(handle, training=True)
     after = np.asarray(handle.fetch())
-    check_true(np.array_equal(after, x), "Dropout.forward modified its inputs in place",
-               "Compute inputs * mask into a new array (no *=).")
+    check_true(
+        np.array_equal(after, x),
+        "Dropout.forward modified its inputs in place",
+        "Compute inputs * mask into a new array (no *=).",
+    )

@@ -1,6 +1,16 @@
 """Chapter 07: the regularized Dense layer and regularization_loss."""
 
-from grader.api import Rng, check_array, check_gradient, check_scalar, check_true, np, points, pytest, reference
+from grader.api import (
+    Rng,
+    check_array,
+    check_gradient,
+    check_scalar,
+    check_true,
+    np,
+    points,
+    pytest,
+    reference,
+)
 
 ref = reference("ch07_generalization")
 
@@ -20,14 +30,22 @@ def _layer(student, W, b, **strengths):
 
 
 def _strengths(l1_w, l2_w, l1_b, l2_b):
-    return {"weight_regularizer_l1": l1_w, "weight_regularizer_l2": l2_w,
-            "bias_regularizer_l1": l1_b, "bias_regularizer_l2": l2_b}
+    return {
+        "weight_regularizer_l1": l1_w,
+        "weight_regularizer_l2": l2_w,
+        "bias_regularizer_l1": l1_b,
+        "bias_regularizer_l2": l2_b,
+    }
 
 
 def _params(rng, N, n_in, n_out):
     # Biases away from zero, so that a penalty on them shows.
-    return (rng.normal(size=(N, n_in)), rng.normal(size=(n_in, n_out)), rng.normal(size=(1, n_out)),
-            rng.normal(size=(N, n_out)))
+    return (
+        rng.normal(size=(N, n_in)),
+        rng.normal(size=(n_in, n_out)),
+        rng.normal(size=(1, n_out)),
+        rng.normal(size=(N, n_out)),
+    )
 
 
 @points(1)
@@ -36,16 +54,27 @@ def test_dense_forward_accepts_training_keyword(student, oracle):
     layer = _layer(student, W, b)
     want = oracle.compute("want", lambda: X @ W + b)
     for training in (True, False):
-        check_array(layer.forward(X, training=training), want, call=f"Dense.forward(inputs, training={training})",
-                    inputs={"inputs": X}, what="output (a dense layer computes inputs @ weights + biases in both modes)")
+        check_array(
+            layer.forward(X, training=training),
+            want,
+            call=f"Dense.forward(inputs, training={training})",
+            inputs={"inputs": X},
+            what="output (a dense layer computes inputs @ weights + biases in both modes)",
+        )
 
 
 @points(2)
 @pytest.mark.parametrize("N,n_in,n_out,l1_w,l2_w,l1_b,l2_b", BACKWARD_CASES)
-def test_dense_backward_regularized_matches_reference(student, oracle, N, n_in, n_out, l1_w, l2_w, l1_b, l2_b):
+def test_dense_backward_regularized_matches_reference(
+    student, oracle, N, n_in, n_out, l1_w, l2_w, l1_b, l2_b
+):
     X, W, b, dv = oracle.random("inputs", lambda rng: _params(rng, N, n_in, n_out))
-    dX, dW, db = oracle.compute("want", lambda: ref.dense_backward_regularized(X, W, b, dv, l1_w, l2_w, l1_b, l2_b))
-    bugs_w, bugs_b = oracle.compute("bugs", lambda: _backward_bugs(X, W, b, dv, l1_w, l2_w, l1_b, l2_b))
+    dX, dW, db = oracle.compute(
+        "want", lambda: ref.dense_backward_regularized(X, W, b, dv, l1_w, l2_w, l1_b, l2_b)
+    )
+    bugs_w, bugs_b = oracle.compute(
+        "bugs", lambda: _backward_bugs(X, W, b, dv, l1_w, l2_w, l1_b, l2_b)
+    )
     layer = _layer(student, W, b, **_strengths(l1_w, l2_w, l1_b, l2_b))
     layer.forward(X, training=True)
     got = layer.backward(dv)
@@ -53,7 +82,9 @@ def test_dense_backward_regularized_matches_reference(student, oracle, N, n_in, 
     shapes = {"inputs": X, "weights": W, "dvalues": dv}
     check_array(layer.dweights, dW, call=call, inputs=shapes, what="dweights", known_bugs=bugs_w)
     check_array(layer.dbiases, db, call=call, inputs=shapes, what="dbiases", known_bugs=bugs_b)
-    check_array(got, dX, call=call, inputs=shapes, what="returned dinputs (the penalties do not change it)")
+    check_array(
+        got, dX, call=call, inputs=shapes, what="returned dinputs (the penalties do not change it)"
+    )
 
 
 def _backward_bugs(X, W, b, dv, l1_w, l2_w, l1_b, l2_b):
@@ -61,19 +92,32 @@ def _backward_bugs(X, W, b, dv, l1_w, l2_w, l1_b, l2_b):
     _, dW, db = ref.dense_backward(X, W, dv)
     pg = ref.penalty_gradient
     bugs_w = [
-        ("the L2 term of dweights misses the factor 2: the derivative of l2 * sum(W**2), the penalty "
-         "regularization_loss adds, is 2 * l2 * W", dW + pg(W, l1_w, l2_w / 2)),
-        ("the L1 term of dweights uses the weights instead of their sign: the derivative of "
-         "l1 * sum(|W|) is l1 * sign(W)", dW + l1_w * W + pg(W, 0.0, l2_w)),
+        (
+            "the L2 term of dweights misses the factor 2: the derivative of l2 * sum(W**2), the penalty "
+            "regularization_loss adds, is 2 * l2 * W",
+            dW + pg(W, l1_w, l2_w / 2),
+        ),
+        (
+            "the L1 term of dweights uses the weights instead of their sign: the derivative of "
+            "l1 * sum(|W|) is l1 * sign(W)",
+            dW + l1_w * W + pg(W, 0.0, l2_w),
+        ),
         ("dweights has no penalty term: add l1 * sign(W) + 2 * l2 * W", dW),
         ("dweights uses the bias regularizer strengths", dW + pg(W, l1_b, l2_b)),
     ]
     bugs_b = [
-        ("the L2 term of dbiases misses the factor 2: the derivative of l2 * sum(b**2) is 2 * l2 * b",
-         db + pg(b, l1_b, l2_b / 2)),
-        ("the L1 term of dbiases uses the biases instead of their sign: use l1 * sign(b)",
-         db + l1_b * b + pg(b, 0.0, l2_b)),
-        ("dbiases has no penalty term: add bias_regularizer_l1 * sign(b) + 2 * bias_regularizer_l2 * b", db),
+        (
+            "the L2 term of dbiases misses the factor 2: the derivative of l2 * sum(b**2) is 2 * l2 * b",
+            db + pg(b, l1_b, l2_b / 2),
+        ),
+        (
+            "the L1 term of dbiases uses the biases instead of their sign: use l1 * sign(b)",
+            db + l1_b * b + pg(b, 0.0, l2_b),
+        ),
+        (
+            "dbiases has no penalty term: add bias_regularizer_l1 * sign(b) + 2 * bias_regularizer_l2 * b",
+            db,
+        ),
         ("dbiases uses the weight regularizer strengths", db + pg(b, l1_w, l2_w)),
     ]
     return bugs_w, bugs_b
@@ -101,23 +145,47 @@ LOSS_CASES = [
 
 @points(2)
 @pytest.mark.parametrize("n_in,n_out,l1_w,l2_w,l1_b,l2_b", LOSS_CASES)
-def test_regularization_loss_matches_reference(student, oracle, n_in, n_out, l1_w, l2_w, l1_b, l2_b):
-    W, b = oracle.random("params", lambda rng: (rng.normal(size=(n_in, n_out)), rng.normal(size=(1, n_out))))
+def test_regularization_loss_matches_reference(
+    student, oracle, n_in, n_out, l1_w, l2_w, l1_b, l2_b
+):
+    W, b = oracle.random(
+        "params", lambda rng: (rng.normal(size=(n_in, n_out)), rng.normal(size=(1, n_out)))
+    )
     want = oracle.compute("want", lambda: ref.regularization_loss(W, b, l1_w, l2_w, l1_b, l2_b))
-    bugs = oracle.compute("bugs", lambda: [
-        ("the L2 penalty is l2 * sum(W**2), not l2 times the norm sqrt(sum(W**2))",
-         l1_w * np.abs(W).sum() + l2_w * np.sqrt((W**2).sum()) + l1_b * np.abs(b).sum() + l2_b * np.sqrt((b**2).sum())),
-        ("the L1 penalty sums the absolute values: l1 * sum(|W|), not l1 * sum(W)",
-         l1_w * W.sum() + l2_w * (W**2).sum() + l1_b * b.sum() + l2_b * (b**2).sum()),
-        ("the L2 penalty has a factor 1/2 the course does not use: it is l2 * sum(W**2)",
-         ref.regularization_loss(W, b, l1_w, l2_w / 2, l1_b, l2_b / 2)),
-        ("the biases' penalty is missing", ref.regularization_loss(W, b, l1_w, l2_w)),
-        ("the biases' penalty uses the weight strengths", ref.regularization_loss(W, b, l1_w, l2_w, l1_w, l2_w)),
-    ])
+    bugs = oracle.compute(
+        "bugs",
+        lambda: [
+            (
+                "the L2 penalty is l2 * sum(W**2), not l2 times the norm sqrt(sum(W**2))",
+                l1_w * np.abs(W).sum()
+                + l2_w * np.sqrt((W**2).sum())
+                + l1_b * np.abs(b).sum()
+                + l2_b * np.sqrt((b**2).sum()),
+            ),
+            (
+                "the L1 penalty sums the absolute values: l1 * sum(|W|), not l1 * sum(W)",
+                l1_w * W.sum() + l2_w * (W**2).sum() + l1_b * b.sum() + l2_b * (b**2).sum(),
+            ),
+            (
+                "the L2 penalty has a factor 1/2 the course does not use: it is l2 * sum(W**2)",
+                ref.regularization_loss(W, b, l1_w, l2_w / 2, l1_b, l2_b / 2),
+            ),
+            ("the biases' penalty is missing", ref.regularization_loss(W, b, l1_w, l2_w)),
+            (
+                "the biases' penalty uses the weight strengths",
+                ref.regularization_loss(W, b, l1_w, l2_w, l1_w, l2_w),
+            ),
+        ],
+    )
     layer = _layer(student, W, b, **_strengths(l1_w, l2_w, l1_b, l2_b))
     got = student.regularization_loss(layer)
-    check_scalar(got, want, call=f"regularization_loss(Dense(l1_w={l1_w}, l2_w={l2_w}, l1_b={l1_b}, l2_b={l2_b}))",
-                 inputs={"weights": W, "biases": b}, known_bugs=bugs)
+    check_scalar(
+        got,
+        want,
+        call=f"regularization_loss(Dense(l1_w={l1_w}, l2_w={l2_w}, l1_b={l1_b}, l2_b={l2_b}))",
+        inputs={"weights": W, "biases": b},
+        known_bugs=bugs,
+    )
 
 
 @points(1)
@@ -126,8 +194,13 @@ def test_regularization_loss_is_zero_without_regularizers(student, oracle):
     got = student.regularization_loss(_layer(student, W, b))
     check_scalar(got, 0.0, call="regularization_loss(Dense(...)) with all strengths 0")
     got = student.regularization_loss(student.BatchNorm(3))
-    check_scalar(got, 0.0, call="regularization_loss(BatchNorm(3))", what="value (a layer without "
-                 "regularizer attributes adds no penalty: read them with getattr(layer, name, 0.0))")
+    check_scalar(
+        got,
+        0.0,
+        call="regularization_loss(BatchNorm(3))",
+        what="value (a layer without "
+        "regularizer attributes adds no penalty: read them with getattr(layer, name, 0.0))",
+    )
 
 
 @points(2)
@@ -143,8 +216,12 @@ def test_dense_backward_consistent_with_regularization_loss(student, oracle):
     reg = _layer(student, W, b, **strengths)
     reg.forward(X)
     reg.backward(dv)
-    added_w = np.asarray(reg.dweights, dtype=np.float64) - np.asarray(plain.dweights, dtype=np.float64)
-    added_b = np.asarray(reg.dbiases, dtype=np.float64) - np.asarray(plain.dbiases, dtype=np.float64)
+    added_w = np.asarray(reg.dweights, dtype=np.float64) - np.asarray(
+        plain.dweights, dtype=np.float64
+    )
+    added_b = np.asarray(reg.dbiases, dtype=np.float64) - np.asarray(
+        plain.dbiases, dtype=np.float64
+    )
 
     probe = _layer(student, W, b, **strengths)
     h = 1e-6
@@ -163,12 +240,21 @@ def test_dense_backward_consistent_with_regularization_loss(student, oracle):
         return grad
 
     num_w, num_b = numeric("weights", W, b), numeric("biases", b, W)
-    check_true(np.any(num_w != 0), "regularization_loss does not change when the weights change",
-               "With non-zero strengths the penalty depends on the weights.")
-    half = "the L2 term of backward misses the factor 2 that the derivative of l2 * sum(W**2) (the penalty " \
-           "regularization_loss adds) has"
+    check_true(
+        np.any(num_w != 0),
+        "regularization_loss does not change when the weights change",
+        "With non-zero strengths the penalty depends on the weights.",
+    )
+    half = (
+        "the L2 term of backward misses the factor 2 that the derivative of l2 * sum(W**2) (the penalty "
+        "regularization_loss adds) has"
+    )
     bug_w = [(half, num_w - 0.2 * W)]
     bug_b = [(half, num_b - 0.5 * b)]
     call = "Dense.backward (with penalties) minus Dense.backward (without)"
-    check_gradient(added_w, num_w, call=call, what="penalty part of dweights", threshold=1e-6, known_bugs=bug_w)
-    check_gradient(added_b, num_b, call=call, what="penalty part of dbiases", threshold=1e-6, known_bugs=bug_b)
+    check_gradient(
+        added_w, num_w, call=call, what="penalty part of dweights", threshold=1e-6, known_bugs=bug_w
+    )
+    check_gradient(
+        added_b, num_b, call=call, what="penalty part of dbiases", threshold=1e-6, known_bugs=bug_b
+    )

@@ -11,9 +11,21 @@ file behind. Your loader must refuse those without running them.
 import io
 import json
 
-from grader.api import (Rng, StudentError, check_array, check_scalar, check_true, fail, keep, np, points, pytest,
-                        read_scratch_file, write_scratch_file,
-                        reference)
+from grader.api import (
+    Rng,
+    StudentError,
+    check_array,
+    check_scalar,
+    check_true,
+    fail,
+    keep,
+    np,
+    points,
+    pytest,
+    read_scratch_file,
+    write_scratch_file,
+    reference,
+)
 from grader.npzfile import NpzError, load_npz
 from grader.suites.common import dense, draw_params, layer, saved_names, trained_names
 
@@ -21,8 +33,6 @@ ref = reference("ch08_model")
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
 
 
 def build(student, arch, params, *, optimizer=None, dropout_seed=7):
@@ -51,8 +61,11 @@ def build(student, arch, params, *, optimizer=None, dropout_seed=7):
 
 
 def fetch(handles, arch):
-    return {f"layer{i}.{name}": np.asarray(getattr(handles[i], name), dtype=np.float64)
-            for i, entry in enumerate(arch) for name in saved_names(entry)}
+    return {
+        f"layer{i}.{name}": np.asarray(getattr(handles[i], name), dtype=np.float64)
+        for i, entry in enumerate(arch)
+        for name in saved_names(entry)
+    }
 
 
 def read_file(student, path, what):
@@ -60,8 +73,10 @@ def read_file(student, path, what):
     try:
         return read_scratch_file(student, path)
     except StudentError as exc:
-        fail(f"{what} wrote no file {path!r} ({exc.summary})",
-             "Write it with np.savez(path, ...) at exactly the path given (it ends in .npz).")
+        fail(
+            f"{what} wrote no file {path!r} ({exc.summary})",
+            "Write it with np.savez(path, ...) at exactly the path given (it ends in .npz).",
+        )
 
 
 def exists(student, path):
@@ -90,9 +105,11 @@ def open_npz(data, what):
         return load_npz(data)
     except NpzError as exc:
         if "pickle" in str(exc):
-            fail(f"{what} cannot be read without pickle: {exc}",
-                 "Every entry of the file must be a plain numeric array (float64 parameters, uint8 JSON bytes); "
-                 "an object array or a pickled dict needs pickle to load, and loading pickle runs code.")
+            fail(
+                f"{what} cannot be read without pickle: {exc}",
+                "Every entry of the file must be a plain numeric array (float64 parameters, uint8 JSON bytes); "
+                "an object array or a pickled dict needs pickle to load, and loading pickle runs code.",
+            )
         fail(f"{what} is not a valid .npz file: {exc}", "Write it with np.savez(path, **arrays).")
 
 
@@ -106,8 +123,10 @@ def expect_value_error(call, fn, hint, must_mention=None):
         if not exc.summary.startswith("ValueError"):
             fail(f"{call} raised {exc.summary}, expected a ValueError", hint)
         if must_mention and must_mention not in exc.summary:
-            fail(f"{call} raised a ValueError that does not name {must_mention!r}: {exc.summary}",
-                 "Say what is wrong: name the unknown class, the key or the argument.")
+            fail(
+                f"{call} raised a ValueError that does not name {must_mention!r}: {exc.summary}",
+                "Say what is wrong: name the unknown class, the key or the argument.",
+            )
         return
     fail(f"{call} returned instead of raising ValueError", hint)
 
@@ -119,15 +138,24 @@ def expect_value_error(call, fn, hint, must_mention=None):
 DEEP_ARCH = [entry for _ in range(6) for entry in (dense(4, 4), layer("Tanh"))] + [layer("Softmax")]
 DEEP_DENSE = [i for i, e in enumerate(DEEP_ARCH) if trained_names(e)]
 
-SAVE_ARCH = [dense(2, 8, weight_regularizer_l2=1e-3, bias_regularizer_l1=1e-4), layer("BatchNorm", n_features=8),
-             layer("ReLU"), layer("Dropout", rate=0.25), dense(8, 8), layer("LeakyReLU", alpha=0.05), dense(8, 3),
-             layer("Softmax")]
+SAVE_ARCH = [
+    dense(2, 8, weight_regularizer_l2=1e-3, bias_regularizer_l1=1e-4),
+    layer("BatchNorm", n_features=8),
+    layer("ReLU"),
+    layer("Dropout", rate=0.25),
+    dense(8, 8),
+    layer("LeakyReLU", alpha=0.05),
+    dense(8, 3),
+    layer("Softmax"),
+]
 SAVE_OPT = {"class": "Adam", "args": {"learning_rate": 0.01, "decay": 0.001, "beta_1": 0.8}}
 
 
 def _deep_inputs(oracle, keys=("P", "Q")):
-    return oracle.random("inputs", lambda rng: (rng.normal(size=(6, 4)),
-                                                *[draw_params(rng, DEEP_ARCH) for _ in keys]))
+    return oracle.random(
+        "inputs",
+        lambda rng: (rng.normal(size=(6, 4)), *[draw_params(rng, DEEP_ARCH) for _ in keys]),
+    )
 
 
 # ------------------------------------------------------------------------ parameters
@@ -135,20 +163,33 @@ def _deep_inputs(oracle, keys=("P", "Q")):
 
 @points(2)
 def test_get_parameters_names_and_values(student, oracle):
-    X, P = oracle.random("inputs", lambda rng: (rng.normal(size=(5, 2)), draw_params(rng, SAVE_ARCH)))
+    X, P = oracle.random(
+        "inputs", lambda rng: (rng.normal(size=(5, 2)), draw_params(rng, SAVE_ARCH))
+    )
     model, _ = build(student, SAVE_ARCH, P)
     got = model.get_parameters()
     call = "get_parameters() of [Dense, BatchNorm, ReLU, Dropout, Dense, LeakyReLU, Dense, Softmax]"
     if not isinstance(got, dict):
-        fail(f"{call} must return a dict {{name: array}}, got {getattr(got, 'type_name', type(got).__name__)}")
+        fail(
+            f"{call} must return a dict {{name: array}}, got {getattr(got, 'type_name', type(got).__name__)}"
+        )
     if set(got) != set(P):
-        by_position = {f"layer{k}.{n}" for k, i in enumerate([0, 1, 4, 6])
-                       for n in saved_names(SAVE_ARCH[i])}
-        hint = (" (the layers are numbered among the layers with parameters: use each layer's index in "
-                "model.layers)") if set(got) == by_position else ""
-        fail(f"{call} has keys {sorted(got)}, expected {sorted(P)}{hint}",
-             "One entry per array, named layer{i}.{name} with i the layer's index in model.layers and name from "
-             "parameter_names(layer).")
+        by_position = {
+            f"layer{k}.{n}" for k, i in enumerate([0, 1, 4, 6]) for n in saved_names(SAVE_ARCH[i])
+        }
+        hint = (
+            (
+                " (the layers are numbered among the layers with parameters: use each layer's index in "
+                "model.layers)"
+            )
+            if set(got) == by_position
+            else ""
+        )
+        fail(
+            f"{call} has keys {sorted(got)}, expected {sorted(P)}{hint}",
+            "One entry per array, named layer{i}.{name} with i the layer's index in model.layers and name from "
+            "parameter_names(layer).",
+        )
     for k in sorted(P):
         check_array(got[k], P[k], call=call, what=f"[{k!r}]")
 
@@ -160,13 +201,27 @@ def test_set_parameters_puts_copies_into_the_layers(student, oracle):
     model, handles = build(student, DEEP_ARCH, Q)
     kept = keep(student, P["layer0.weights"])
     model.set_parameters({**P, "layer0.weights": kept})
-    check_array(model.predict(X), want, call="set_parameters(params), then predict(X)", inputs={"X": X})
+    check_array(
+        model.predict(X), want, call="set_parameters(params), then predict(X)", inputs={"X": X}
+    )
     kept.fill(0.0)
-    check_array(model.predict(X), want, call="set_parameters(params), then a change to params['layer0.weights'], "
-                "then predict(X)", what="output (it must not change)", known_bugs=[
-                    ("set_parameters keeps the caller's arrays: store copies (np.array(value, copy=True))",
-                     oracle.compute("zeroed", lambda: ref.predict(DEEP_ARCH, {**P, "layer0.weights": 0 * P[
-                         "layer0.weights"]}, X)))])
+    check_array(
+        model.predict(X),
+        want,
+        call="set_parameters(params), then a change to params['layer0.weights'], then predict(X)",
+        what="output (it must not change)",
+        known_bugs=[
+            (
+                "set_parameters keeps the caller's arrays: store copies (np.array(value, copy=True))",
+                oracle.compute(
+                    "zeroed",
+                    lambda: ref.predict(
+                        DEEP_ARCH, {**P, "layer0.weights": 0 * P["layer0.weights"]}, X
+                    ),
+                ),
+            )
+        ],
+    )
 
 
 @points(1)
@@ -182,11 +237,20 @@ def test_set_parameters_rejects_what_does_not_fit(student, oracle, case):
         del bad["layer4.biases"]
     else:
         bad["layer1.weights"] = np.ones((4, 4))
-    expect_value_error(f"set_parameters(params) with a {case}", lambda: model.set_parameters(bad),
-                       "Check the names against the model's (exactly the keys get_parameters returns) and every "
-                       "shape before changing anything; raise ValueError naming the key.")
-    check_array(model.predict(X), before, call=f"set_parameters(params) with a {case} (which raised)",
-                what="predict(X) afterwards (nothing may change when set_parameters refuses)", rtol=0, atol=0)
+    expect_value_error(
+        f"set_parameters(params) with a {case}",
+        lambda: model.set_parameters(bad),
+        "Check the names against the model's (exactly the keys get_parameters returns) and every "
+        "shape before changing anything; raise ValueError naming the key.",
+    )
+    check_array(
+        model.predict(X),
+        before,
+        call=f"set_parameters(params) with a {case} (which raised)",
+        what="predict(X) afterwards (nothing may change when set_parameters refuses)",
+        rtol=0,
+        atol=0,
+    )
 
 
 @points(4)
@@ -204,7 +268,11 @@ def test_save_and_load_parameters_round_trip(student, oracle):
     for i in DEEP_DENSE:
         if np.array_equal(got[f"layer{i}.weights"], P[f"layer{i}.weights"]):
             continue
-        source = [j for j in DEEP_DENSE if np.array_equal(got[f"layer{i}.weights"], P[f"layer{j}.weights"])]
+        source = [
+            j
+            for j in DEEP_DENSE
+            if np.array_equal(got[f"layer{i}.weights"], P[f"layer{j}.weights"])
+        ]
         if source:
             j = source[0]
             hint = ""
@@ -212,15 +280,28 @@ def test_save_and_load_parameters_round_trip(student, oracle):
                 hint = " (are the keys sorted as strings? 'layer10.weights' sorts before 'layer2.weights')"
             elif (i, j) == (0, 10):
                 hint = " (in reverse order?)"
-            fail(f"{call}: layer {i} got the parameters of layer {j}: they were loaded into the wrong layers{hint}",
-                 "Put each array into the layer its name says: layer{i}.{name} belongs to model.layers[i].")
+            fail(
+                f"{call}: layer {i} got the parameters of layer {j}: they were loaded into the wrong layers{hint}",
+                "Put each array into the layer its name says: layer{i}.{name} belongs to model.layers[i].",
+            )
         if np.array_equal(got[f"layer{i}.weights"], Q[f"layer{i}.weights"]):
             fail(f"{call}: layer {i} kept its own weights: load_parameters did not load them")
-        check_array(got[f"layer{i}.weights"], P[f"layer{i}.weights"], call=call, what=f"weights of layer {i}")
+        check_array(
+            got[f"layer{i}.weights"],
+            P[f"layer{i}.weights"],
+            call=call,
+            what=f"weights of layer {i}",
+        )
     for k in sorted(P):
         check_array(got[k], P[k], call=call, what=k, rtol=0, atol=0)
-    check_array(fresh.predict(X), np.asarray(first.predict(X)), call=call, what="predict(X) of the fresh model "
-                "(the same as the saving model's)", rtol=0, atol=0)
+    check_array(
+        fresh.predict(X),
+        np.asarray(first.predict(X)),
+        call=call,
+        what="predict(X) of the fresh model (the same as the saving model's)",
+        rtol=0,
+        atol=0,
+    )
 
 
 @points(2)
@@ -228,11 +309,18 @@ def test_parameters_file_is_a_plain_npz(student, oracle):
     X, P, Q = _deep_inputs(oracle)
     model, _ = build(student, DEEP_ARCH, P)
     model.save_parameters("params_plain.npz")
-    arrays = open_npz(read_file(student, "params_plain.npz", "save_parameters"), "the file of save_parameters")
-    check_true(set(arrays) == set(P), f"the file of save_parameters has entries {sorted(arrays)}, expected "
-               f"{sorted(P)}", "Save exactly get_parameters(): np.savez(path, **self.get_parameters()).")
+    arrays = open_npz(
+        read_file(student, "params_plain.npz", "save_parameters"), "the file of save_parameters"
+    )
+    check_true(
+        set(arrays) == set(P),
+        f"the file of save_parameters has entries {sorted(arrays)}, expected {sorted(P)}",
+        "Save exactly get_parameters(): np.savez(path, **self.get_parameters()).",
+    )
     for k in sorted(P):
-        check_array(arrays[k], P[k], call="the file of save_parameters", what=f"entry {k!r}", rtol=0, atol=0)
+        check_array(
+            arrays[k], P[k], call="the file of save_parameters", what=f"entry {k!r}", rtol=0, atol=0
+        )
 
 
 @points(1)
@@ -246,10 +334,12 @@ def test_load_parameters_refuses_another_architecture(student, oracle, other):
     else:
         arch = DEEP_ARCH[:4] + [layer("Softmax")]
     target, _ = build(student, arch, draw_params(np.random.default_rng(1), arch))
-    expect_value_error(f"load_parameters(path) into a model with a {other} than the saving model",
-                       lambda: target.load_parameters("params_other.npz"),
-                       "A parameter file only fits a model with the same layers: check every name and shape "
-                       "(set_parameters does) and raise ValueError.")
+    expect_value_error(
+        f"load_parameters(path) into a model with a {other} than the saving model",
+        lambda: target.load_parameters("params_other.npz"),
+        "A parameter file only fits a model with the same layers: check every name and shape "
+        "(set_parameters does) and raise ValueError.",
+    )
 
 
 # --------------------------------------------------------------------- whole models
@@ -258,8 +348,14 @@ def test_load_parameters_refuses_another_architecture(student, oracle, other):
 def _trained_save_model(student, oracle, path):
     """The SAVE_ARCH model, trained for one epoch (so that batch norm's statistics and the
     optimizer have moved), then saved to ``path``. returns (model, X, y)."""
-    X, y, P = oracle.random("inputs", lambda rng: (rng.normal(size=(16, 2)), rng.integers(0, 3, size=16),
-                                                   draw_params(rng, SAVE_ARCH)))
+    X, y, P = oracle.random(
+        "inputs",
+        lambda rng: (
+            rng.normal(size=(16, 2)),
+            rng.integers(0, 3, size=16),
+            draw_params(rng, SAVE_ARCH),
+        ),
+    )
     model, _ = build(student, SAVE_ARCH, P, optimizer=SAVE_OPT)
     model.train(X, y, epochs=1, batch_size=8, rng=Rng(2))
     model.save(path)
@@ -280,29 +376,48 @@ def test_save_and_load_model_round_trip(student, oracle):
     names = [_type(h) for h in loaded.layers]
     want_names = [e["class"] for e in SAVE_ARCH]
     check_true(names == want_names, f"{call}: layers {names}, expected {want_names}")
-    check_array(loaded.predict(X), np.asarray(model.predict(X)), call=call, what="predict(X) of the loaded model "
-                "(must equal the saved model's)", rtol=1e-12, atol=0)
+    check_array(
+        loaded.predict(X),
+        np.asarray(model.predict(X)),
+        call=call,
+        what="predict(X) of the loaded model (must equal the saved model's)",
+        rtol=1e-12,
+        atol=0,
+    )
     got, want = loaded.evaluate(X, y), model.evaluate(X, y)
-    check_scalar(got[0], want[0], call=call, what="evaluate(X, y) loss of the loaded model", rtol=1e-12)
+    check_scalar(
+        got[0], want[0], call=call, what="evaluate(X, y) loss of the loaded model", rtol=1e-12
+    )
     settings = [
-        (0, "weight_regularizer_l2", 1e-3), (0, "bias_regularizer_l1", 1e-4), (0, "weight_regularizer_l1", 0.0),
-        (1, "momentum", 0.9), (3, "rate", 0.25), (5, "alpha", 0.05),
+        (0, "weight_regularizer_l2", 1e-3),
+        (0, "bias_regularizer_l1", 1e-4),
+        (0, "weight_regularizer_l1", 0.0),
+        (1, "momentum", 0.9),
+        (3, "rate", 0.25),
+        (5, "alpha", 0.05),
     ]
     for i, name, value in settings:
         got_value = getattr(loaded.layers[i], name)
-        check_true(got_value is not None and abs(float(got_value) - value) < 1e-12,
-                   f"{call}: layer {i} ({names[i]}) has {name} = {got_value}, expected {value}",
-                   "Save every constructor argument that changes what a layer computes (layer_spec) and pass "
-                   "them back to the constructor when loading.")
+        check_true(
+            got_value is not None and abs(float(got_value) - value) < 1e-12,
+            f"{call}: layer {i} ({names[i]}) has {name} = {got_value}, expected {value}",
+            "Save every constructor argument that changes what a layer computes (layer_spec) and pass "
+            "them back to the constructor when loading.",
+        )
     opt = loaded.optimizer
     check_true(_type(opt) == "Adam", f"{call}: the optimizer is a {_type(opt)}, expected Adam")
     for name, value in SAVE_OPT["args"].items():
         got_value = getattr(opt, name)
-        check_true(abs(float(got_value) - value) < 1e-12,
-                   f"{call}: the optimizer's {name} is {got_value}, expected {value}")
-    check_true(_type(loaded.loss) == "CategoricalCrossEntropy" and _type(loaded.accuracy) == "AccuracyCategorical",
-               f"{call}: loss {_type(loaded.loss)} and accuracy {_type(loaded.accuracy)}, expected "
-               "CategoricalCrossEntropy and AccuracyCategorical")
+        check_true(
+            abs(float(got_value) - value) < 1e-12,
+            f"{call}: the optimizer's {name} is {got_value}, expected {value}",
+        )
+    check_true(
+        _type(loaded.loss) == "CategoricalCrossEntropy"
+        and _type(loaded.accuracy) == "AccuracyCategorical",
+        f"{call}: loss {_type(loaded.loss)} and accuracy {_type(loaded.accuracy)}, expected "
+        "CategoricalCrossEntropy and AccuracyCategorical",
+    )
     history = loaded.train(X, y, epochs=1, batch_size=8, rng=Rng(3))
     check_true(isinstance(history, dict), f"{call}, then train(...): no history returned")
 
@@ -310,45 +425,75 @@ def test_save_and_load_model_round_trip(student, oracle):
 @points(3)
 def test_model_file_opens_in_the_grader_without_pickle(student, oracle):
     model, X, y = _trained_save_model(student, oracle, "model_plain.npz")
-    arrays = open_npz(read_file(student, "model_plain.npz", "model.save(path)"), "the file of model.save")
+    arrays = open_npz(
+        read_file(student, "model_plain.npz", "model.save(path)"), "the file of model.save"
+    )
     what = "the file of model.save"
     if "architecture" not in arrays:
         fail(f"{what} has no 'architecture' entry (entries: {sorted(arrays)})")
     raw = arrays.pop("architecture")
-    check_true(raw.dtype == np.uint8 and raw.ndim == 1, f"{what}: 'architecture' is a {raw.dtype} array of shape "
-               f"{raw.shape}, expected the UTF-8 bytes of the JSON as a 1-d uint8 array")
+    check_true(
+        raw.dtype == np.uint8 and raw.ndim == 1,
+        f"{what}: 'architecture' is a {raw.dtype} array of shape "
+        f"{raw.shape}, expected the UTF-8 bytes of the JSON as a 1-d uint8 array",
+    )
     try:
         spec = json.loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         fail(f"{what}: 'architecture' is not UTF-8 JSON ({exc})")
-    check_true(isinstance(spec, dict) and spec.get("format") == "nn-from-scratch-model" and spec.get("version") == 1,
-               f"{what}: the architecture must be a JSON object with format 'nn-from-scratch-model' and version 1")
+    check_true(
+        isinstance(spec, dict)
+        and spec.get("format") == "nn-from-scratch-model"
+        and spec.get("version") == 1,
+        f"{what}: the architecture must be a JSON object with format 'nn-from-scratch-model' and version 1",
+    )
     layers = spec.get("layers")
-    classes = [e.get("class") for e in layers] if isinstance(layers, list) and all(
-        isinstance(e, dict) for e in layers) else None
+    classes = (
+        [e.get("class") for e in layers]
+        if isinstance(layers, list) and all(isinstance(e, dict) for e in layers)
+        else None
+    )
     want = [e["class"] for e in SAVE_ARCH]
     check_true(classes == want, f"{what}: the architecture's layers are {classes}, expected {want}")
-    for key, name in (("loss", "CategoricalCrossEntropy"), ("accuracy", "AccuracyCategorical"), ("optimizer", "Adam")):
+    for key, name in (
+        ("loss", "CategoricalCrossEntropy"),
+        ("accuracy", "AccuracyCategorical"),
+        ("optimizer", "Adam"),
+    ):
         entry = spec.get(key)
-        check_true(isinstance(entry, dict) and entry.get("class") == name,
-                   f"{what}: the architecture's {key} is {entry!r}, expected {{'class': '{name}', 'args': ...}}")
+        check_true(
+            isinstance(entry, dict) and entry.get("class") == name,
+            f"{what}: the architecture's {key} is {entry!r}, expected {{'class': '{name}', 'args': ...}}",
+        )
     dense_args = layers[0].get("args", {})
-    check_true(dense_args.get("n_inputs") == 2 and dense_args.get("n_neurons") == 8
-               and dense_args.get("weight_regularizer_l2") == 1e-3,
-               f"{what}: the first Dense layer's args are {dense_args}, expected n_inputs 2, n_neurons 8, "
-               "weight_regularizer_l2 0.001 (and the other strengths)")
+    check_true(
+        dense_args.get("n_inputs") == 2
+        and dense_args.get("n_neurons") == 8
+        and dense_args.get("weight_regularizer_l2") == 1e-3,
+        f"{what}: the first Dense layer's args are {dense_args}, expected n_inputs 2, n_neurons 8, "
+        "weight_regularizer_l2 0.001 (and the other strengths)",
+    )
     params = model.get_parameters()
-    check_true(set(arrays) == set(params), f"{what} holds the arrays {sorted(arrays)}, expected {sorted(params)} "
-               "(get_parameters()) and 'architecture'")
+    check_true(
+        set(arrays) == set(params),
+        f"{what} holds the arrays {sorted(arrays)}, expected {sorted(params)} "
+        "(get_parameters()) and 'architecture'",
+    )
     for k in sorted(params):
         check_array(arrays[k], params[k], call=what, what=f"entry {k!r}", rtol=0, atol=0)
 
 
 def _given_file(oracle):
     """A model file written by the grader, in the chapter's format, and its inputs."""
-    X, P = oracle.random("inputs", lambda rng: (rng.normal(size=(6, 2)), draw_params(rng, SAVE_ARCH)))
-    arrays = oracle.compute("file", lambda: ref.model_file_arrays(SAVE_ARCH, P, "CategoricalCrossEntropy",
-                                                                   "AccuracyCategorical", SAVE_OPT))
+    X, P = oracle.random(
+        "inputs", lambda rng: (rng.normal(size=(6, 2)), draw_params(rng, SAVE_ARCH))
+    )
+    arrays = oracle.compute(
+        "file",
+        lambda: ref.model_file_arrays(
+            SAVE_ARCH, P, "CategoricalCrossEntropy", "AccuracyCategorical", SAVE_OPT
+        ),
+    )
     return X, P, arrays
 
 
@@ -358,8 +503,12 @@ def test_model_load_reads_a_file_in_the_documented_format(student, oracle):
     want = oracle.compute("want", lambda: ref.predict(SAVE_ARCH, P, X))
     write_file(student, "given_model.npz", npz_bytes(arrays))
     loaded = student.Model.load("given_model.npz")
-    check_array(loaded.predict(X), want, call="Model.load(a model file written by the grader).predict(X)",
-                inputs={"X": X})
+    check_array(
+        loaded.predict(X),
+        want,
+        call="Model.load(a model file written by the grader).predict(X)",
+        inputs={"X": X},
+    )
 
 
 class _Payload:
@@ -384,8 +533,11 @@ def test_model_load_refuses_pickled_data(student, oracle, kind):
     except StudentError as exc:
         if exc.kind == "not_implemented":
             raise
-        fail(f"Model.load could not read a valid model file ({exc.summary}), so refusing the malicious one "
-             "proves nothing", "See test_model_load_reads_a_file_in_the_documented_format.")
+        fail(
+            f"Model.load could not read a valid model file ({exc.summary}), so refusing the malicious one "
+            "proves nothing",
+            "See test_model_load_reads_a_file_in_the_documented_format.",
+        )
     marker = "payload_ran_" + kind.split()[0] + ".npy"
     if kind == "pickle file":
         import pickle
@@ -409,17 +561,23 @@ def test_model_load_refuses_pickled_data(student, oracle, kind):
             raise
         raised = exc
     if exists(student, marker):
-        fail(f"Model.load unpickled a {kind}: code from the file ran in your process",
-             "The payload only called numpy.save, but it could have been anything. Read model files with "
-             "np.load(path, allow_pickle=False) (read_arrays); never unpickle, never switch allow_pickle on.")
+        fail(
+            f"Model.load unpickled a {kind}: code from the file ran in your process",
+            "The payload only called numpy.save, but it could have been anything. Read model files with "
+            "np.load(path, allow_pickle=False) (read_arrays); never unpickle, never switch allow_pickle on.",
+        )
     if raised is None:
-        fail(f"Model.load accepted a model file containing a {kind}",
-             "Read it with np.load(path, allow_pickle=False): numpy then refuses object arrays and pickles.")
+        fail(
+            f"Model.load accepted a model file containing a {kind}",
+            "Read it with np.load(path, allow_pickle=False): numpy then refuses object arrays and pickles.",
+        )
 
 
 @points(1)
-@pytest.mark.parametrize("where,name", [("layers", "Model"), ("layers", "print"), ("loss", "Dense"),
-                                        ("optimizer", "eval")])
+@pytest.mark.parametrize(
+    "where,name",
+    [("layers", "Model"), ("layers", "print"), ("loss", "Dense"), ("optimizer", "eval")],
+)
 def test_model_load_refuses_classes_outside_the_allow_list(student, oracle, where, name):
     X, P, arrays = _given_file(oracle)
     spec = json.loads(arrays["architecture"].tobytes().decode("utf-8"))
@@ -430,11 +588,14 @@ def test_model_load_refuses_classes_outside_the_allow_list(student, oracle, wher
     evil = dict(arrays)
     evil["architecture"] = np.frombuffer(json.dumps(spec).encode("utf-8"), dtype=np.uint8).copy()
     write_file(student, "unknown_class.npz", npz_bytes(evil))
-    expect_value_error(f"Model.load(a file whose {where} names the class {name!r})",
-                       lambda: student.Model.load("unknown_class.npz"),
-                       "Look every class name up in the allow-list of its kind (LAYERS, LOSSES, ACCURACIES, "
-                       "OPTIMIZERS), never in your module's globals or with getattr/eval: a file must not be able "
-                       "to pick what your code runs.", must_mention=name)
+    expect_value_error(
+        f"Model.load(a file whose {where} names the class {name!r})",
+        lambda: student.Model.load("unknown_class.npz"),
+        "Look every class name up in the allow-list of its kind (LAYERS, LOSSES, ACCURACIES, "
+        "OPTIMIZERS), never in your module's globals or with getattr/eval: a file must not be able "
+        "to pick what your code runs.",
+        must_mention=name,
+    )
 
 
 MALFORMED = {
@@ -468,10 +629,15 @@ def test_model_load_refuses_malformed_files(student, oracle, case):
     elif kind == "format":
         spec["format"] = "some-other-format"
     if kind in ("string", "argument", "format"):
-        evil["architecture"] = np.frombuffer(json.dumps(spec).encode("utf-8"), dtype=np.uint8).copy()
+        evil["architecture"] = np.frombuffer(
+            json.dumps(spec).encode("utf-8"), dtype=np.uint8
+        ).copy()
     if kind == "dtype":
         evil["architecture"] = arrays["architecture"].astype(np.float64)
     write_file(student, "malformed.npz", npz_bytes(evil))
-    expect_value_error(f"Model.load(a model file with {case})", lambda: student.Model.load("malformed.npz"),
-                       "Validate everything a file says before using it (decode_architecture, build_object, "
-                       "set_parameters) and raise ValueError saying what is wrong.")
+    expect_value_error(
+        f"Model.load(a model file with {case})",
+        lambda: student.Model.load("malformed.npz"),
+        "Validate everything a file says before using it (decode_architecture, build_object, "
+        "set_parameters) and raise ValueError saying what is wrong.",
+    )

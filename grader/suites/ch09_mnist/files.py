@@ -34,10 +34,20 @@ def idx_bytes(array, magic=None, little_endian=False) -> bytes:
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    return (
+        struct.pack(">I", len(payload))
+        + kind
+        + payload
+        + struct.pack(">I", zlib.crc32(kind + payload))
+    )
 
 
-PNG_COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (gray, gray+alpha, RGB, RGBA)
+PNG_COLOUR_TYPES = {
+    1: 0,
+    2: 4,
+    3: 2,
+    4: 6,
+}  # channels -> PNG colour type (gray, gray+alpha, RGB, RGBA)
 
 
 def png_bytes(pixels) -> bytes:
@@ -49,8 +59,12 @@ def png_bytes(pixels) -> bytes:
     height, width, channels = pixels.shape
     header = struct.pack(">IIBBBBB", width, height, 8, PNG_COLOUR_TYPES[channels], 0, 0, 0)
     rows = b"".join(b"\x00" + pixels[r].tobytes() for r in range(height))  # filter type 0 per row
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows))
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(rows))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def as_read(pixels):

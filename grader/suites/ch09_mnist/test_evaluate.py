@@ -20,8 +20,10 @@ def _labels(rng, n, classes, error_rate=0.3):
 
 def _pair(got, call):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail(f"{call} must return a pair (precision, recall), got {type(got).__name__}"
-             + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""))
+        fail(
+            f"{call} must return a pair (precision, recall), got {type(got).__name__}"
+            + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "")
+        )
     return got
 
 
@@ -36,11 +38,25 @@ def test_confusion_matrix_matches_reference(student, oracle, n, classes, used):
     want = oracle.compute("want", lambda: ref.confusion_matrix(y_true, y_pred, classes))
     call = f"confusion_matrix(y_true, y_pred, num_classes={classes})"
     got = student.confusion_matrix(y_true, y_pred, num_classes=classes)
-    got = check_array(got, want, call=call, inputs={"y_true": y_true, "y_pred": y_pred}, what="matrix",
-                      known_bugs=[("the matrix is transposed: rows are true classes, columns predictions "
-                                   "(cm[true, predicted])", want.T)])
-    check_true(np.asarray(got).dtype.kind in "iu", f"{call} returned dtype {np.asarray(got).dtype}: a confusion "
-               "matrix holds counts, use an integer array (np.zeros((C, C), dtype=np.int64))")
+    got = check_array(
+        got,
+        want,
+        call=call,
+        inputs={"y_true": y_true, "y_pred": y_pred},
+        what="matrix",
+        known_bugs=[
+            (
+                "the matrix is transposed: rows are true classes, columns predictions "
+                "(cm[true, predicted])",
+                want.T,
+            )
+        ],
+    )
+    check_true(
+        np.asarray(got).dtype.kind in "iu",
+        f"{call} returned dtype {np.asarray(got).dtype}: a confusion "
+        "matrix holds counts, use an integer array (np.zeros((C, C), dtype=np.int64))",
+    )
 
 
 @points(2)
@@ -50,22 +66,40 @@ def test_confusion_matrix_counts_property(student, n, classes, seed):
     the number of samples of class t, column p to the number of predictions p."""
     y_true, y_pred = _labels(np.random.default_rng(seed), n, classes, error_rate=0.5)
     call = f"confusion_matrix(y_true, y_pred, num_classes={classes})"
-    cm = check_array(student.confusion_matrix(y_true, y_pred, num_classes=classes), np.zeros((classes, classes)),
-                     call=call, what="matrix", atol=np.inf, inputs={"y_true": y_true})
+    cm = check_array(
+        student.confusion_matrix(y_true, y_pred, num_classes=classes),
+        np.zeros((classes, classes)),
+        call=call,
+        what="matrix",
+        atol=np.inf,
+        inputs={"y_true": y_true},
+    )
     cm = np.asarray(cm)
     details = f"y_true = {y_true.tolist()}\ny_pred = {y_pred.tolist()}\ngot:\n{cm}"
     check_true(cm.sum() == n, f"{call}: the counts sum to {cm.sum()}, expected N = {n}", details)
     correct = np.bincount(y_true[y_true == y_pred], minlength=classes)
-    check_true(np.array_equal(np.diag(cm), correct),
-               f"{call}: the diagonal must count the correct predictions of each class", details)
+    check_true(
+        np.array_equal(np.diag(cm), correct),
+        f"{call}: the diagonal must count the correct predictions of each class",
+        details,
+    )
     rows = np.bincount(y_true, minlength=classes)
     if not np.array_equal(cm.sum(axis=1), rows):
         transposed = np.array_equal(cm.sum(axis=0), rows)
-        fail(f"{call}: row t must sum to the number of samples of true class t"
-             + (" (the matrix is transposed: rows are true classes, columns predictions)" if transposed else ""),
-             details)
-    check_true(np.array_equal(cm.sum(axis=0), np.bincount(y_pred, minlength=classes)),
-               f"{call}: column p must sum to the number of predictions of class p", details)
+        fail(
+            f"{call}: row t must sum to the number of samples of true class t"
+            + (
+                " (the matrix is transposed: rows are true classes, columns predictions)"
+                if transposed
+                else ""
+            ),
+            details,
+        )
+    check_true(
+        np.array_equal(cm.sum(axis=0), np.bincount(y_pred, minlength=classes)),
+        f"{call}: column p must sum to the number of predictions of class p",
+        details,
+    )
 
 
 # ------------------------------------------------------------------ precision, recall
@@ -84,11 +118,25 @@ def test_precision_recall_match_reference(student, oracle, classes):
     call = "precision_recall(cm)"
     got_p, got_r = _pair(student.precision_recall(cm), call)
     swapped = "precision and recall are swapped: precision divides by the column sum (all predictions of k)"
-    check_array(got_p, precision, call=call, inputs={"cm": cm}, what="precision",
-                known_bugs=[(swapped, recall), ("precision is the diagonal over the row sums (that is recall)",
-                                                recall)])
-    check_array(got_r, recall, call=call, inputs={"cm": cm}, what="recall",
-                known_bugs=[("recall is the diagonal over the column sums (that is precision)", precision)])
+    check_array(
+        got_p,
+        precision,
+        call=call,
+        inputs={"cm": cm},
+        what="precision",
+        known_bugs=[
+            (swapped, recall),
+            ("precision is the diagonal over the row sums (that is recall)", recall),
+        ],
+    )
+    check_array(
+        got_r,
+        recall,
+        call=call,
+        inputs={"cm": cm},
+        what="recall",
+        known_bugs=[("recall is the diagonal over the column sums (that is precision)", precision)],
+    )
 
 
 @points(1)
@@ -100,8 +148,22 @@ def test_precision_recall_zero_over_zero_is_zero(student, oracle):
     got_p, got_r = _pair(student.precision_recall(cm), call)
     hint = "a class with no predictions (or no samples) gets 0: divide only where the sum is > 0"
     swapped = "precision and recall are swapped: precision divides by the column sum (all predictions of k)"
-    check_array(got_p, precision, call=call, what="precision", nonfinite_hint=hint, known_bugs=[(swapped, recall)])
-    check_array(got_r, recall, call=call, what="recall", nonfinite_hint=hint, known_bugs=[(swapped, precision)])
+    check_array(
+        got_p,
+        precision,
+        call=call,
+        what="precision",
+        nonfinite_hint=hint,
+        known_bugs=[(swapped, recall)],
+    )
+    check_array(
+        got_r,
+        recall,
+        call=call,
+        what="recall",
+        nonfinite_hint=hint,
+        known_bugs=[(swapped, precision)],
+    )
 
 
 # ----------------------------------------------------------------------- PNG digits
@@ -151,31 +213,43 @@ def _png_bugs_from_reference(pixels):
     if read.ndim != 3:
         return []
     return [
-        ("the alpha channel is ignored: lay the image onto white first, rgb * alpha + (1 - alpha)",
-         ref.png_digit(read[:, :, :3])),
-        ("gray is the plain mean of the three colour channels, not a weighted luminance",
-         ref.png_digit(_composed(read) @ np.array([0.299, 0.587, 0.114]))),
+        (
+            "the alpha channel is ignored: lay the image onto white first, rgb * alpha + (1 - alpha)",
+            ref.png_digit(read[:, :, :3]),
+        ),
+        (
+            "gray is the plain mean of the three colour channels, not a weighted luminance",
+            ref.png_digit(_composed(read) @ np.array([0.299, 0.587, 0.114])),
+        ),
     ]
 
 
 def _png_bugs(pixels, want):
     """Known wrong readings computed from the expected row (numpy only)."""
     if _composed(as_read(pixels).astype(np.float64)).mean() > 0.5:
-        inverted = ("the image is not inverted: MNIST digits are white on black, so an image whose mean is above "
-                    "0.5 (a white background) must become 1 - gray")
+        inverted = (
+            "the image is not inverted: MNIST digits are white on black, so an image whose mean is above "
+            "0.5 (a white background) must become 1 - gray"
+        )
     else:
-        inverted = ("the image was inverted although its background is already black: invert only when the "
-                    "mean is above 0.5")
+        inverted = (
+            "the image was inverted although its background is already black: invert only when the "
+            "mean is above 0.5"
+        )
     return [
         (inverted, -want),
-        ("the values are not scaled to [-1, 1]: after inverting, 255 * gray goes through preprocess", (want + 1) / 2),
+        (
+            "the values are not scaled to [-1, 1]: after inverting, 255 * gray goes through preprocess",
+            (want + 1) / 2,
+        ),
         ("the values are 0-255: preprocess them, (pixel - 127.5) / 127.5", 255 * (want + 1) / 2),
     ]
 
 
 @points(1)
-@pytest.mark.parametrize("kind", ["gray_on_white", "gray_on_black", "rgb_blue_ink", "rgba_transparent",
-                                  "gray_alpha"])
+@pytest.mark.parametrize(
+    "kind", ["gray_on_white", "gray_on_black", "rgb_blue_ink", "rgba_transparent", "gray_alpha"]
+)
 def test_read_png_digit_matches_reference(student, oracle, kind):
     pixels = oracle.random("pixels", lambda rng: _drawing(kind, rng))
     want = oracle.compute("want", lambda: ref.png_digit(as_read(pixels)))
@@ -185,7 +259,10 @@ def test_read_png_digit_matches_reference(student, oracle, kind):
     call = f'read_png_digit("{name}")'
     got = student.read_png_digit(scratch_path(student, name, png_bytes(pixels)))
     check_array(got, want, call=call, what="input row", known_bugs=bugs, rtol=1e-5, atol=1e-6)
-    check_true(np.asarray(got).dtype == np.float64, f"{call} returned dtype {np.asarray(got).dtype}, expected float64")
+    check_true(
+        np.asarray(got).dtype == np.float64,
+        f"{call} returned dtype {np.asarray(got).dtype}, expected float64",
+    )
 
 
 @points(1)
@@ -202,7 +279,11 @@ def test_read_png_digit_wrong_size_raises_value_error(student, height, width):
             return
         if exc.kind == "not_implemented":
             raise
-        fail(f"{call} raised {exc.summary} for a {height}x{width} image, expected a ValueError",
-             f"Check the shape of the image first and raise ValueError saying it must be 28x28.\n\n{exc.details}")
-    fail(f"{call} returned {type(got).__name__} for a {height}x{width} image instead of raising ValueError",
-         "The network takes 28x28 = 784 inputs: any other size must be refused with a ValueError.")
+        fail(
+            f"{call} raised {exc.summary} for a {height}x{width} image, expected a ValueError",
+            f"Check the shape of the image first and raise ValueError saying it must be 28x28.\n\n{exc.details}",
+        )
+    fail(
+        f"{call} returned {type(got).__name__} for a {height}x{width} image instead of raising ValueError",
+        "The network takes 28x28 = 784 inputs: any other size must be refused with a ValueError.",
+    )

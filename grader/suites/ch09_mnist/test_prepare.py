@@ -3,7 +3,18 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.api import Rng, StudentError, check_array, check_true, fail, keep, np, points, pytest, reference
+from grader.api import (
+    Rng,
+    StudentError,
+    check_array,
+    check_true,
+    fail,
+    keep,
+    np,
+    points,
+    pytest,
+    reference,
+)
 
 ref = reference("ch09_mnist")
 
@@ -11,14 +22,18 @@ ref = reference("ch09_mnist")
 def _parts(got, call):
     """The three index arrays split_indices returned, or a failure saying what came back."""
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        fail(f"{call} must return three index arrays (train, val, test), got {type(got).__name__}"
-             + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""))
+        fail(
+            f"{call} must return three index arrays (train, val, test), got {type(got).__name__}"
+            + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "")
+        )
     out = []
     for name, part in zip(("train", "val", "test"), got):
         arr = np.asarray(part)
         if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
-            fail(f"{call}: the {name} part has shape {arr.shape} and dtype {arr.dtype}; each part is a 1-d "
-                 "integer array of sample indices")
+            fail(
+                f"{call}: the {name} part has shape {arr.shape} and dtype {arr.dtype}; each part is a 1-d "
+                "integer array of sample indices"
+            )
         out.append(arr.astype(np.int64))
     return out
 
@@ -28,23 +43,36 @@ def _split_variants(n, sizes, seed):
     perm = np.random.default_rng(seed).permutation(n)
     a, b, c = sizes
     return [
-        ("validation and test are swapped: val = perm[n_train:n_train + n_val], then test after it",
-         (perm[:a], perm[a + c:a + c + b], perm[a:a + c])),
-        ("the parts are cut from the end of the permutation: train = perm[:n_train] comes first",
-         (perm[n - a:], perm[n - a - b:n - a], perm[n - a - b - c:n - a - b])),
-        ("the parts overlap: validation and test both start right after the training part",
-         (perm[:a], perm[a:a + b], perm[a:a + c])),
+        (
+            "validation and test are swapped: val = perm[n_train:n_train + n_val], then test after it",
+            (perm[:a], perm[a + c : a + c + b], perm[a : a + c]),
+        ),
+        (
+            "the parts are cut from the end of the permutation: train = perm[:n_train] comes first",
+            (perm[n - a :], perm[n - a - b : n - a], perm[n - a - b - c : n - a - b]),
+        ),
+        (
+            "the parts overlap: validation and test both start right after the training part",
+            (perm[:a], perm[a : a + b], perm[a : a + c]),
+        ),
     ]
 
 
 @points(1)
-@pytest.mark.parametrize("n,sizes", [(10000, None), (20, (10, 5, 5)), (12, (6, 2, 3)), (5, (0, 2, 3))])
+@pytest.mark.parametrize(
+    "n,sizes", [(10000, None), (20, (10, 5, 5)), (12, (6, 2, 3)), (5, (0, 2, 3))]
+)
 def test_split_indices_matches_reference(student, oracle, n, sizes):
     seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
     use = (8000, 1000, 1000) if sizes is None else sizes
     # int32 keeps the recorded fixture small; the values are what count.
-    want = oracle.compute("want", lambda: tuple(np.asarray(p, dtype=np.int32)
-                                                for p in ref.split_indices(n, np.random.default_rng(seed), use)))
+    want = oracle.compute(
+        "want",
+        lambda: tuple(
+            np.asarray(p, dtype=np.int32)
+            for p in ref.split_indices(n, np.random.default_rng(seed), use)
+        ),
+    )
     bugs = _split_variants(n, use, seed)  # numpy only, from the recorded seed
     if sizes is None:
         call = f"split_indices({n}, rng=default_rng({seed}))"
@@ -73,17 +101,28 @@ def test_split_indices_parts_are_disjoint(student, n, data):
     call = f"split_indices({n}, rng, sizes=({a}, {b}, {c}))"
     parts = _parts(student.split_indices(n, Rng(seed), sizes=(a, b, c)), call)
     for part, size, name in zip(parts, (a, b, c), ("train", "val", "test")):
-        check_true(len(part) == size, f"{call}: the {name} part has {len(part)} indices, expected {size}")
+        check_true(
+            len(part) == size, f"{call}: the {name} part has {len(part)} indices, expected {size}"
+        )
     every = np.concatenate(parts)
     check_true(np.all((every >= 0) & (every < n)), f"{call}: an index is outside [0, {n})")
     if len(np.unique(every)) != len(every):
         seen = [set(p.tolist()) for p in parts]
-        pairs = [f"{x} and {y}" for (i, x), (j, y) in [((0, "train"), (1, "val")), ((0, "train"), (2, "test")),
-                                                    ((1, "val"), (2, "test"))] if seen[i] & seen[j]]
+        pairs = [
+            f"{x} and {y}"
+            for (i, x), (j, y) in [
+                ((0, "train"), (1, "val")),
+                ((0, "train"), (2, "test")),
+                ((1, "val"), (2, "test")),
+            ]
+            if seen[i] & seen[j]
+        ]
         where = f"the {pairs[0]} parts overlap" if pairs else "a part repeats an index"
-        fail(f"{call}: {where}: an image must be in exactly one part",
-             "Cut one permutation into consecutive slices: perm[:n_train], perm[n_train:n_train + n_val], "
-             "perm[n_train + n_val:n_train + n_val + n_test].")
+        fail(
+            f"{call}: {where}: an image must be in exactly one part",
+            "Cut one permutation into consecutive slices: perm[:n_train], perm[n_train:n_train + n_val], "
+            "perm[n_train + n_val:n_train + n_val + n_test].",
+        )
 
 
 @points(1)
@@ -97,8 +136,10 @@ def test_split_indices_too_large_raises_value_error(student):
         if exc.kind == "not_implemented":
             raise
         fail(f"{call} raised {exc.summary}, expected a ValueError", exc.details)
-    fail(f"{call} returned instead of raising ValueError: 11 indices cannot come from 10 samples",
-         f"got parts of lengths {[len(np.asarray(p)) for p in got] if isinstance(got, (list, tuple)) else got}")
+    fail(
+        f"{call} returned instead of raising ValueError: 11 indices cannot come from 10 samples",
+        f"got parts of lengths {[len(np.asarray(p)) for p in got] if isinstance(got, (list, tuple)) else got}",
+    )
 
 
 # ------------------------------------------------------------------------- preprocess
@@ -108,10 +149,18 @@ def _preprocess_bugs(images):
     x = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
     return [
         ("the pixels are not scaled: map 0-255 onto [-1, 1] with (pixel - 127.5) / 127.5", x),
-        ("the values are in [0, 1] (pixel / 255); the course scales to [-1, 1]: (pixel - 127.5) / 127.5", x / 255),
+        (
+            "the values are in [0, 1] (pixel / 255); the course scales to [-1, 1]: (pixel - 127.5) / 127.5",
+            x / 255,
+        ),
         ("the values are not centred: subtract 127.5 before dividing by 127.5", x / 127.5),
-        ("the uint8 pixels wrapped around: convert to float64 before subtracting",
-         (np.asarray(images, dtype=np.uint8).reshape(len(images), -1) - np.uint8(127)).astype(np.float64) / 127.5),
+        (
+            "the uint8 pixels wrapped around: convert to float64 before subtracting",
+            (np.asarray(images, dtype=np.uint8).reshape(len(images), -1) - np.uint8(127)).astype(
+                np.float64
+            )
+            / 127.5,
+        ),
     ]
 
 
@@ -123,8 +172,9 @@ def test_preprocess_matches_reference(student, oracle, shape):
     bugs = _preprocess_bugs(images)  # numpy only, from the recorded images
     call = "preprocess(images)"
     got = student.preprocess(images)
-    check_array(got, want, call=call, inputs={"images": images}, known_bugs=bugs,
-                rtol=1e-12, atol=1e-12)
+    check_array(
+        got, want, call=call, inputs={"images": images}, known_bugs=bugs, rtol=1e-12, atol=1e-12
+    )
     dtype = np.asarray(got).dtype
     check_true(dtype == np.float64, f"{call} returned dtype {dtype}, expected float64")
 
@@ -133,9 +183,18 @@ def test_preprocess_matches_reference(student, oracle, shape):
 def test_preprocess_maps_black_to_minus_one_and_white_to_one(student):
     images = np.array([[[0, 255], [127, 128]]], dtype=np.uint8)
     call = "preprocess([[[0, 255], [127, 128]]] as uint8)"
-    got = check_array(student.preprocess(images), [[-1.0, 1.0, -0.5 / 127.5, 0.5 / 127.5]], call=call,
-                      rtol=1e-12, atol=1e-12, known_bugs=[tuple(b) for b in _preprocess_bugs(images)])
-    check_true(np.asarray(got).dtype == np.float64, f"{call} returned dtype {np.asarray(got).dtype}, expected float64")
+    got = check_array(
+        student.preprocess(images),
+        [[-1.0, 1.0, -0.5 / 127.5, 0.5 / 127.5]],
+        call=call,
+        rtol=1e-12,
+        atol=1e-12,
+        known_bugs=[tuple(b) for b in _preprocess_bugs(images)],
+    )
+    check_true(
+        np.asarray(got).dtype == np.float64,
+        f"{call} returned dtype {np.asarray(got).dtype}, expected float64",
+    )
 
 
 @points(1)
@@ -144,6 +203,8 @@ def test_preprocess_leaves_images_unchanged(student):
     kept = keep(student, images)
     student.preprocess(kept)
     after = np.asarray(kept.fetch())
-    check_true(after.dtype == np.uint8 and np.array_equal(after, images),
-               "preprocess(images) modified the caller's images in place",
-               "Work on a float copy: np.asarray(images, dtype=np.float64) or images.astype(np.float64).")
+    check_true(
+        after.dtype == np.uint8 and np.array_equal(after, images),
+        "preprocess(images) modified the caller's images in place",
+        "Work on a float copy: np.asarray(images, dtype=np.float64) or images.astype(np.float64).",
+    )

@@ -19,8 +19,14 @@ ref = reference("ch09_mnist")
 SPLIT_SEED = 9  # the chapter's split: prepare.SPLIT_SEED
 TRAIN_SEED = 0  # the Generator of train_mnist: the weights, then one permutation per epoch
 EPOCHS, BATCH_SIZE, LEARNING_RATE = 10, 64, 1e-3
-LAYERS = (("Dense", (784, 128)), ("ReLU", None), ("Dense", (128, 64)), ("ReLU", None), ("Dense", (64, 10)),
-          ("Softmax", None))
+LAYERS = (
+    ("Dense", (784, 128)),
+    ("ReLU", None),
+    ("Dense", (128, 64)),
+    ("ReLU", None),
+    ("Dense", (64, 10)),
+    ("Softmax", None),
+)
 
 # The bar, measured while writing this suite with reference.ch09_mnist.mnist_fit_predict
 # (784-128-64-10, He initialisation, Adam(1e-3), 10 epochs of batches of 64, one BLAS
@@ -54,7 +60,9 @@ def noisy_test_images(images, seed):
     """``images`` (N, 28, 28) uint8 plus Gaussian noise of NOISE_GRAY_LEVELS gray levels,
     clipped to [0, 255], scaled like the training inputs: (N, 784) in [-1, 1]."""
     rng = np.random.default_rng(seed)
-    noisy = np.clip(images.astype(np.float64) + rng.normal(0.0, NOISE_GRAY_LEVELS, size=images.shape), 0, 255)
+    noisy = np.clip(
+        images.astype(np.float64) + rng.normal(0.0, NOISE_GRAY_LEVELS, size=images.shape), 0, 255
+    )
     return (noisy.reshape(len(images), -1) - 127.5) / 127.5
 
 
@@ -80,8 +88,10 @@ def _model(got, call):
     if got is None:
         fail(f"{call} returned None instead of the model", "Did you forget `return model`?")
     if not hasattr(got, "type_name"):
-        fail(f"{call} returned a {type(got).__name__} instead of the model",
-             "Return the Model object itself (the history is kept as model.history).")
+        fail(
+            f"{call} returned a {type(got).__name__} instead of the model",
+            "Return the Model object itself (the history is kept as model.history).",
+        )
     return got
 
 
@@ -95,23 +105,42 @@ def test_build_mnist_model_architecture(student):
     layers = model.layers
     names = [_class_name(layer) for layer in layers]
     want = [name for name, _ in LAYERS]
-    check_true(names == want, f"{call}: the layers are {names}, expected {want}",
-               "Dense(784, 128), ReLU, Dense(128, 64), ReLU, Dense(64, 10), Softmax, added in this order.")
+    check_true(
+        names == want,
+        f"{call}: the layers are {names}, expected {want}",
+        "Dense(784, 128), ReLU, Dense(128, 64), ReLU, Dense(64, 10), Softmax, added in this order.",
+    )
     for layer, (name, shape) in zip(layers, LAYERS):
         if shape is not None:
             W = np.asarray(layer.weights)
-            check_true(W.shape == shape, f"{call}: a Dense layer has weights of shape {W.shape}, expected {shape}")
+            check_true(
+                W.shape == shape,
+                f"{call}: a Dense layer has weights of shape {W.shape}, expected {shape}",
+            )
     loss, optimizer = _class_name(model.loss), _class_name(model.optimizer)
-    check_true(loss == "CategoricalCrossEntropy", f"{call}: the loss is {loss}, expected CategoricalCrossEntropy")
+    check_true(
+        loss == "CategoricalCrossEntropy",
+        f"{call}: the loss is {loss}, expected CategoricalCrossEntropy",
+    )
     check_true(optimizer == "Adam", f"{call}: the optimizer is {optimizer}, expected Adam")
     lr = float(model.optimizer.learning_rate)
-    check_true(abs(lr - LEARNING_RATE) < 1e-12, f"{call}: Adam's learning rate is {lr:g}, expected {LEARNING_RATE:g}")
+    check_true(
+        abs(lr - LEARNING_RATE) < 1e-12,
+        f"{call}: Adam's learning rate is {lr:g}, expected {LEARNING_RATE:g}",
+    )
     X = np.random.default_rng(1).uniform(-1, 1, size=(5, 784))
-    probs = check_array(model.predict(X), np.full((5, 10), 0.1), call=f"{call}.predict(X)", atol=np.inf,
-                        what="outputs")
-    check_true(np.all(probs >= 0) and np.allclose(np.sum(probs, axis=1), 1.0),
-               f"{call}.predict(X): the outputs are not probabilities (each row must sum to 1)",
-               "The last layer is a Softmax.")
+    probs = check_array(
+        model.predict(X),
+        np.full((5, 10), 0.1),
+        call=f"{call}.predict(X)",
+        atol=np.inf,
+        what="outputs",
+    )
+    check_true(
+        np.all(probs >= 0) and np.allclose(np.sum(probs, axis=1), 1.0),
+        f"{call}.predict(X): the outputs are not probabilities (each row must sum to 1)",
+        "The last layer is a Softmax.",
+    )
 
 
 @points(2)
@@ -119,26 +148,49 @@ def test_build_mnist_model_he_initialisation(student, oracle):
     """The three weight matrices are sqrt(2 / n_in) * standard normal draws, in layer order
     from the rng; the biases start at 0. (Compared on their top-left corners.)"""
     seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
-    corners = oracle.compute("want", lambda: [W[:4, :6] for W, _ in ref.he_params(ref.MNIST_LAYERS,
-                                                                                  np.random.default_rng(seed))])
+    corners = oracle.compute(
+        "want",
+        lambda: [
+            W[:4, :6] for W, _ in ref.he_params(ref.MNIST_LAYERS, np.random.default_rng(seed))
+        ],
+    )
     call = f"build_mnist_model(rng=default_rng({seed}))"
     model = _model(student.build_mnist_model(Rng(seed)), call)
-    dense = [layer for layer in model.layers
-             if _class_name(layer) == "Dense"]  # kind: the architecture
+    dense = []
+    for layer in model.layers:
+        if _class_name(layer) == "Dense":  # kind: the architecture
+            dense.append(layer)
     check_true(len(dense) == 3, f"{call}: expected 3 Dense layers, found {len(dense)}")
     for k, (layer, want, n_in) in enumerate(zip(dense, corners, (784, 128, 64))):
         W = np.asarray(layer.weights, dtype=np.float64)
         what = f"Dense layer {k + 1}'s weights[:4, :6]"
         scale = np.sqrt(2.0 / n_in)
-        check_array(W[:4, :6], want, call=call, what=what, rtol=1e-9, known_bugs=[
-            ("the weights use the default weight_scale 0.01: He initialisation is weight_scale=sqrt(2 / n_in)",
-             want / scale * 0.01),
-            ("the scale uses the layer's outputs: He initialisation is sqrt(2 / n_in), n_in its inputs",
-             want / scale * np.sqrt(2.0 / W.shape[1])),
-            ("the scale is sqrt(1 / n_in); He initialisation for ReLU is sqrt(2 / n_in)", want / np.sqrt(2.0)),
-        ])
+        check_array(
+            W[:4, :6],
+            want,
+            call=call,
+            what=what,
+            rtol=1e-9,
+            known_bugs=[
+                (
+                    "the weights use the default weight_scale 0.01: He initialisation is weight_scale=sqrt(2 / n_in)",
+                    want / scale * 0.01,
+                ),
+                (
+                    "the scale uses the layer's outputs: He initialisation is sqrt(2 / n_in), n_in its inputs",
+                    want / scale * np.sqrt(2.0 / W.shape[1]),
+                ),
+                (
+                    "the scale is sqrt(1 / n_in); He initialisation for ReLU is sqrt(2 / n_in)",
+                    want / np.sqrt(2.0),
+                ),
+            ],
+        )
         b = np.asarray(layer.biases)
-        check_true(b.shape == (1, W.shape[1]) and np.all(b == 0), f"{call}: Dense layer {k + 1}'s biases must start at 0")
+        check_true(
+            b.shape == (1, W.shape[1]) and np.all(b == 0),
+            f"{call}: Dense layer {k + 1}'s biases must start at 0",
+        )
 
 
 # -------------------------------------------------------------------- the training run
@@ -147,9 +199,11 @@ def test_build_mnist_model_he_initialisation(student, oracle):
 def _history_text(model):
     try:
         history = model.history
-        return (f"history: training loss {float(history['loss'][-1]):.4g}, training accuracy "
-                f"{float(history['accuracy'][-1]):.4g}, validation accuracy {float(history['val_accuracy'][-1]):.4g} "
-                f"after {len(history['loss'])} epochs")
+        return (
+            f"history: training loss {float(history['loss'][-1]):.4g}, training accuracy "
+            f"{float(history['accuracy'][-1]):.4g}, validation accuracy {float(history['val_accuracy'][-1]):.4g} "
+            f"after {len(history['loss'])} epochs"
+        )
     except Exception:  # a model without (the right) history: nothing more to say
         return "(no model.history to show)"
 
@@ -160,19 +214,36 @@ def test_mnist_test_accuracy_reaches_bar(student, oracle):
     """train_mnist(X_train, y_train, X_val, y_val, rng) with default_rng(0), then predict on
     the 1,000 held-out test images; the grader scores the argmax of your outputs."""
     X, y = _mnist()
-    train, val, test = (np.asarray(p, dtype=np.int64) for p in oracle.compute(
-        "split", lambda: tuple(np.asarray(p, dtype=np.int32)  # int32: a smaller fixture
-                               for p in ref.split_indices(10000, np.random.default_rng(SPLIT_SEED)))))
-    call = (f"train_mnist(X_train (8000, 784), y_train, X_val (1000, 784), y_val, rng=default_rng({TRAIN_SEED})) "
-            "then model.predict(X_test (1000, 784))")
+    train, val, test = (
+        np.asarray(p, dtype=np.int64)
+        for p in oracle.compute(
+            "split",
+            lambda: tuple(
+                np.asarray(p, dtype=np.int32)  # int32: a smaller fixture
+                for p in ref.split_indices(10000, np.random.default_rng(SPLIT_SEED))
+            ),
+        )
+    )
+    call = (
+        f"train_mnist(X_train (8000, 784), y_train, X_val (1000, 784), y_val, rng=default_rng({TRAIN_SEED})) "
+        "then model.predict(X_test (1000, 784))"
+    )
     X_test = X[test]
     if oracle.mode == "hidden":
         # Hidden mode: fresh noise per student (the seed comes from the student's seed).
         noise_seed = int(oracle.random("noise-seed", lambda rng: rng.integers(0, 2**31)))
         X_test = noisy_test_images(_raw_mnist()[0][test], noise_seed)
-    model = _model(student.train_mnist(X[train], y[train], X[val], y[val], Rng(TRAIN_SEED)), "train_mnist(...)")
-    outputs = check_array(model.predict(X_test), np.zeros((len(test), 10)), call=call, what="test outputs",
-                          atol=np.inf, nonfinite_hint="training diverged (a learning rate or a gradient far too large?)")
+    model = _model(
+        student.train_mnist(X[train], y[train], X[val], y[val], Rng(TRAIN_SEED)), "train_mnist(...)"
+    )
+    outputs = check_array(
+        model.predict(X_test),
+        np.zeros((len(test), 10)),
+        call=call,
+        what="test outputs",
+        atol=np.inf,
+        nonfinite_hint="training diverged (a learning rate or a gradient far too large?)",
+    )
     score = float(np.mean(np.argmax(np.asarray(outputs), axis=1) == y[test]))
     if score >= BAR:
         return
@@ -180,6 +251,8 @@ def test_mnist_test_accuracy_reaches_bar(student, oracle):
     details = [call, _history_text(model), f"The reference implementation reaches {MEASURED}."]
     if score < 0.2:
         summary += " (chance is 0.1: the network learned nothing)"
-        details.append("Check that X and y are indexed with the same indices in every batch, that the model is "
-                       "trained (model.train) before it is returned, and that it is the trained model you return.")
+        details.append(
+            "Check that X and y are indexed with the same indices in every batch, that the model is "
+            "trained (model.train) before it is returned, and that it is the trained model you return."
+        )
     fail(summary, "\n".join(details))

@@ -10,14 +10,38 @@ the grader scores your model's outputs against labels your code never sees.
 from functools import lru_cache
 
 from data.loaders import load_mnist_idx
-from grader.api import Rng, StudentError, check_array, check_true, fail, keep, np, points, pytest, reference
+from grader.api import (
+    Rng,
+    StudentError,
+    check_array,
+    check_true,
+    fail,
+    keep,
+    np,
+    points,
+    pytest,
+    reference,
+)
 
 ref = reference("ch10_convnets")
 ref09 = reference("ch09_mnist")
 
 SPLIT_SEED = 9
-LAYERS = ("Conv2D", "ReLU", "MaxPool2D", "Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dense", "ReLU", "Dense", "ReLU",
-          "Dense", "Softmax")
+LAYERS = (
+    "Conv2D",
+    "ReLU",
+    "MaxPool2D",
+    "Conv2D",
+    "ReLU",
+    "MaxPool2D",
+    "Flatten",
+    "Dense",
+    "ReLU",
+    "Dense",
+    "ReLU",
+    "Dense",
+    "Softmax",
+)
 SHAPES = {0: (6, 1, 5, 5), 3: (16, 6, 5, 5), 7: (400, 120), 9: (120, 84), 11: (84, 10)}
 
 
@@ -30,9 +54,18 @@ def _mnist():
 
 def _split(oracle, sizes):
     """The first sizes[k] indices of the training, validation and test parts of the split."""
-    return tuple(np.asarray(p, dtype=np.int64) for p in oracle.compute("split", lambda: tuple(
-        np.asarray(p[:n], dtype=np.int32)  # int32 and only what is used: a smaller fixture
-        for p, n in zip(ref09.split_indices(10000, np.random.default_rng(SPLIT_SEED)), sizes))))
+    return tuple(
+        np.asarray(p, dtype=np.int64)
+        for p in oracle.compute(
+            "split",
+            lambda: tuple(
+                np.asarray(p[:n], dtype=np.int32)  # int32 and only what is used: a smaller fixture
+                for p, n in zip(
+                    ref09.split_indices(10000, np.random.default_rng(SPLIT_SEED)), sizes
+                )
+            ),
+        )
+    )
 
 
 def _class_name(remote):
@@ -43,8 +76,10 @@ def _model(got, call):
     if got is None:
         fail(f"{call} returned None instead of the model", "Did you forget `return model`?")
     if not hasattr(got, "type_name"):
-        fail(f"{call} returned a {type(got).__name__} instead of the model",
-             "Return the Model object itself (the history is kept as model.history).")
+        fail(
+            f"{call} returned a {type(got).__name__} instead of the model",
+            "Return the Model object itself (the history is kept as model.history).",
+        )
     return got
 
 
@@ -60,33 +95,62 @@ def test_build_lenet_architecture(student):
     check_true(names == list(LAYERS), f"{call}: the layers are {names}, expected {list(LAYERS)}")
     for i, shape in SHAPES.items():
         W = np.asarray(layers[i].weights)
-        check_true(W.shape == shape, f"{call}: layer {i} ({names[i]}) has weights of shape {W.shape}, expected {shape}")
-    check_true((int(layers[0].padding), int(layers[3].padding)) == (2, 0),
-               f"{call}: the first Conv2D pads by 2 (28 x 28 stays 28 x 28), the second does not pad")
+        check_true(
+            W.shape == shape,
+            f"{call}: layer {i} ({names[i]}) has weights of shape {W.shape}, expected {shape}",
+        )
+    check_true(
+        (int(layers[0].padding), int(layers[3].padding)) == (2, 0),
+        f"{call}: the first Conv2D pads by 2 (28 x 28 stays 28 x 28), the second does not pad",
+    )
     loss, optimizer = _class_name(model.loss), _class_name(model.optimizer)
-    check_true(loss == "CategoricalCrossEntropy", f"{call}: the loss is {loss}, expected CategoricalCrossEntropy")
+    check_true(
+        loss == "CategoricalCrossEntropy",
+        f"{call}: the loss is {loss}, expected CategoricalCrossEntropy",
+    )
     check_true(optimizer == "Adam", f"{call}: the optimizer is {optimizer}, expected Adam")
     lr = float(model.optimizer.learning_rate)
-    check_true(abs(lr - LEARNING_RATE) < 1e-12, f"{call}: Adam's learning rate is {lr:g}, expected {LEARNING_RATE:g}")
+    check_true(
+        abs(lr - LEARNING_RATE) < 1e-12,
+        f"{call}: Adam's learning rate is {lr:g}, expected {LEARNING_RATE:g}",
+    )
     X = np.random.default_rng(1).uniform(-1, 1, size=(3, 1, 28, 28))
-    probs = check_array(model.predict(X), np.full((3, 10), 0.1), call=f"{call}.predict(X of shape (3, 1, 28, 28))",
-                        atol=np.inf, what="outputs")
-    check_true(np.all(probs >= 0) and np.allclose(np.sum(probs, axis=1), 1.0),
-               f"{call}.predict(X): the outputs are not probabilities (each row must sum to 1)")
+    probs = check_array(
+        model.predict(X),
+        np.full((3, 10), 0.1),
+        call=f"{call}.predict(X of shape (3, 1, 28, 28))",
+        atol=np.inf,
+        what="outputs",
+    )
+    check_true(
+        np.all(probs >= 0) and np.allclose(np.sum(probs, axis=1), 1.0),
+        f"{call}.predict(X): the outputs are not probabilities (each row must sum to 1)",
+    )
 
 
 @points(2)
 def test_build_lenet_he_initialisation_in_layer_order(student, oracle):
     """The five weight arrays are He-scaled standard normal draws from rng, in layer order."""
     seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
-    corners = oracle.compute("want", lambda: [v.reshape(v.shape[0], -1)[:3, :4] for k, v in
-                                              ref.lenet_init(np.random.default_rng(seed)).items() if k.endswith(".W")])
+    corners = oracle.compute(
+        "want",
+        lambda: [
+            v.reshape(v.shape[0], -1)[:3, :4]
+            for k, v in ref.lenet_init(np.random.default_rng(seed)).items()
+            if k.endswith(".W")
+        ],
+    )
     call = f"build_lenet(rng=default_rng({seed}))"
     model = _model(student.build_lenet(Rng(seed)), call)
     for i, want in zip(SHAPES, corners):
         W = np.asarray(model.layers[i].weights, dtype=np.float64)
-        check_array(W.reshape(W.shape[0], -1)[:3, :4], want, call=call, rtol=1e-9,
-                    what=f"weights of layer {i} ({LAYERS[i]}), first entries (weights.reshape(F, -1)[:3, :4])")
+        check_array(
+            W.reshape(W.shape[0], -1)[:3, :4],
+            want,
+            call=call,
+            rtol=1e-9,
+            what=f"weights of layer {i} ({LAYERS[i]}), first entries (weights.reshape(F, -1)[:3, :4])",
+        )
 
 
 @points(2)
@@ -94,33 +158,58 @@ def test_conv2d_trains_and_freezes_with_the_model(student, oracle):
     """Conv2D in your Model: one SGD step (learning rate 0.1) changes its weights by exactly
     -0.1 * dweights, which needs parameters() to return the layer's own arrays (not copies);
     with trainable = False the next step leaves them alone while the Dense layer still learns."""
-    X, y = oracle.random("data", lambda rng: (rng.standard_normal((6, 1, 6, 6)), rng.integers(0, 3, size=6)))
+    X, y = oracle.random(
+        "data", lambda rng: (rng.standard_normal((6, 1, 6, 6)), rng.integers(0, 3, size=6))
+    )
     model = student.Model()
-    conv, dense = student.Conv2D(1, 2, 3, rng=Rng(0)), student.Dense(32, 3, Rng(1), weight_scale=0.1)
+    conv, dense = (
+        student.Conv2D(1, 2, 3, rng=Rng(0)),
+        student.Dense(32, 3, Rng(1), weight_scale=0.1),
+    )
     for layer in (conv, student.ReLU(), student.Flatten(), dense, student.Softmax()):
         model.add(layer)
-    model.set(loss=student.CategoricalCrossEntropy(), optimizer=student.SGD(learning_rate=0.1),
-              accuracy=student.AccuracyCategorical())
+    model.set(
+        loss=student.CategoricalCrossEntropy(),
+        optimizer=student.SGD(learning_rate=0.1),
+        accuracy=student.AccuracyCategorical(),
+    )
     model.finalize()
-    call = "Model [Conv2D(1, 2, 3), ReLU, Flatten, Dense(32, 3), Softmax] with SGD(0.1): train(X (6, 1, 6, 6), y, " \
+    call = (
+        "Model [Conv2D(1, 2, 3), ReLU, Flatten, Dense(32, 3), Softmax] with SGD(0.1): train(X (6, 1, 6, 6), y, "
         "epochs=1) (one step)"
+    )
     before = np.asarray(conv.weights, dtype=np.float64)
     model.train(X, y, epochs=1)
     after = np.asarray(conv.weights, dtype=np.float64)
     step = before - 0.1 * np.asarray(conv.dweights, dtype=np.float64)
     if np.allclose(after, before, rtol=0, atol=0):
-        fail(f"{call}: the Conv2D weights did not change",
-             "The optimizer updates the arrays that parameters() returns, in place: return the layer's own "
-             "arrays ({'weights': self.weights, 'biases': self.biases}), not copies, and keep dweights and "
-             "dbiases where gradients() finds them.")
-    check_array(after, step, call=call, what="Conv2D weights after the step (expected weights - 0.1 * dweights)")
+        fail(
+            f"{call}: the Conv2D weights did not change",
+            "The optimizer updates the arrays that parameters() returns, in place: return the layer's own "
+            "arrays ({'weights': self.weights, 'biases': self.biases}), not copies, and keep dweights and "
+            "dbiases where gradients() finds them.",
+        )
+    check_array(
+        after,
+        step,
+        call=call,
+        what="Conv2D weights after the step (expected weights - 0.1 * dweights)",
+    )
     conv.trainable = False
     dense_before = np.asarray(dense.weights, dtype=np.float64)
     model.train(X, y, epochs=1)
-    check_array(conv.weights, after, call=f"{call}, then conv.trainable = False and one more step",
-                what="Conv2D weights (a frozen layer is left alone)", rtol=0, atol=0)
-    check_true(not np.allclose(np.asarray(dense.weights, dtype=np.float64), dense_before),
-               f"{call}, then conv.trainable = False and one more step: the Dense layer stopped learning too")
+    check_array(
+        conv.weights,
+        after,
+        call=f"{call}, then conv.trainable = False and one more step",
+        what="Conv2D weights (a frozen layer is left alone)",
+        rtol=0,
+        atol=0,
+    )
+    check_true(
+        not np.allclose(np.asarray(dense.weights, dtype=np.float64), dense_before),
+        f"{call}, then conv.trainable = False and one more step: the Dense layer stopped learning too",
+    )
 
 
 # ------------------------------------------------------------------------ small batch
@@ -135,17 +224,30 @@ def test_lenet_overfits_a_small_batch(student, oracle):
     learn them by heart (the reference reaches 1.0 for every seed 0-9)."""
     X, y = _mnist()
     idx = _split(oracle, (OVERFIT_SIZE, 0, 0))[0]
-    call = (f"build_lenet(default_rng(0)).train(X (50, 1, 28, 28), y, epochs={OVERFIT_EPOCHS}, "
-            f"batch_size={OVERFIT_BATCH}, rng)")
+    call = (
+        f"build_lenet(default_rng(0)).train(X (50, 1, 28, 28), y, epochs={OVERFIT_EPOCHS}, "
+        f"batch_size={OVERFIT_BATCH}, rng)"
+    )
     model = _model(student.build_lenet(Rng(0)), "build_lenet(rng)")
-    model.train(X[idx], y[idx], epochs=OVERFIT_EPOCHS, batch_size=OVERFIT_BATCH, rng=keep(student, Rng(1)))
-    outputs = check_array(model.predict(X[idx]), np.zeros((OVERFIT_SIZE, 10)), call=f"{call}, then predict",
-                          atol=np.inf, what="outputs", nonfinite_hint="training diverged")
+    model.train(
+        X[idx], y[idx], epochs=OVERFIT_EPOCHS, batch_size=OVERFIT_BATCH, rng=keep(student, Rng(1))
+    )
+    outputs = check_array(
+        model.predict(X[idx]),
+        np.zeros((OVERFIT_SIZE, 10)),
+        call=f"{call}, then predict",
+        atol=np.inf,
+        what="outputs",
+        nonfinite_hint="training diverged",
+    )
     score = float(np.mean(np.argmax(np.asarray(outputs), axis=1) == y[idx]))
-    check_true(score >= OVERFIT_BAR, f"LeNet-5 learns only {score:.2f} of 50 training images by heart "
-               f"(expected at least {OVERFIT_BAR})",
-               f"{call}\nA correct network fits them all. Check the gradient tests of Conv2D, MaxPool2D and "
-               "Flatten first, then that every layer passes its dinputs on.")
+    check_true(
+        score >= OVERFIT_BAR,
+        f"LeNet-5 learns only {score:.2f} of 50 training images by heart "
+        f"(expected at least {OVERFIT_BAR})",
+        f"{call}\nA correct network fits them all. Check the gradient tests of Conv2D, MaxPool2D and "
+        "Flatten first, then that every layer passes its dinputs on.",
+    )
 
 
 # -------------------------------------------------------------------- the training run
@@ -176,8 +278,10 @@ MEASURED = "0.963 with training seed 0 (0.950-0.970, mean 0.960, over training s
 def _history_text(model):
     try:
         h = model.history
-        return (f"history: training loss {float(h['loss'][-1]):.4g}, training accuracy {float(h['accuracy'][-1]):.4g}, "
-                f"validation accuracy {float(h['val_accuracy'][-1]):.4g} after {len(h['loss'])} epochs")
+        return (
+            f"history: training loss {float(h['loss'][-1]):.4g}, training accuracy {float(h['accuracy'][-1]):.4g}, "
+            f"validation accuracy {float(h['val_accuracy'][-1]):.4g} after {len(h['loss'])} epochs"
+        )
     except Exception:  # no (or another) history: nothing more to say
         return "(no model.history to show)"
 
@@ -190,33 +294,56 @@ def test_lenet_test_accuracy_reaches_bar(student, oracle):
     weights must have moved from their initial values (the same seed gives the reference's)."""
     X, y = _mnist()
     train, val, test = _split(oracle, (TRAIN_SIZE, VAL_SIZE, 1000))
-    call = (f"train_lenet(X_train ({TRAIN_SIZE}, 1, 28, 28), y_train, X_val (500, 1, 28, 28), y_val, "
-            f"rng=default_rng({TRAIN_SEED}), epochs={EPOCHS}) then model.predict(X_test (1000, 1, 28, 28))")
+    call = (
+        f"train_lenet(X_train ({TRAIN_SIZE}, 1, 28, 28), y_train, X_val (500, 1, 28, 28), y_val, "
+        f"rng=default_rng({TRAIN_SEED}), epochs={EPOCHS}) then model.predict(X_test (1000, 1, 28, 28))"
+    )
     try:
-        model = _model(student.train_lenet(X[train], y[train], X[val], y[val], Rng(TRAIN_SEED), epochs=EPOCHS),
-                       "train_lenet(...)")
+        model = _model(
+            student.train_lenet(X[train], y[train], X[val], y[val], Rng(TRAIN_SEED), epochs=EPOCHS),
+            "train_lenet(...)",
+        )
     except StudentError as exc:
         if exc.kind == "timeout":
-            fail("train_lenet did not finish within 120 s (the reference takes about 10 s): is Conv2D vectorised "
-                 "with im2col? (see test_conv2d_forward_is_vectorised)", call)
+            fail(
+                "train_lenet did not finish within 120 s (the reference takes about 10 s): is Conv2D vectorised "
+                "with im2col? (see test_conv2d_forward_is_vectorised)",
+                call,
+            )
         raise
-    outputs = check_array(model.predict(X[test]), np.zeros((len(test), 10)), call=call, what="test outputs",
-                          atol=np.inf, nonfinite_hint="training diverged (a gradient far too large?)")
+    outputs = check_array(
+        model.predict(X[test]),
+        np.zeros((len(test), 10)),
+        call=call,
+        what="test outputs",
+        atol=np.inf,
+        nonfinite_hint="training diverged (a gradient far too large?)",
+    )
     score = float(np.mean(np.argmax(np.asarray(outputs), axis=1) == y[test]))
-    initial = oracle.compute("conv_init", lambda: [ref.lenet_init(np.random.default_rng(TRAIN_SEED))[k][:2]
-                                                   for k in ("conv1.W", "conv2.W")])
+    initial = oracle.compute(
+        "conv_init",
+        lambda: [
+            ref.lenet_init(np.random.default_rng(TRAIN_SEED))[k][:2] for k in ("conv1.W", "conv2.W")
+        ],
+    )
     for i, start in zip((0, 3), initial):
         W = np.asarray(model.layers[i].weights, dtype=np.float64)[:2]
         if W.shape == start.shape and np.allclose(W, start, rtol=0, atol=1e-12):
-            fail(f"LeNet-5 trained, but the weights of its Conv2D layer {i} never changed from their initial values",
-                 f"{call}\ntest accuracy {score:.3f} (random convolutions still give good features)\n"
-                 "Check Conv2D.backward's dweights, and that the Model's optimizer updates every layer with "
-                 "parameters (parameters() and gradients()), not only Dense layers.")
+            fail(
+                f"LeNet-5 trained, but the weights of its Conv2D layer {i} never changed from their initial values",
+                f"{call}\ntest accuracy {score:.3f} (random convolutions still give good features)\n"
+                "Check Conv2D.backward's dweights, and that the Model's optimizer updates every layer with "
+                "parameters (parameters() and gradients()), not only Dense layers.",
+            )
     if score >= BAR:
         return
     summary = f"LeNet-5 on MNIST: test accuracy {score:.3f}, below the bar {BAR}"
-    details = [call, _history_text(model), f"The reference implementation reaches {MEASURED}.",
-               "LeNet-5 whose convolutions never learn (their weights stay random) reaches 0.90-0.93 here."]
+    details = [
+        call,
+        _history_text(model),
+        f"The reference implementation reaches {MEASURED}.",
+        "LeNet-5 whose convolutions never learn (their weights stay random) reaches 0.90-0.93 here.",
+    ]
     if score < 0.2:
         summary += " (chance is 0.1: the network learned nothing)"
     fail(summary, "\n".join(details))

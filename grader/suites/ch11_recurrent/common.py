@@ -13,8 +13,15 @@ KINDS = {
     "gru": ("GRU", "GRUCell", 3, ("weights_x", "weights_h", "biases_x", "biases_h")),
 }
 GATES = {"lstm": "ifgo", "gru": "rzn"}
-GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o",
-              "r": "reset gate r", "z": "update gate z", "n": "candidate n"}
+GATE_NAMES = {
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "o": "output gate o",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "candidate n",
+}
 H_STEP = 1e-5  # central differences on smooth float64 functions (tanh, sigmoid)
 
 
@@ -39,7 +46,9 @@ def fixed_params(kind, D, H):
 
 
 def random_params(rng, kind, D, H, scale=0.6):
-    return {name: scale * rng.standard_normal(shape) for name, shape in param_shapes(kind, D, H).items()}
+    return {
+        name: scale * rng.standard_normal(shape) for name, shape in param_shapes(kind, D, H).items()
+    }
 
 
 def fixed_inputs(*shape, lo=-0.5, hi=0.9):
@@ -65,6 +74,7 @@ def make_layer(student, kind, D, H, params):
 
 def _rng():
     from grader.api import Rng
+
     return Rng(0)
 
 
@@ -85,7 +95,10 @@ def gradients_of(layer, names, call):
         fail(f"{call}: gradients() returned a {type(got).__name__}, expected a dict name -> array")
     missing = [n for n in names if n not in got]
     if missing:
-        fail(f"{call}: gradients() has no entry {missing[0]!r}", f"expected the names {list(names)}, got {list(got)}")
+        fail(
+            f"{call}: gradients() has no entry {missing[0]!r}",
+            f"expected the names {list(names)}, got {list(got)}",
+        )
     return got
 
 
@@ -101,29 +114,68 @@ def gate_order_bugs(kind, H, compute):
     bugs = []
     for order in variants.gate_orders(gates):
         names = ", ".join(GATE_NAMES[g] for g in order)
-        bugs.append((f"the gate blocks are read in the order {', '.join(order)} ({names}); the course's order "
-                     f"(PyTorch's) is {want}: columns [0:H] are {GATE_NAMES[gates[0]]}, [H:2H] "
-                     f"{GATE_NAMES[gates[1]]}, [2H:3H] {GATE_NAMES[gates[2]]}"
-                     + (f", [3H:4H] {GATE_NAMES[gates[3]]}" if len(gates) == 4 else ""),
-                     compute(lambda p, order=order: variants.permuted(p, order, gates, H))))
+        bugs.append(
+            (
+                f"the gate blocks are read in the order {', '.join(order)} ({names}); the course's order "
+                f"(PyTorch's) is {want}: columns [0:H] are {GATE_NAMES[gates[0]]}, [H:2H] "
+                f"{GATE_NAMES[gates[1]]}, [2H:3H] {GATE_NAMES[gates[2]]}"
+                + (f", [3H:4H] {GATE_NAMES[gates[3]]}" if len(gates) == 4 else ""),
+                compute(lambda p, order=order: variants.permuted(p, order, gates, H)),
+            )
+        )
     return bugs
 
 
 def check_forward_first(got, want, call, test):
     """The gradient tests need a correct forward: otherwise say which test to fix first."""
-    arr = np.asarray(got, dtype=np.float64) if got is not None and not hasattr(got, "type_name") else None
-    if arr is None or arr.shape != np.shape(want) or not np.allclose(arr, want, rtol=1e-6, atol=1e-8):
-        fail(f"{call}: the forward pass is wrong, so its gradients cannot be checked (fix {test} first)",
-             "Gradient checks compare your backward with central differences of the correct forward pass.")
+    arr = (
+        np.asarray(got, dtype=np.float64)
+        if got is not None and not hasattr(got, "type_name")
+        else None
+    )
+    if (
+        arr is None
+        or arr.shape != np.shape(want)
+        or not np.allclose(arr, want, rtol=1e-6, atol=1e-8)
+    ):
+        fail(
+            f"{call}: the forward pass is wrong, so its gradients cannot be checked (fix {test} first)",
+            "Gradient checks compare your backward with central differences of the correct forward pass.",
+        )
 
 
 def check_named_gradients(got, numeric, names, call, inputs, bugs=()):
     """check_gradient for each name; ``bugs`` are (description, {name: wrong value})."""
     for name in names:
-        check_gradient(got[name], numeric[name], call=call, what=f"gradient of {name}", inputs=inputs,
-                       known_bugs=[(desc, vals[name]) for desc, vals in bugs if name in vals])
+        check_gradient(
+            got[name],
+            numeric[name],
+            call=call,
+            what=f"gradient of {name}",
+            inputs=inputs,
+            known_bugs=[(desc, vals[name]) for desc, vals in bugs if name in vals],
+        )
 
 
-__all__ = ["GATES", "H_STEP", "KINDS", "attr", "check_array", "check_forward_first", "check_named_gradients",
-           "fixed_inputs", "fixed_params", "gate_order_bugs", "gradients_of", "make_cell", "make_layer",
-           "np", "param_shapes", "random_params", "ref", "sequence_args", "set_params", "variants"]
+__all__ = [
+    "GATES",
+    "H_STEP",
+    "KINDS",
+    "attr",
+    "check_array",
+    "check_forward_first",
+    "check_named_gradients",
+    "fixed_inputs",
+    "fixed_params",
+    "gate_order_bugs",
+    "gradients_of",
+    "make_cell",
+    "make_layer",
+    "np",
+    "param_shapes",
+    "random_params",
+    "ref",
+    "sequence_args",
+    "set_params",
+    "variants",
+]

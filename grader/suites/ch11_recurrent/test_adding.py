@@ -51,11 +51,30 @@ def test_adding_data_matches_reference(student, oracle, n, T):
     got = student.adding_data(n, T, Rng(seed))
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         fail(f"{call} must return the pair (X, y)")
-    check_array(got[0], X, call=call, what="X (n, T, 2)", known_bugs=[
-        ("the channels are swapped: X[:, :, 0] holds the values, X[:, :, 1] the markers", X[:, :, ::-1])])
-    check_array(got[1], y, call=call, what="y (n, 1)", known_bugs=[
-        ("y is the sum of all the values: only the two marked values count",
-         X[:, :, 0].sum(axis=1, keepdims=True))])
+    check_array(
+        got[0],
+        X,
+        call=call,
+        what="X (n, T, 2)",
+        known_bugs=[
+            (
+                "the channels are swapped: X[:, :, 0] holds the values, X[:, :, 1] the markers",
+                X[:, :, ::-1],
+            )
+        ],
+    )
+    check_array(
+        got[1],
+        y,
+        call=call,
+        what="y (n, 1)",
+        known_bugs=[
+            (
+                "y is the sum of all the values: only the two marked values count",
+                X[:, :, 0].sum(axis=1, keepdims=True),
+            )
+        ],
+    )
 
 
 @points(6)
@@ -69,34 +88,50 @@ def test_adding_gru_long_sequences_reach_bar(student, oracle):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         fail("train_adding(...) must return the pair (layers, losses)")
     layers, losses = got
-    pred = check_array(student.predict(layers, X), np.zeros((N_TEST, 1)), call=call, what="predictions",
-                       atol=np.inf, nonfinite_hint="training diverged (is the gradient clipped?)")
+    pred = check_array(
+        student.predict(layers, X),
+        np.zeros((N_TEST, 1)),
+        call=call,
+        what="predictions",
+        atol=np.inf,
+        nonfinite_hint="training diverged (is the gradient clipped?)",
+    )
     mse = float(np.mean((np.asarray(pred, dtype=np.float64) - y) ** 2))
     if mse <= BAR:
         return
-    summary = f"adding problem, T = {T_GRADED}: test mean squared error {mse:.4f}, above the bar {BAR}"
+    summary = (
+        f"adding problem, T = {T_GRADED}: test mean squared error {mse:.4f}, above the bar {BAR}"
+    )
     details = [call, f"The reference implementation reaches {MEASURED}."]
     try:
-        details.append(f"your training losses: first {float(losses[0]):.4g}, last {float(losses[-1]):.4g} "
-                       f"after {len(losses)} steps")
+        details.append(
+            f"your training losses: first {float(losses[0]):.4g}, last {float(losses[-1]):.4g} "
+            f"after {len(losses)} steps"
+        )
     except (TypeError, IndexError, ValueError):
         pass
     if mse > 0.14:
         summary += " (predicting 1 for every sequence scores 0.167: the network learned nothing)"
-        details.append("Check that every layer's backward runs (last layer first), that the optimizer updates "
-                       "every layer with parameters, and that the GRU's gradients are summed over the steps.")
+        details.append(
+            "Check that every layer's backward runs (last layer first), that the optimizer updates "
+            "every layer with parameters, and that the GRU's gradients are summed over the steps."
+        )
     fail(summary, "\n".join(details))
 
 
 def _step_inputs(rng, kind, n, T, H):
     p = random_params(rng, kind, 2, H)
     W, b = rng.standard_normal((H, 1)), rng.standard_normal((1, 1))
-    X = np.stack([rng.uniform(0, 1, size=(n, T)), (rng.uniform(size=(n, T)) < 0.3).astype(float)], axis=2)
+    X = np.stack(
+        [rng.uniform(0, 1, size=(n, T)), (rng.uniform(size=(n, T)) < 0.3).astype(float)], axis=2
+    )
     return p, W, b, X, 3.0 * rng.standard_normal((n, 1))
 
 
 @points(2)
-@pytest.mark.parametrize("kind,max_norm", [("gru", 0.5), ("lstm", 1e6)], ids=["gru-clipped", "lstm-not-clipped"])
+@pytest.mark.parametrize(
+    "kind,max_norm", [("gru", 0.5), ("lstm", 1e6)], ids=["gru-clipped", "lstm-not-clipped"]
+)
 def test_clipped_train_step_updates_with_clipped_gradients(student, oracle, kind, max_norm):
     """One clipped_train_step with SGD(learning_rate=0.5) on [layer, LastStep, Dense]: every
     parameter moves by -0.5 times its gradient scaled to the global norm max_norm (when the
@@ -118,15 +153,28 @@ def test_clipped_train_step_updates_with_clipped_gradients(student, oracle, kind
     dense = student.Dense(H, 1, Rng(0))
     dense.weights, dense.biases = W, b
     layers = [layer, student.LastStep(), dense]
-    call = f"clipped_train_step([{KINDS[kind][0]}, LastStep, Dense], MeanSquaredError(), SGD(0.5), X, y, " \
-           f"max_norm={max_norm:g})"
-    got = student.clipped_train_step(layers, student.MeanSquaredError(), student.SGD(learning_rate=lr), X, y,
-                                     max_norm)
+    call = (
+        f"clipped_train_step([{KINDS[kind][0]}, LastStep, Dense], MeanSquaredError(), SGD(0.5), X, y, "
+        f"max_norm={max_norm:g})"
+    )
+    got = student.clipped_train_step(
+        layers, student.MeanSquaredError(), student.SGD(learning_rate=lr), X, y, max_norm
+    )
     check_scalar(got, loss, call=call, what="returned loss (before the update)")
     params = dict(layer.parameters())
     params["dense.weights"], params["dense.biases"] = dense.weights, dense.biases
     for name, want in after.items():
-        check_array(params[name], want, call=call, what=f"parameter {name} after the step",
-                    inputs={"X": X, "y": y}, known_bugs=[
-                        ("the update used the unclipped gradients: call clip_grad_norm(layers, max_norm) after "
-                         "the backward pass and before the optimizer's updates", unclipped[name])])
+        check_array(
+            params[name],
+            want,
+            call=call,
+            what=f"parameter {name} after the step",
+            inputs={"X": X, "y": y},
+            known_bugs=[
+                (
+                    "the update used the unclipped gradients: call clip_grad_norm(layers, max_norm) after "
+                    "the backward pass and before the optimizer's updates",
+                    unclipped[name],
+                )
+            ],
+        )

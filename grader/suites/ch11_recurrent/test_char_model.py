@@ -49,7 +49,7 @@ def _validation(ids):
     n = int(len(ids) * TRAIN_FRACTION)
     val = ids[n:]
     m = (len(val) - 1) // T_WINDOW
-    return ids[:n], val[:m * T_WINDOW].reshape(m, T_WINDOW), val[1:m * T_WINDOW + 1].reshape(-1)
+    return ids[:n], val[: m * T_WINDOW].reshape(m, T_WINDOW), val[1 : m * T_WINDOW + 1].reshape(-1)
 
 
 def _cross_entropy(logits, y):
@@ -63,14 +63,26 @@ def _cross_entropy(logits, y):
 def test_encode_and_decode_match_the_vocabulary(student, oracle, length):
     text, vocabulary, ids = _text()
     start = int(oracle.random("start", lambda rng: rng.integers(0, len(text) - length)))
-    piece = text[start:start + length]
-    want = ids[start:start + length]
+    piece = text[start : start + length]
+    want = ids[start : start + length]
     call = f"encode(text[{start}:{start + length}], vocabulary)"
     got = student.encode(piece, vocabulary)
-    check_array(got, want, call=call, what="ids", known_bugs=[
-        ("the ids start at 1: a character's id is its index in the vocabulary, from 0", want + 1)])
+    check_array(
+        got,
+        want,
+        call=call,
+        what="ids",
+        known_bugs=[
+            (
+                "the ids start at 1: a character's id is its index in the vocabulary, from 0",
+                want + 1,
+            )
+        ],
+    )
     back = student.decode(want, vocabulary)
-    check_true(back == piece, f"decode(ids, vocabulary) gave {back[:30]!r}, expected {piece[:30]!r}")
+    check_true(
+        back == piece, f"decode(ids, vocabulary) gave {back[:30]!r}, expected {piece[:30]!r}"
+    )
 
 
 @points(1)
@@ -78,20 +90,37 @@ def test_encode_and_decode_match_the_vocabulary(student, oracle, length):
 def test_char_batches_match_reference(student, oracle, T, batch):
     ids = oracle.random("ids", lambda rng: rng.integers(0, 10, size=30))
     seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
-    X, Y = oracle.compute("want", lambda: ref.char_batches(ids, T, batch, np.random.default_rng(seed)))
+    X, Y = oracle.compute(
+        "want", lambda: ref.char_batches(ids, T, batch, np.random.default_rng(seed))
+    )
     call = f"char_batches(ids (30,), T={T}, batch_size={batch}, rng=default_rng({seed}))"
     got = student.char_batches(ids, T, batch, Rng(seed))
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         fail(f"{call} must return the pair (X, Y)")
     check_array(got[0], X, call=call, what="X (the windows)")
-    check_array(got[1], Y, call=call, what="Y (the targets)", known_bugs=[
-        ("the targets are the windows themselves: Y is the window shifted by one, the *next* character", X)])
+    check_array(
+        got[1],
+        Y,
+        call=call,
+        what="Y (the targets)",
+        known_bugs=[
+            (
+                "the targets are the windows themselves: Y is the window shifted by one, the *next* character",
+                X,
+            )
+        ],
+    )
 
 
 def _small_model(rng, V, E, H):
     from grader.suites.ch11_recurrent.common import random_params
-    return {"embedding": rng.standard_normal((V, E)), "gru": random_params(rng, "gru", E, H, scale=0.8),
-            "dense.weights": 1.5 * rng.standard_normal((H, V)), "dense.biases": rng.standard_normal((1, V))}
+
+    return {
+        "embedding": rng.standard_normal((V, E)),
+        "gru": random_params(rng, "gru", E, H, scale=0.8),
+        "dense.weights": 1.5 * rng.standard_normal((H, V)),
+        "dense.biases": rng.standard_normal((1, V)),
+    }
 
 
 @points(2)
@@ -100,22 +129,33 @@ def test_sample_matches_reference(student, oracle, temperature):
     """A small model with given weights (5 characters): sample 12 characters after a
     prompt; the same rng draws must give the reference's characters."""
     from grader.suites.ch11_recurrent.common import set_params
+
     V, E, H = 5, 3, 4
     vocabulary = ["a", "b", "c", " ", "\n"]
     params = oracle.random("params", lambda rng: _small_model(rng, V, E, H))
     seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
     prompt = "ab c"
     prompt_ids = [vocabulary.index(ch) for ch in prompt]
-    want = oracle.compute("want", lambda: ref.char_sample(params, prompt_ids, 12, np.random.default_rng(seed),
-                                                          temperature, context=3))
-    upside = oracle.compute("upside", lambda: ref.char_sample(params, prompt_ids, 12, np.random.default_rng(seed),
-                                                              1.0 / temperature, context=3))
+    want = oracle.compute(
+        "want",
+        lambda: ref.char_sample(
+            params, prompt_ids, 12, np.random.default_rng(seed), temperature, context=3
+        ),
+    )
+    upside = oracle.compute(
+        "upside",
+        lambda: ref.char_sample(
+            params, prompt_ids, 12, np.random.default_rng(seed), 1.0 / temperature, context=3
+        ),
+    )
     layers = student.build_char_model(V, Rng(0), n_embedding=E, n_hidden=H)
     layers[0].weights = params["embedding"]
     set_params(layers[1].cell, params["gru"])
     layers[2].weights, layers[2].biases = params["dense.weights"], params["dense.biases"]
     call = f"sample(layers, vocabulary, {prompt!r}, 12, rng=default_rng({seed}), temperature={temperature}, context=3)"
-    got = student.sample(layers, vocabulary, prompt, 12, Rng(seed), temperature=temperature, context=3)
+    got = student.sample(
+        layers, vocabulary, prompt, 12, Rng(seed), temperature=temperature, context=3
+    )
     text = "".join(vocabulary[i] for i in want)
     if got == text:
         return
@@ -124,10 +164,14 @@ def test_sample_matches_reference(student, oracle, temperature):
     if got == prompt + text:
         fail(f"{call}: the result starts with the prompt: return only the new characters")
     if temperature != 1.0 and got == "".join(vocabulary[i] for i in upside):
-        fail(f"{call}: the logits are multiplied by the temperature: divide them, softmax(z / temperature)")
-    fail(f"{call} wrote {got!r}, expected {text!r}",
-         "For each character: the model on the last `context` ids, the last step's logits, softmax(z / temperature),"
-         " one rng.choice(n_tokens, p=p).")
+        fail(
+            f"{call}: the logits are multiplied by the temperature: divide them, softmax(z / temperature)"
+        )
+    fail(
+        f"{call} wrote {got!r}, expected {text!r}",
+        "For each character: the model on the last `context` ids, the last step's logits, softmax(z / temperature),"
+        " one rng.choice(n_tokens, p=p).",
+    )
 
 
 @points(6)
@@ -142,17 +186,29 @@ def test_char_model_validation_loss_reaches_bar(student):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         fail(f"{call} must return the pair (layers, losses)")
     layers, losses = got
-    logits = check_array(student.predict(layers, X_val), np.zeros((len(y_val), len(vocabulary))),
-                         call=f"predict(layers, X_val {X_val.shape})", what="logits", atol=np.inf,
-                         nonfinite_hint="training diverged")
+    logits = check_array(
+        student.predict(layers, X_val),
+        np.zeros((len(y_val), len(vocabulary))),
+        call=f"predict(layers, X_val {X_val.shape})",
+        what="logits",
+        atol=np.inf,
+        nonfinite_hint="training diverged",
+    )
     loss = _cross_entropy(np.asarray(logits, dtype=np.float64), y_val)
     if loss <= BAR:
         return
-    details = [call, f"The reference implementation reaches {MEASURED}.",
-               "Predicting each character by its frequency alone scores 3.32; every character equally likely 4.11."]
+    details = [
+        call,
+        f"The reference implementation reaches {MEASURED}.",
+        "Predicting each character by its frequency alone scores 3.32; every character equally likely 4.11.",
+    ]
     try:
-        details.append(f"your training losses: first {float(losses[0]):.4g}, last {float(losses[-1]):.4g}")
+        details.append(
+            f"your training losses: first {float(losses[0]):.4g}, last {float(losses[-1]):.4g}"
+        )
     except (TypeError, IndexError, ValueError):
         pass
-    fail(f"character model: validation cross-entropy {loss:.3f} nats per character, above the bar {BAR}",
-         "\n".join(details))
+    fail(
+        f"character model: validation cross-entropy {loss:.3f} nats per character, above the bar {BAR}",
+        "\n".join(details),
+    )

@@ -20,20 +20,35 @@ def _layer(student, W):
 
 
 @points(1)
-@pytest.mark.parametrize("V,E,shape", [(7, 3, (2, 5)), (4, 6, (1, 1)), (10, 2, (6,))],
-                         ids=["2x5-ids", "one-id", "flat-ids"])
+@pytest.mark.parametrize(
+    "V,E,shape",
+    [(7, 3, (2, 5)), (4, 6, (1, 1)), (10, 2, (6,))],
+    ids=["2x5-ids", "one-id", "flat-ids"],
+)
 def test_embedding_forward_matches_reference(student, oracle, V, E, shape):
     W, ids, _ = oracle.random("inputs", lambda rng: _draw(rng, V, E, shape, False))
     want = oracle.compute("want", lambda: ref.embedding_forward(ids, W))
     got = _layer(student, W).forward(ids)
-    check_array(got, want, call="Embedding.forward(ids)", what=f"vectors {want.shape}",
-                inputs={"ids": ids, "weights": W},
-                known_bugs=[("the ids are used as if they started at 1: token id k reads row k of the table "
-                             "(ids start at 0), weights[ids]", W[ids - 1])])
+    check_array(
+        got,
+        want,
+        call="Embedding.forward(ids)",
+        what=f"vectors {want.shape}",
+        inputs={"ids": ids, "weights": W},
+        known_bugs=[
+            (
+                "the ids are used as if they started at 1: token id k reads row k of the table "
+                "(ids start at 0), weights[ids]",
+                W[ids - 1],
+            )
+        ],
+    )
 
 
 @points(2)
-@pytest.mark.parametrize("V,E,shape", [(7, 3, (3, 4)), (5, 2, (1, 6))], ids=["3x4-ids", "one-sequence"])
+@pytest.mark.parametrize(
+    "V,E,shape", [(7, 3, (3, 4)), (5, 2, (1, 6))], ids=["3x4-ids", "one-sequence"]
+)
 def test_embedding_backward_adds_up_repeated_ids(student, oracle, V, E, shape):
     """An id used at several positions gets the sum of their gradients; unused rows get 0."""
     W, ids, dv = oracle.random("inputs", lambda rng: _draw(rng, V, E, shape, True))
@@ -43,12 +58,27 @@ def test_embedding_backward_adds_up_repeated_ids(student, oracle, V, E, shape):
     layer = _layer(student, W)
     layer.forward(ids)
     returned = layer.backward(dv)
-    check_true(returned is None, f"Embedding.backward(dvalues) returned a {type(returned).__name__}, expected None",
-               "Token ids are not differentiable: dinputs is None (an Embedding is the first layer).")
+    check_true(
+        returned is None,
+        f"Embedding.backward(dvalues) returned a {type(returned).__name__}, expected None",
+        "Token ids are not differentiable: dinputs is None (an Embedding is the first layer).",
+    )
     got = layer.gradients()
-    check_true(isinstance(got, dict) and "weights" in got,
-               "Embedding.gradients() must be a dict with the key 'weights'")
-    check_array(got["weights"], want, call="Embedding.backward(dvalues)", what="dweights (n_tokens, n_dims)",
-                inputs={"ids": ids, "dvalues": dv}, known_bugs=[
-                    ("an id that occurs several times keeps only one of its gradients: dweights[ids] += dvalues "
-                     "does not add up repeated indices; use np.add.at(self.dweights, ids, dvalues) (or a loop)", last)])
+    check_true(
+        isinstance(got, dict) and "weights" in got,
+        "Embedding.gradients() must be a dict with the key 'weights'",
+    )
+    check_array(
+        got["weights"],
+        want,
+        call="Embedding.backward(dvalues)",
+        what="dweights (n_tokens, n_dims)",
+        inputs={"ids": ids, "dvalues": dv},
+        known_bugs=[
+            (
+                "an id that occurs several times keeps only one of its gradients: dweights[ids] += dvalues "
+                "does not add up repeated indices; use np.add.at(self.dweights, ids, dvalues) (or a loop)",
+                last,
+            )
+        ],
+    )

@@ -21,4 +21,6 @@ def test_hidden_sequence_forward_other_shapes(student, oracle, kind, N, T, D, H)
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("N,T,D,H", SHAPES, ids=IDS)
 def test_hidden_sequence_backward_other_shapes(student, oracle, kind, N, T, D, H):
-    sequence_backward_inputs(student, oracle, kind, N, T, D, H, f"test_{kind}_forward_matches_reference")
+    sequence_backward_inputs(
+        student, oracle, kind, N, T, D, H, f"test_{kind}_forward_matches_reference"
+    )

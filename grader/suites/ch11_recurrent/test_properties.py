@@ -22,8 +22,13 @@ def _layer_and_inputs(student, kind, N, T, seed):
 
 
 @points(2)
-@given(kind=st.sampled_from(["rnn", "lstm", "gru"]), N=st.integers(1, 3), T=st.integers(2, 6),
-       cut=st.integers(1, 5), seed=st.integers(0, 2**16))
+@given(
+    kind=st.sampled_from(["rnn", "lstm", "gru"]),
+    N=st.integers(1, 3),
+    T=st.integers(2, 6),
+    cut=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
 @example(kind="rnn", N=2, T=5, cut=2, seed=0)
 @example(kind="lstm", N=2, T=5, cut=3, seed=1)
 def test_sequence_layers_are_causal(student, kind, N, T, cut, seed):
@@ -34,17 +39,29 @@ def test_sequence_layers_are_causal(student, kind, N, T, cut, seed):
     prefix = layer.forward(x[:, :cut])
     call = f"{name}.forward(inputs[:, :{cut}]) against {name}.forward(inputs)[:, :{cut}]"
     try:
-        check_array(prefix, whole[:, :cut], call=call, inputs={"inputs": x}, what="hidden states of the first steps")
+        check_array(
+            prefix,
+            whole[:, :cut],
+            call=call,
+            inputs={"inputs": x},
+            what="hidden states of the first steps",
+        )
     except GradeFailure as exc:
-        hint = ("the first hidden states change when later steps are added: the steps run in the wrong order, or a "
-                "state is kept from an earlier call (h_t may only depend on steps 0..t: run t = 0, 1, ..., T - 1 "
-                "from h0, or zeros, on every call)")
+        hint = (
+            "the first hidden states change when later steps are added: the steps run in the wrong order, or a "
+            "state is kept from an earlier call (h_t may only depend on steps 0..t: run t = 0, 1, ..., T - 1 "
+            "from h0, or zeros, on every call)"
+        )
         fail(f"{call}: {hint}", f"{exc.details}\n  diagnosis: {hint}")
 
 
 @points(1)
-@given(kind=st.sampled_from(["rnn", "lstm", "gru"]), N=st.integers(2, 4), T=st.integers(1, 4),
-       seed=st.integers(0, 2**16))
+@given(
+    kind=st.sampled_from(["rnn", "lstm", "gru"]),
+    N=st.integers(2, 4),
+    T=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
 @example(kind="gru", N=3, T=3, seed=0)
 @example(kind="lstm", N=3, T=3, seed=1)
 def test_sequence_layers_treat_each_sequence_alone(student, kind, N, T, seed):
@@ -53,12 +70,22 @@ def test_sequence_layers_treat_each_sequence_alone(student, kind, N, T, seed):
     whole = np.asarray(layer.forward(x), dtype=np.float64)
     n = N - 1
     try:
-        alone = layer.forward(x[n:n + 1])
+        alone = layer.forward(x[n : n + 1])
     except StudentError as exc:
         if exc.kind == "not_implemented":
             raise
-        hint = ("it runs on a batch of N sequences but fails on one sequence: the axes are (N, T, D), so step t "
-                "of every sequence is inputs[:, t], not inputs[t]")
-        fail(f"{name}.forward(inputs[{n}:{n + 1}]) raised {exc.summary}; {hint}", f"{exc.details}\n  diagnosis: {hint}")
-    check_array(alone, whole[n:n + 1], call=f"{name}.forward(inputs[{n}:{n + 1}]) against row {n} of "
-                f"{name}.forward(inputs)", inputs={"inputs": x}, what="hidden states of one sequence")
+        hint = (
+            "it runs on a batch of N sequences but fails on one sequence: the axes are (N, T, D), so step t "
+            "of every sequence is inputs[:, t], not inputs[t]"
+        )
+        fail(
+            f"{name}.forward(inputs[{n}:{n + 1}]) raised {exc.summary}; {hint}",
+            f"{exc.details}\n  diagnosis: {hint}",
+        )
+    check_array(
+        alone,
+        whole[n : n + 1],
+        call=f"{name}.forward(inputs[{n}:{n + 1}]) against row {n} of {name}.forward(inputs)",
+        inputs={"inputs": x},
+        what="hidden states of one sequence",
+    )

@@ -1,9 +1,18 @@
 """Chapter 11: stacked recurrent layers (layer k + 1 reads layer k's hidden sequence)."""
 
 from grader.api import Rng, check_array, check_true, fail, np, points, pytest
-from grader.suites.ch11_recurrent.common import KINDS, check_gradient, random_params, ref, set_params
+from grader.suites.ch11_recurrent.common import (
+    KINDS,
+    check_gradient,
+    random_params,
+    ref,
+    set_params,
+)
 
-STACKS = {"lstm-gru": (("lstm", "gru"), (3, 5, 4)), "rnn-lstm-rnn": (("rnn", "lstm", "rnn"), (2, 3, 4, 2))}
+STACKS = {
+    "lstm-gru": (("lstm", "gru"), (3, 5, 4)),
+    "rnn-lstm-rnn": (("rnn", "lstm", "rnn"), (2, 3, 4, 2)),
+}
 
 
 def _draw(rng, kinds, sizes, N, T):
@@ -29,8 +38,14 @@ def test_stack_forward_matches_reference(student, oracle, case, N, T):
     first_only = oracle.compute("first_only", lambda: ref.stacked_forward(kinds[:1], x, params[:1]))
     call = f"Stack([{', '.join(KINDS[k][0] for k in kinds)}]).forward(inputs)"
     got = _stack(student, kinds, sizes, params).forward(x)
-    check_array(got, want, call=call, what="the last layer's hidden states", inputs={"inputs": x},
-                known_bugs=[("only the first layer ran: feed each layer's output to the next", first_only)])
+    check_array(
+        got,
+        want,
+        call=call,
+        what="the last layer's hidden states",
+        inputs={"inputs": x},
+        known_bugs=[("only the first layer ran: feed each layer's output to the next", first_only)],
+    )
 
 
 @points(3)
@@ -46,14 +61,22 @@ def test_stack_backward_matches_reference(student, oracle, case, N, T):
     stack = _stack(student, kinds, sizes, params)
     out = stack.forward(x)
     if not np.allclose(np.asarray(out, dtype=np.float64), want_forward, rtol=1e-6, atol=1e-8):
-        fail(f"{call}: the forward pass is wrong, so its gradients cannot be checked "
-             "(fix test_stack_forward_matches_reference first)")
+        fail(
+            f"{call}: the forward pass is wrong, so its gradients cannot be checked "
+            "(fix test_stack_forward_matches_reference first)"
+        )
     got_dx = stack.backward(dhs)
-    check_gradient(got_dx, dx, call=call, what="dinputs (N, T, D)", inputs={"inputs": x, "dvalues": dhs})
+    check_gradient(
+        got_dx, dx, call=call, what="dinputs (N, T, D)", inputs={"inputs": x, "dvalues": dhs}
+    )
     got = stack.gradients()
     check_true(isinstance(got, dict), f"{call}: gradients() must return a dict")
     for k, g in enumerate(grads):
         for name, value in g.items():
             key = f"{k}.{name}"
-            check_true(key in got, f"{call}: gradients() has no entry {key!r}", f"its keys: {sorted(got)}")
-            check_gradient(got[key], value, call=call, what=f"gradient {key}", inputs={"dvalues": dhs})
+            check_true(
+                key in got, f"{call}: gradients() has no entry {key!r}", f"its keys: {sorted(got)}"
+            )
+            check_gradient(
+                got[key], value, call=call, what=f"gradient {key}", inputs={"dvalues": dhs}
+            )

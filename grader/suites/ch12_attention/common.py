@@ -8,7 +8,9 @@ variants = reference("ch12_attention.variants")
 
 H_STEP = 1e-5  # central differences on smooth float64 functions (per layer)
 MHA_NAMES = ("Wq", "Wk", "Wv", "Wo", "bq", "bk", "bv", "bo")
-MASK_RULE = "the chapter's mask convention: True = may attend, False = the key is hidden (weight exactly 0)"
+MASK_RULE = (
+    "the chapter's mask convention: True = may attend, False = the key is hidden (weight exactly 0)"
+)
 
 
 def fixed_inputs(*shape, lo=-0.8, hi=0.9):
@@ -20,8 +22,10 @@ def fixed_mha_params(E):
     """Deterministic weights with every entry different (np.linspace, a different range
     for each matrix), so that a matrix used in the wrong place changes the result."""
     ranges = [(-0.6, 0.7), (0.5, -0.4), (-0.3, 0.8), (0.6, -0.7)]
-    out = {name: np.linspace(lo, hi, E * E).reshape(E, E) * np.sqrt(8.0 / E)
-           for name, (lo, hi) in zip(MHA_NAMES[:4], ranges)}
+    out = {
+        name: np.linspace(lo, hi, E * E).reshape(E, E) * np.sqrt(8.0 / E)
+        for name, (lo, hi) in zip(MHA_NAMES[:4], ranges)
+    }
     for k, name in enumerate(MHA_NAMES[4:]):
         out[name] = np.linspace(-0.1 * (k + 1), 0.05 * (k + 1), E).reshape(1, E)
     return out
@@ -36,8 +40,16 @@ def random_mha_params(rng, E, scale=0.5):
 def block_shapes(E, F):
     shapes = {"ln1.gamma": (1, E), "ln1.beta": (1, E)}
     shapes.update({f"attn.{n}": (E, E) if n.startswith("W") else (1, E) for n in MHA_NAMES})
-    shapes.update({"ln2.gamma": (1, E), "ln2.beta": (1, E), "ff1.weights": (E, F), "ff1.biases": (1, F),
-                   "ff2.weights": (F, E), "ff2.biases": (1, E)})
+    shapes.update(
+        {
+            "ln2.gamma": (1, E),
+            "ln2.beta": (1, E),
+            "ff1.weights": (E, F),
+            "ff1.biases": (1, F),
+            "ff2.weights": (F, E),
+            "ff2.biases": (1, E),
+        }
+    )
     return shapes
 
 
@@ -90,22 +102,41 @@ def gradients_of(layer, names, call):
         fail(f"{call}: gradients() returned a {type(got).__name__}, expected a dict name -> array")
     missing = [n for n in names if n not in got]
     if missing:
-        fail(f"{call}: gradients() has no entry {missing[0]!r}", f"expected the names {list(names)}, got {list(got)}")
+        fail(
+            f"{call}: gradients() has no entry {missing[0]!r}",
+            f"expected the names {list(names)}, got {list(got)}",
+        )
     return got
 
 
 def check_forward_first(got, want, call, test):
     """Gradient tests need a correct forward: otherwise say which test to fix first."""
-    arr = np.asarray(got, dtype=np.float64) if got is not None and not hasattr(got, "type_name") else None
-    if arr is None or arr.shape != np.shape(want) or not np.allclose(arr, want, rtol=1e-6, atol=1e-8):
-        fail(f"{call}: the forward pass is wrong, so its gradients cannot be checked (fix {test} first)",
-             "Gradient checks compare your backward with central differences of the correct forward pass.")
+    arr = (
+        np.asarray(got, dtype=np.float64)
+        if got is not None and not hasattr(got, "type_name")
+        else None
+    )
+    if (
+        arr is None
+        or arr.shape != np.shape(want)
+        or not np.allclose(arr, want, rtol=1e-6, atol=1e-8)
+    ):
+        fail(
+            f"{call}: the forward pass is wrong, so its gradients cannot be checked (fix {test} first)",
+            "Gradient checks compare your backward with central differences of the correct forward pass.",
+        )
 
 
 def check_named_gradients(got, numeric, names, call, inputs, bugs=()):
     for name in names:
-        check_gradient(got[name], numeric[name], call=call, what=f"gradient of {name}", inputs=inputs,
-                       known_bugs=[(desc, vals[name]) for desc, vals in bugs if name in vals])
+        check_gradient(
+            got[name],
+            numeric[name],
+            call=call,
+            what=f"gradient of {name}",
+            inputs=inputs,
+            known_bugs=[(desc, vals[name]) for desc, vals in bugs if name in vals],
+        )
 
 
 def pair(got, call):

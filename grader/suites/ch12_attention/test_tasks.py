@@ -44,8 +44,13 @@ def test_reversal_data_matches_reference(student, oracle, n, T, V):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         fail(f"{call} must return the pair (X, Y)")
     check_array(got[0], X, call=call, what="X (n, T)")
-    check_array(got[1], Y, call=call, what="Y (n, T)", known_bugs=[("Y is X itself: each row reversed, "
-                                                                    "Y[:, t] = X[:, T - 1 - t]", X)])
+    check_array(
+        got[1],
+        Y,
+        call=call,
+        what="Y (n, T)",
+        known_bugs=[("Y is X itself: each row reversed, Y[:, t] = X[:, T - 1 - t]", X)],
+    )
 
 
 @points(1)
@@ -58,8 +63,18 @@ def test_sort_data_matches_reference(student, oracle, n, length, V):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         fail(f"{call} must return the pair (X, Y)")
     full = np.concatenate([X, Y[:, -1:]], axis=1)
-    check_array(got[0], X, call=call, what=f"X (n, 2 * length - 1) = {X.shape}", known_bugs=[
-        ("X is the whole sequence: the decoder reads S[:, :-1] (the last token is only ever predicted)", full)])
+    check_array(
+        got[0],
+        X,
+        call=call,
+        what=f"X (n, 2 * length - 1) = {X.shape}",
+        known_bugs=[
+            (
+                "X is the whole sequence: the decoder reads S[:, :-1] (the last token is only ever predicted)",
+                full,
+            )
+        ],
+    )
     check_array(got[1], Y, call=call, what=f"Y (n, length) = {Y.shape}")
 
 
@@ -90,17 +105,35 @@ def test_reversal_reaches_bar(student, oracle):
     X = rng.integers(0, REV_V, size=(N_TEST, REV_T))
     model, history = _train(student, "train_reversal")
     call = f"train_reversal(default_rng({TRAIN_SEED})) then model.predict(X_test)"
-    pred = check_array(model.predict(X), np.zeros((N_TEST, REV_T, REV_V)), call=call, what="logits (N, T, n_tokens)",
-                       atol=np.inf, nonfinite_hint="training diverged").argmax(axis=-1)
+    pred = check_array(
+        model.predict(X),
+        np.zeros((N_TEST, REV_T, REV_V)),
+        call=call,
+        what="logits (N, T, n_tokens)",
+        atol=np.inf,
+        nonfinite_hint="training diverged",
+    ).argmax(axis=-1)
     acc = float(np.mean(pred == X[:, ::-1]))
     if acc >= REVERSAL_BAR:
         return
     summary = f"reversal: token accuracy {acc:.3f} on {N_TEST} held-out sequences, below the bar {REVERSAL_BAR}"
     if acc < 0.45:
-        summary += (" (about 0.32 is what a model without positions reaches: is the positional encoding added after "
-                    "the embedding?)")
-    fail(summary, "\n".join(x for x in [call, f"The reference implementation reaches {REVERSAL_MEASURED}.",
-                                        _loss_line(history)] if x))
+        summary += (
+            " (about 0.32 is what a model without positions reaches: is the positional encoding added after "
+            "the embedding?)"
+        )
+    fail(
+        summary,
+        "\n".join(
+            x
+            for x in [
+                call,
+                f"The reference implementation reaches {REVERSAL_MEASURED}.",
+                _loss_line(history),
+            ]
+            if x
+        ),
+    )
 
 
 @points(5)
@@ -114,18 +147,27 @@ def test_causal_sorter_greedy_decoding_reaches_bar(student, oracle):
     call = f"train_sorter(default_rng({TRAIN_SEED})), then greedy decoding of 6 tokens with model.predict"
     seqs = prompts
     for _ in range(SORT_LEN):
-        out = check_array(model.predict(seqs), np.zeros((N_TEST, SORT_LEN, SORT_V)), call=call,
-                          what="logits (N, 6, n_tokens): the last 6 steps", atol=np.inf,
-                          nonfinite_hint="training diverged")
+        out = check_array(
+            model.predict(seqs),
+            np.zeros((N_TEST, SORT_LEN, SORT_V)),
+            call=call,
+            what="logits (N, 6, n_tokens): the last 6 steps",
+            atol=np.inf,
+            nonfinite_hint="training diverged",
+        )
         seqs = np.concatenate([seqs, out[:, -1].argmax(axis=1)[:, None]], axis=1)
     acc = float(np.mean(np.all(seqs[:, SORT_LEN:] == answer, axis=1)))
     if acc >= SORT_BAR:
         return
-    summary = (f"causal sorter: greedy decoding writes the sorted answer for {acc:.3f} of {N_TEST} prompts, below the "
-               f"bar {SORT_BAR}")
+    summary = (
+        f"causal sorter: greedy decoding writes the sorted answer for {acc:.3f} of {N_TEST} prompts, below the "
+        f"bar {SORT_BAR}"
+    )
     details = [call, f"The reference implementation reaches {SORT_MEASURED}.", _loss_line(history)]
     loss = _final_loss(history)
     if loss is not None and loss < 0.3:
-        summary += (" although the training loss is small: a model that can see the next token while training "
-                    "learns to copy it (is the causal mask applied in every block?)")
+        summary += (
+            " although the training loss is small: a model that can see the next token while training "
+            "learns to copy it (is the causal mask applied in every block?)"
+        )
     fail(summary, "\n".join(x for x in details if x))

@@ -24,7 +24,7 @@ def set_params(net, params):
         else:
             if group not in lists:
                 lists[group] = getattr(net, group)
-            setattr(lists[group][int(holder[len(group):])], key, np.array(value, dtype=np.float64))
+            setattr(lists[group][int(holder[len(group) :])], key, np.array(value, dtype=np.float64))
 
 
 def perturbed(rng, params, scale=0.3):
@@ -47,11 +47,19 @@ def check_named_gradients(grads, want, *, call, inputs, known_bugs=()):
     gradient}) pairs."""
     missing = sorted(set(want) - set(grads))
     if missing:
-        fail(f"{call}: gradients() has no entry {missing[0]!r}",
-             f"expected the keys {sorted(want)}, got {sorted(grads)}")
+        fail(
+            f"{call}: gradients() has no entry {missing[0]!r}",
+            f"expected the keys {sorted(want)}, got {sorted(grads)}",
+        )
     for name, value in want.items():
-        check_exact_gradient(grads[name], value, call=call, what=f"gradient of {name!r}", inputs=inputs,
-                             known_bugs=[(text, wrong[name]) for text, wrong in known_bugs])
+        check_exact_gradient(
+            grads[name],
+            value,
+            call=call,
+            what=f"gradient of {name!r}",
+            inputs=inputs,
+            known_bugs=[(text, wrong[name]) for text, wrong in known_bugs],
+        )
 
 
 def check_exact_gradient(got, want, *, call, what, inputs, known_bugs=()):
@@ -59,13 +67,18 @@ def check_exact_gradient(got, want, *, call, what, inputs, known_bugs=()):
     1e-9 of the largest entry (rounding differences of the summation order)."""
     want = np.asarray(want, dtype=np.float64)
     atol = 1e-9 * max(1e-12, float(np.max(np.abs(want)))) if want.size else 1e-12
-    check_array(got, want, call=call, what=what, inputs=inputs, rtol=1e-6, atol=atol, known_bugs=known_bugs)
+    check_array(
+        got, want, call=call, what=what, inputs=inputs, rtol=1e-6, atol=atol, known_bugs=known_bugs
+    )
 
 
 def check_keys(got, want, call, what):
     if not isinstance(got, dict) or sorted(got) != sorted(want):
-        fail(f"{call}: {what} must return a dict with the keys {sorted(want)}",
-             f"got {type(got).__name__}" + (f" with keys {sorted(got)}" if isinstance(got, dict) else ""))
+        fail(
+            f"{call}: {what} must return a dict with the keys {sorted(want)}",
+            f"got {type(got).__name__}"
+            + (f" with keys {sorted(got)}" if isinstance(got, dict) else ""),
+        )
 
 
 @lru_cache(maxsize=1)
@@ -77,9 +90,12 @@ def mnist_pixels():
 
 def mnist_split(oracle, n_train, n_test):
     """The first n_train training and n_test test indices of chapter 09's split."""
+
     def first():
         train, _, test = ref09.split_indices(10000, np.random.default_rng(SPLIT_SEED))
-        return np.asarray(train[:n_train], dtype=np.int32), np.asarray(test[:n_test], dtype=np.int32)
+        return np.asarray(train[:n_train], dtype=np.int32), np.asarray(
+            test[:n_test], dtype=np.int32
+        )
 
     train, test = oracle.compute("split", first)
     return np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64)
@@ -113,8 +129,10 @@ def train_or_fail(fn, name, reference_time):
         return fn()
     except StudentError as exc:
         if exc.kind == "timeout":
-            fail(f"{name} did not finish in time (the reference takes about {reference_time})",
-                 "Are the layers vectorised (no Python loops over samples or pixels)?")
+            fail(
+                f"{name} did not finish in time (the reference takes about {reference_time})",
+                "Are the layers vectorised (no Python loops over samples or pixels)?",
+            )
         raise
 
 
@@ -124,16 +142,28 @@ def check_history(model, epochs, call):
         history = model.history
     except StudentError as exc:
         if exc.summary.startswith("AttributeError"):
-            fail(f"{call} did not keep model.history", "Append each epoch's mean training loss to a list "
-                 "model.history (the docstring promises it; the figures script prints it).")
+            fail(
+                f"{call} did not keep model.history",
+                "Append each epoch's mean training loss to a list "
+                "model.history (the docstring promises it; the figures script prints it).",
+            )
         raise
-    values = np.asarray(history, dtype=np.float64).ravel() if isinstance(history, (list, np.ndarray)) else None
+    values = (
+        np.asarray(history, dtype=np.float64).ravel()
+        if isinstance(history, (list, np.ndarray))
+        else None
+    )
     if values is None or len(values) != epochs or not np.all(np.isfinite(values)):
-        fail(f"{call}: model.history must hold {epochs} finite numbers, one mean training loss per epoch",
-             f"got {history!r:.200}")
+        fail(
+            f"{call}: model.history must hold {epochs} finite numbers, one mean training loss per epoch",
+            f"got {history!r:.200}",
+        )
     if not values[-1] < values[0]:
-        fail(f"{call}: model.history does not go down ({values[0]:.4g} after the first epoch, {values[-1]:.4g} "
-             "after the last)", "Each entry is the mean training loss of one epoch.")
+        fail(
+            f"{call}: model.history does not go down ({values[0]:.4g} after the first epoch, {values[-1]:.4g} "
+            "after the last)",
+            "Each entry is the mean training loss of one epoch.",
+        )
 
 
 def returned_model(got, call):
@@ -144,6 +174,19 @@ def returned_model(got, call):
     return got
 
 
-__all__ = ["Rng", "ref", "set_params", "perturbed", "gradients_dict",
-           "check_named_gradients", "check_exact_gradient", "check_keys", "mnist_pixels", "mnist_split", "shapes_data", "train_or_fail", "returned_model",
-           "check_history"]
+__all__ = [
+    "Rng",
+    "ref",
+    "set_params",
+    "perturbed",
+    "gradients_dict",
+    "check_named_gradients",
+    "check_exact_gradient",
+    "check_keys",
+    "mnist_pixels",
+    "mnist_split",
+    "shapes_data",
+    "train_or_fail",
+    "returned_model",
+    "check_history",
+]
