@@ -108,18 +108,6 @@ def test_release_check_finds_every_kind_of_leak(tmp_path):
 
 
 @pytest.mark.slow
-def test_release_builds_and_proves_itself(tmp_path):
-    out = tmp_path / "release"
-    proc = run_grader("release", "--out", str(out))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "release checked" in proc.stdout
-    assert not (out / "reference").exists() and not (out / "solutions").exists()
-    assert (out / "grader" / "fixtures").is_dir() and (
-        out / ".github" / "workflows" / "classroom.yml"
-    ).is_file()
-    assert not list(out.rglob("test_hidden_*.py"))
-
-
 # ---------------------------------------------------------------------------- autograde
 
 

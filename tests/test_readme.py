@@ -130,6 +130,10 @@ def test_release_as_written(clone):
     out = _run_as_written(clone, "release", args)
     assert "release checked" in out
     release = clone / args[args.index("--out") + 1]
+    # What the release holds and leaves out (the release command also checks it itself).
+    assert not (release / "reference").exists() and not (release / "solutions").exists()
+    assert (release / "grader" / "fixtures").is_dir()
+    assert not list(release.rglob("test_hidden_*.py"))
     workflow = (release / ".github" / "workflows" / "classroom.yml").read_text()
     # What the Classroom workflow runs, run inside the release as GitHub Actions would.
     assert "run: python -m nox -s classroom" in workflow and "runners: grade" in workflow

@@ -247,7 +247,7 @@ def test_the_grader_image_definition_matches_the_repository():
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
     assert "--group grade" in text and "grade" in groups
     commands = set(
-        re.findall(r'sub\.add_parser\("([a-z-]+)"', (ROOT / "grader" / "cli.py").read_text())
+        re.findall(r'sub\.add_parser\(\s*"([a-z-]+)"', (ROOT / "grader" / "cli.py").read_text())
     )
     assert {"autograde", "prairielearn", "gradescope-run"} <= commands
     for command in re.findall(r"python3 -m grader ([a-z-]+)", text):

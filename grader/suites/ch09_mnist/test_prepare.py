@@ -89,18 +89,9 @@ def test_split_indices_matches_reference(student, oracle, n, sizes):
         check_array(parts[k], want[k], call=call, what=f"{name} part", rtol=0, atol=0)
 
 
-@points(2)
-@given(st.integers(1, 40), st.data())
-def test_split_indices_parts_are_disjoint(student, n, data):
-    """Whatever n and sizes: three parts of the requested sizes, indices in [0, n), no index
-    used twice, within or across parts."""
-    a = data.draw(st.integers(0, n))
-    b = data.draw(st.integers(0, n - a))
-    c = data.draw(st.integers(0, n - a - b))
-    seed = data.draw(st.integers(0, 2**31 - 1))
-    call = f"split_indices({n}, rng, sizes=({a}, {b}, {c}))"
-    parts = _parts(student.split_indices(n, Rng(seed), sizes=(a, b, c)), call)
-    for part, size, name in zip(parts, (a, b, c), ("train", "val", "test")):
+def _check_split(parts, sizes, n, call):
+    """Three parts of the requested sizes, indices in [0, n), no index used twice."""
+    for part, size, name in zip(parts, sizes, ("train", "val", "test")):
         check_true(
             len(part) == size, f"{call}: the {name} part has {len(part)} indices, expected {size}"
         )
@@ -123,6 +114,25 @@ def test_split_indices_parts_are_disjoint(student, n, data):
             "Cut one permutation into consecutive slices: perm[:n_train], perm[n_train:n_train + n_val], "
             "perm[n_train + n_val:n_train + n_val + n_test].",
         )
+
+
+@points(2)
+@given(st.integers(1, 40), st.data())
+def test_split_indices_parts_are_disjoint(student, n, data):
+    """An ordinary split (20 indices into 10, 5 and 5), then whatever n and sizes: three
+    parts of the requested sizes, indices in [0, n), no index used twice, within or across
+    parts."""
+    fixed = "split_indices(20, rng, sizes=(10, 5, 5))"
+    _check_split(
+        _parts(student.split_indices(20, Rng(0), sizes=(10, 5, 5)), fixed), (10, 5, 5), 20, fixed
+    )
+    a = data.draw(st.integers(0, n))
+    b = data.draw(st.integers(0, n - a))
+    c = data.draw(st.integers(0, n - a - b))
+    seed = data.draw(st.integers(0, 2**31 - 1))
+    call = f"split_indices({n}, rng, sizes=({a}, {b}, {c}))"
+    parts = _parts(student.split_indices(n, Rng(seed), sizes=(a, b, c)), call)
+    _check_split(parts, (a, b, c), n, call)
 
 
 @points(1)
