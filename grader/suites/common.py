@@ -7,7 +7,7 @@ the Generator of an ``oracle.random`` call, so the values it makes are recorded 
 fixtures like any other input.
 """
 
-from grader.api import StudentError, fail, np
+from grader.api import StudentError, check_gradient, fail, np
 
 # ----------------------------------------------------------------------------- targets
 
@@ -176,3 +176,34 @@ def draw_params(rng, arch, scale=0.5):
             for name, value in draw(rng, entry.get("args", {}), scale).items():
                 params[f"layer{i}.{name}"] = value
     return params
+
+
+def check_forward_first(got, want, call, test):
+    """The gradient tests need a correct forward: otherwise say which test to fix first."""
+    arr = (
+        np.asarray(got, dtype=np.float64)
+        if got is not None and not hasattr(got, "type_name")
+        else None
+    )
+    if (
+        arr is None
+        or arr.shape != np.shape(want)
+        or not np.allclose(arr, want, rtol=1e-6, atol=1e-8)
+    ):
+        fail(
+            f"{call}: the forward pass is wrong, so its gradients cannot be checked (fix {test} first)",
+            "Gradient checks compare your backward with central differences of the correct forward pass.",
+        )
+
+
+def check_named_gradients(got, numeric, names, call, inputs, bugs=()):
+    """check_gradient for each name; ``bugs`` are (description, {name: wrong value})."""
+    for name in names:
+        check_gradient(
+            got[name],
+            numeric[name],
+            call=call,
+            what=f"gradient of {name}",
+            inputs=inputs,
+            known_bugs=[(desc, vals[name]) for desc, vals in bugs if name in vals],
+        )

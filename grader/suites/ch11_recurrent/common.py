@@ -1,7 +1,8 @@
 """Chapter 11 suite helpers: parameters by kind of layer, building the student's cells and
 layers with given parameters, and the checks every recurrent test shares."""
 
-from grader.api import StudentError, check_array, check_gradient, fail, np, reference
+from grader.api import StudentError, check_array, fail, np, reference
+from grader.suites.common import check_forward_first, check_named_gradients
 
 ref = reference("ch11_recurrent")
 variants = reference("ch11_recurrent.variants")
@@ -124,37 +125,6 @@ def gate_order_bugs(kind, H, compute):
             )
         )
     return bugs
-
-
-def check_forward_first(got, want, call, test):
-    """The gradient tests need a correct forward: otherwise say which test to fix first."""
-    arr = (
-        np.asarray(got, dtype=np.float64)
-        if got is not None and not hasattr(got, "type_name")
-        else None
-    )
-    if (
-        arr is None
-        or arr.shape != np.shape(want)
-        or not np.allclose(arr, want, rtol=1e-6, atol=1e-8)
-    ):
-        fail(
-            f"{call}: the forward pass is wrong, so its gradients cannot be checked (fix {test} first)",
-            "Gradient checks compare your backward with central differences of the correct forward pass.",
-        )
-
-
-def check_named_gradients(got, numeric, names, call, inputs, bugs=()):
-    """check_gradient for each name; ``bugs`` are (description, {name: wrong value})."""
-    for name in names:
-        check_gradient(
-            got[name],
-            numeric[name],
-            call=call,
-            what=f"gradient of {name}",
-            inputs=inputs,
-            known_bugs=[(desc, vals[name]) for desc, vals in bugs if name in vals],
-        )
 
 
 __all__ = [

@@ -1,9 +1,8 @@
 """Chapter 11: stacked recurrent layers (layer k + 1 reads layer k's hidden sequence)."""
 
-from grader.api import Rng, check_array, check_true, fail, np, points, pytest
+from grader.api import Rng, check_array, check_gradient, check_true, fail, np, points, pytest
 from grader.suites.ch11_recurrent.common import (
     KINDS,
-    check_gradient,
     random_params,
     ref,
     set_params,

@@ -1,7 +1,10 @@
 """Chapter 12 suite helpers: parameters of multi-head attention and of an encoder block,
 building the student's layers with given parameters, and the checks the tests share."""
 
-from grader.api import Rng, StudentError, check_gradient, fail, np, reference
+from grader.api import Rng, StudentError, fail, np, reference
+
+# Shared with the other chapters; the test files take them from here.
+from grader.suites.common import check_forward_first, check_named_gradients  # noqa: F401
 
 ref = reference("ch12_attention")
 variants = reference("ch12_attention.variants")
@@ -107,36 +110,6 @@ def gradients_of(layer, names, call):
             f"expected the names {list(names)}, got {list(got)}",
         )
     return got
-
-
-def check_forward_first(got, want, call, test):
-    """Gradient tests need a correct forward: otherwise say which test to fix first."""
-    arr = (
-        np.asarray(got, dtype=np.float64)
-        if got is not None and not hasattr(got, "type_name")
-        else None
-    )
-    if (
-        arr is None
-        or arr.shape != np.shape(want)
-        or not np.allclose(arr, want, rtol=1e-6, atol=1e-8)
-    ):
-        fail(
-            f"{call}: the forward pass is wrong, so its gradients cannot be checked (fix {test} first)",
-            "Gradient checks compare your backward with central differences of the correct forward pass.",
-        )
-
-
-def check_named_gradients(got, numeric, names, call, inputs, bugs=()):
-    for name in names:
-        check_gradient(
-            got[name],
-            numeric[name],
-            call=call,
-            what=f"gradient of {name}",
-            inputs=inputs,
-            known_bugs=[(desc, vals[name]) for desc, vals in bugs if name in vals],
-        )
 
 
 def pair(got, call):
