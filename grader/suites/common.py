@@ -207,3 +207,45 @@ def check_named_gradients(got, numeric, names, call, inputs, bugs=()):
             inputs=inputs,
             known_bugs=[(desc, vals[name]) for desc, vals in bugs if name in vals],
         )
+
+
+# ------------------------------------------------------------- arguments left unchanged
+# A kept argument (``keep(student, x)``) lives in the worker; ``fetch()`` is the worker's own
+# report of it after the call, so a forged report is possible. A test of "arguments left
+# unchanged" therefore never stands alone: it first requires the call's correct result,
+# then the report, then (where it is cheap) a second call on the very same kept arrays,
+# whose correct result is the grader's own evidence that the first call left them alone.
+
+
+def check_unchanged(kept, before, *, call, name, advice, rtol=0.0):
+    """Fail when the kept argument ``kept`` no longer equals ``before`` (its value when it
+    was passed); ``rtol`` > 0 tolerates rounding (a float copy put back entry by entry)."""
+    after = np.asarray(kept.fetch())
+    before = np.asarray(before)
+    if after.shape != before.shape:
+        fail(
+            f"{call} changed the shape of the array passed as {name}",
+            f"{name} had shape {before.shape}, after the call {after.shape}.\n{advice}",
+        )
+    if after.dtype.kind in "biuf" and before.dtype.kind in "biuf":
+        a, b = after.astype(np.float64), before.astype(np.float64)
+        same = np.isclose(a, b, rtol=rtol, atol=0) | (np.isnan(a) & np.isnan(b))
+    else:
+        same = after == before
+    if np.all(same):
+        return
+    lines = [f"{call} changed the array passed as {name}."]
+    for idx in np.argwhere(~np.asarray(same))[:3]:
+        idx = tuple(int(i) for i in idx)
+        lines.append(f"  {name}{list(idx)}: was {before[idx]!r}, is now {after[idx]!r} after the call")
+    lines.append(advice)
+    fail(f"{call} modified {name} in place", "\n".join(lines))
+
+
+def again_note(call):
+    """The ``call=`` text of a second call on the same kept arguments."""
+    return (
+        f"{call}, called a second time on the same arrays (the first call returned the right "
+        "values: the second differs, so the first call changed its arguments or kept state "
+        "that it should not)"
+    )
