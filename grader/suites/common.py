@@ -7,7 +7,7 @@ the Generator of an ``oracle.random`` call, so the values it makes are recorded 
 fixtures like any other input.
 """
 
-from grader.api import StudentError, check_gradient, fail, np
+from grader.api import GradeFailure, StudentError, check_gradient, fail, np
 
 # ----------------------------------------------------------------------------- targets
 
@@ -194,6 +194,24 @@ def check_forward_first(got, want, call, test):
             f"{call}: the forward pass is wrong, so its gradients cannot be checked (fix {test} first)",
             "Gradient checks compare your backward with central differences of the correct forward pass.",
         )
+
+
+def correct_first(oracle, check, *, fix):
+    """A property, an invariance or a shape earns points only together with correct values
+    (code that computes nothing has most properties): run ``check()``, a value check against
+    the reference through ``oracle``, once per test (a hypothesis test calls this in every
+    example); when it fails, the test fails and names the value test ``fix`` to fix first."""
+    done = oracle.__dict__.setdefault("_correct_first", set())
+    if fix in done:
+        return
+    try:
+        check()
+    except GradeFailure as exc:
+        fail(
+            f"{exc.summary} (this test counts only together with correct values: fix {fix} first)",
+            exc.details,
+        )
+    done.add(fix)
 
 
 def check_named_gradients(got, numeric, names, call, inputs, bugs=()):
