@@ -103,7 +103,14 @@ def test_dense_forward_batch_permutation_property(student, N, seed):
     perm = rng.permutation(N)
     layer = student.Dense(3, 2, Rng(0))
     layer.weights, layer.biases = W, b
-    out = np.asarray(layer.forward(X))
+    # The right values first: a permutation-equivariant output earns nothing on its own
+    # (inputs @ weights + biases is the formula the text gives).
+    out = check_array(
+        layer.forward(X),
+        X @ W + b,
+        call="Dense.forward(inputs)",
+        inputs={"inputs": X, "weights": W, "biases": b},
+    )
     check_array(
         layer.forward(X[perm]),
         out[perm],
