@@ -255,9 +255,14 @@ def check_unchanged(kept, before, *, call, name, advice, rtol=0.0):
     lines = [f"{call} changed the array passed as {name}."]
     for idx in np.argwhere(~np.asarray(same))[:3]:
         idx = tuple(int(i) for i in idx)
-        lines.append(f"  {name}{list(idx)}: was {before[idx]!r}, is now {after[idx]!r} after the call")
+        was, now = (_entry(v[idx]) for v in (before, after))
+        lines.append(f"  {name}{list(idx)}: was {was}, is now {now} after the call")
     lines.append(advice)
     fail(f"{call} modified {name} in place", "\n".join(lines))
+
+
+def _entry(value):
+    return f"{float(value):.6g}" if np.asarray(value).dtype.kind in "biuf" else repr(value)
 
 
 def again_note(call):

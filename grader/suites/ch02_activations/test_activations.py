@@ -25,6 +25,7 @@ from grader.api import (
     reference,
 )
 from grader.check import as_array
+from grader.suites.common import again_note, check_unchanged
 from grader.suites.common import stored as _stored
 
 ref = reference("ch02_activations")
@@ -141,6 +142,16 @@ def _ref_forward(cls, x, alpha=ALPHA_DEFAULT):
         "Tanh": lambda: ref.tanh_forward(x),
         "Softmax": lambda: ref.softmax_forward(x),
         "Linear": lambda: ref.linear_forward(x),
+    }[cls]()
+
+
+def _ref_backward(cls, x, dv, alpha=ALPHA_DEFAULT):
+    return {
+        "ReLU": lambda: ref.relu_backward(x, dv),
+        "LeakyReLU": lambda: ref.leaky_relu_backward(x, dv, alpha),
+        "Sigmoid": lambda: ref.sigmoid_backward(x, dv),
+        "Tanh": lambda: ref.tanh_backward(x, dv),
+        "Softmax": lambda: ref.softmax_backward(x, dv),
     }[cls]()
 
 
@@ -617,41 +628,34 @@ def test_forward_and_backward_leave_arguments_unchanged(student, oracle, cls):
     x = oracle.random("x", lambda rng: 2.0 * rng.normal(size=(5, 4)))
     x[0, 0] = 0.0
     dv = oracle.random("dvalues", lambda rng: rng.normal(size=(5, 4)))
+    want = oracle.compute("want", lambda: _ref_forward(cls, x))
+    dwant = oracle.compute("dwant", lambda: _ref_backward(cls, x, dv))
     layer = _layer(student, cls)
     x_kept, dv_kept = keep(student, x), keep(student, dv)
-    layer.forward(x_kept)
-    _check_unchanged(
-        x_kept.fetch(),
+    fcall, bcall = f"{cls}.forward(inputs)", f"{cls}.backward(dvalues)"
+    # The right values first: leaving the arguments alone earns nothing on its own.
+    check_array(layer.forward(x_kept), want, call=fcall, inputs={"inputs": x})
+    check_unchanged(
+        x_kept,
         x,
-        f"{cls}.forward(inputs)",
-        "inputs",
-        "Build a new array for the output (np.maximum, np.where, np.exp ... return one) "
+        call=fcall,
+        name="inputs",
+        advice="Build a new array for the output (np.maximum, np.where, np.exp ... return one) "
         "instead of writing into inputs.",
     )
-    layer.backward(dv_kept)
-    _check_unchanged(
-        dv_kept.fetch(),
+    check_array(layer.backward(dv_kept), dwant, call=bcall, inputs={"inputs": x, "dvalues": dv})
+    check_unchanged(
+        dv_kept,
         dv,
-        f"{cls}.backward(dvalues)",
-        "dvalues",
-        "The caller still owns dvalues. Start from a copy (dvalues.copy()) or build a new array "
-        "(dvalues * ...) instead of writing into it with [...] = or *=.",
+        call=bcall,
+        name="dvalues",
+        advice="The caller still owns dvalues. Start from a copy (dvalues.copy()) or build a new "
+        "array (dvalues * ...) instead of writing into it with [...] = or *=.",
     )
-
-
-def _check_unchanged(after, before, call, name, advice):
-    after = np.asarray(after)
-    if after.shape == before.shape and np.array_equal(after, before):
-        return
-    lines = [f"{call} changed the array passed as {name}."]
-    if after.shape == before.shape:
-        for idx in np.argwhere(after != before)[:3]:
-            idx = tuple(int(i) for i in idx)
-            lines.append(
-                f"  {name}{list(idx)}: was {before[idx]:.6g}, is now {after[idx]:.6g} after the call"
-            )
-    lines.append(advice)
-    fail(f"{call} modified {name} in place", "\n".join(lines))
+    check_array(layer.forward(x_kept), want, call=again_note(fcall), inputs={"inputs": x})
+    check_array(
+        layer.backward(dv_kept), dwant, call=again_note(bcall), inputs={"inputs": x, "dvalues": dv}
+    )
 
 
 # ----------------------------------------------------------------------------- properties
