@@ -236,9 +236,7 @@ def grade(
     allow_weak_isolation=False,
 ):
     """``python -m grader grade``: grade ``submission``, print the report, write results.json."""
-    from rich.console import Console
-
-    from .report import gradescope_results, print_report, write_json_atomic
+    from .report import gradescope_results, make_console, print_report, write_json_atomic
 
     submission = Path(submission)
     if not submission.is_dir():
@@ -264,7 +262,7 @@ def grade(
         isolation_level=level,
     )
     elapsed = time.perf_counter() - start
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console = make_console()  # the terminal's width, also when piped
     notes = substitution_notes(meta)
     if meta["internal"]:
         notes.append(
@@ -275,9 +273,18 @@ def grade(
                 console.print(item["test"])
                 console.print(item["traceback"], markup=False)
     if not quiet:
-        print_report(records, console=console, details=not brief, mode=meta["mode"], notes=notes)
-        console.print(f"isolation: {meta['isolation']}", markup=False)
-        console.print(f"graded {len(packages)} chapter(s) of {submission} in {elapsed:.1f} s")
+        footer = [
+            f"isolation: {meta['isolation']}",
+            f"graded {len(packages)} chapter(s) of {submission} in {elapsed:.1f} s",
+        ]
+        print_report(
+            records,
+            console=console,
+            details=not brief,
+            mode=meta["mode"],
+            notes=notes,
+            footer=footer,  # before the next step, which ends the run
+        )
     if results:
         write_json_atomic(
             results,
