@@ -77,6 +77,15 @@ def test_accuracy_matches_reference(student, oracle, N, C, labels):
     call = "accuracy(y_pred, y_true)"
     got = call_accuracy(student.accuracy, call, p, y)
     check_scalar(got, want, call=call, inputs={"y_pred": p, "y_true": y}, known_bugs=bugs, batch=N)
+    if N == 1:
+        # One sample's accuracy is 0 or 1, which a constant can match: the same sample with
+        # its label changed must give the other value.
+        t = int(p.argmax(axis=1)[0])
+        y2 = np.array([(t + 1) % C if want == 1.0 else t])
+        y2 = np.eye(C)[y2] if labels == "one-hot" else y2
+        want2 = oracle.compute("want2", lambda: ref.accuracy(p, y2))
+        got2 = call_accuracy(student.accuracy, call, p, y2)
+        check_scalar(got2, want2, call=call, inputs={"y_pred": p, "y_true": y2}, batch=N)
 
 
 @points(1)
@@ -89,9 +98,10 @@ def test_accuracy_ties_go_to_the_first_maximum(student, oracle):
             [1 / 3, 1 / 3, 1 / 3],
             [0.2, 0.3, 0.5],
             [0.0, 0.5, 0.5],
+            [0.3, 0.3, 0.4],
         ]
     )
-    y = np.array([0, 1, 0, 2, 1])
+    y = np.array([0, 1, 0, 2, 1, 0])
     want = oracle.compute("want", lambda: ref.accuracy(p, y))
     bugs = oracle.compute(
         "bugs",

@@ -18,7 +18,9 @@ from grader.api import (
     pytest,
     reference,
 )
+from grader.suites.common import again_note, check_unchanged
 from grader.suites.common import call_with_labels as _call_with_labels
+from grader.suites.common import correct_first
 
 ref = reference("ch03_losses")
 
@@ -600,13 +602,43 @@ def _any_inputs(rng, name, N, K):
     return rng.normal(size=(N, K)), rng.normal(size=(N, K))
 
 
+SHORT = {
+    "CategoricalCrossEntropy": "cce",
+    "BinaryCrossEntropy": "bce",
+    "MeanSquaredError": "mse",
+    "MeanAbsoluteError": "mae",
+}
+
+
+def _values_first(student, oracle, name, methods=("forward",)):
+    """The properties below count only when the loss's values are right (a loss returning a
+    constant has them all): its forward (and backward) on one batch against the reference."""
+    short = SHORT[name]
+    for method in methods:
+
+        def check(method=method):
+            p, y = oracle.random(f"{short}-inputs", lambda rng: _any_inputs(rng, name, 4, 3))
+            want = oracle.compute(
+                f"{short}-{method}", lambda: getattr(ref, f"{short}_{method}")(p, y)
+            )
+            check_array(
+                getattr(getattr(student, name)(), method)(p, y),
+                want,
+                call=f"{name}.{method}(y_pred, y_true)",
+                inputs={"y_pred": p, "y_true": y},
+            )
+
+        correct_first(oracle, check, fix=f"test_{short}_{method}_matches_reference")
+
+
 @points(1)
 @pytest.mark.parametrize("name", LOSSES)
 @example(N=3, K=2, seed=1)  # the grader does not shrink: a small typical batch (N > 1) first
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(0, 2**31 - 1))
-def test_loss_calculate_is_mean_of_forward(student, name, N, K, seed):
+def test_loss_calculate_is_mean_of_forward(student, oracle, name, N, K, seed):
     """calculate(y_pred, y_true) is the mean of forward(y_pred, y_true): the loss of a batch is
     the average of the losses of its samples."""
+    _values_first(student, oracle, name)
     p, y = _any_inputs(np.random.default_rng(seed), name, N, K)
     loss = getattr(student, name)()
     per = as_floats(loss.forward(p, y), f"{name}.forward(y_pred, y_true)")
@@ -627,8 +659,9 @@ def test_loss_calculate_is_mean_of_forward(student, name, N, K, seed):
 @pytest.mark.parametrize("name", LOSSES)
 @example(N=4, K=2, seed=1)
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(0, 2**31 - 1))
-def test_loss_forward_nonnegative_and_permutes_with_batch(student, name, N, K, seed):
+def test_loss_forward_nonnegative_and_permutes_with_batch(student, oracle, name, N, K, seed):
     """One non-negative loss per sample: shuffling the batch shuffles the losses the same way."""
+    _values_first(student, oracle, name)
     rng = np.random.default_rng(seed)
     p, y = _any_inputs(rng, name, N, K)
     perm = rng.permutation(N)
@@ -662,8 +695,9 @@ def test_loss_forward_nonnegative_and_permutes_with_batch(student, name, N, K, s
 @points(1)
 @example(N=3, C=4, seed=1)
 @given(st.integers(1, 6), st.integers(2, 5), st.integers(0, 2**31 - 1))
-def test_cce_one_hot_labels_equal_sparse_labels(student, N, C, seed):
+def test_cce_one_hot_labels_equal_sparse_labels(student, oracle, N, C, seed):
     """The same labels as integers (N,) or as one-hot rows (N, C) give the same losses and gradient."""
+    _values_first(student, oracle, "CategoricalCrossEntropy", ("forward", "backward"))
     rng = np.random.default_rng(seed)
     p, y = _softmax_probs(rng, N, C), rng.integers(0, C, size=N)
     onehot = np.eye(C)[y]
@@ -686,23 +720,28 @@ def test_cce_one_hot_labels_equal_sparse_labels(student, N, C, seed):
 
 
 @points(1)
-def test_losses_leave_their_inputs_unchanged(student):
-    """forward and backward must not clip or modify the caller's arrays in place."""
+def test_losses_leave_their_inputs_unchanged(student, oracle):
+    """forward and backward must not clip or modify the caller's arrays in place. The right
+    values come first (leaving the arguments alone earns nothing on its own), and a second
+    call on the same arrays must return them again."""
     cases = [
-        ("CategoricalCrossEntropy", P_ZERO, Y_ZERO),
-        ("BinaryCrossEntropy", P_EDGE, Y_EDGE),
-        ("MeanSquaredError", P_EDGE, Y_EDGE),
-        ("MeanAbsoluteError", P_EDGE, Y_EDGE),
+        ("CategoricalCrossEntropy", ref.cce_forward, ref.cce_backward, P_ZERO, Y_ZERO),
+        ("BinaryCrossEntropy", ref.bce_forward, ref.bce_backward, P_EDGE, Y_EDGE),
+        ("MeanSquaredError", ref.mse_forward, ref.mse_backward, P_EDGE, Y_EDGE),
+        ("MeanAbsoluteError", ref.mae_forward, ref.mae_backward, P_EDGE, Y_EDGE),
     ]
-    for name, p, y in cases:
-        for method in ("forward", "backward"):
+    advice = (
+        "Work on a new array (np.clip(p, ...) returns one; avoid out=..., -=, /= on the "
+        "arguments): the caller still needs the predictions and targets it passed."
+    )
+    for name, ref_forward, ref_backward, p, y in cases:
+        for method, ref_fn in (("forward", ref_forward), ("backward", ref_backward)):
+            want = oracle.compute(f"{name}.{method}", lambda: ref_fn(p, y))
+            call = f"{name}.{method}({'y_pred' if method == 'forward' else 'dvalues'}, y_true)"
+            inputs = {"y_pred": p, "y_true": y}
             kept_p, kept_y = keep(student, p), keep(student, y)
-            getattr(getattr(student, name)(), method)(kept_p, kept_y)
+            fn = getattr(getattr(student, name)(), method)
+            check_array(fn(kept_p, kept_y), want, call=call, inputs=inputs)
             for arg, kept, value in (("y_pred", kept_p, p), ("y_true", kept_y, y)):
-                after = np.asarray(kept.fetch())
-                if after.shape != value.shape or not np.array_equal(after, value):
-                    fail(
-                        f"{name}.{method} modified its {arg} argument in place",
-                        "Work on a new array (np.clip(p, ...) returns one; avoid out=..., -=, /= on the "
-                        "arguments): the caller still needs the predictions and targets it passed.",
-                    )
+                check_unchanged(kept, value, call=call, name=arg, advice=advice)
+            check_array(fn(kept_p, kept_y), want, call=again_note(call), inputs=inputs)

@@ -13,6 +13,7 @@ from grader.api import (
     pytest,
     reference,
 )
+from grader.suites.common import again_note, check_unchanged
 from grader.suites.common import call_with_labels as _call_with_labels
 from grader.suites.common import softmax as _softmax
 
@@ -181,15 +182,23 @@ def test_softmax_ce_backward_passes_gradient_check(student, oracle, N, C, labels
 
 @points(1)
 def test_softmax_ce_backward_leaves_dvalues_unchanged(student, oracle):
-    """dvalues is normally self.output: backward must not subtract the labels from it in place."""
+    """dvalues is normally self.output: backward must not subtract the labels from it in place.
+    The right gradient comes first, and a second call on the same arrays must return it again."""
     z, y = oracle.random("inputs", lambda rng: _inputs(rng, 5, 3, "sparse"))
     probs = _softmax(z)
+    want = oracle.compute("want", lambda: ref.softmax_ce_backward(probs, y))
+    call = "SoftmaxCrossEntropy.backward(dvalues, y_true)"
+    inputs = {"dvalues": probs, "y_true": y}
     kept = keep(student, probs)
-    student.SoftmaxCrossEntropy().backward(kept, y)
-    after = np.asarray(kept.fetch())
-    if after.shape != probs.shape or not np.array_equal(after, probs):
-        fail(
-            "SoftmaxCrossEntropy.backward modified its dvalues argument in place",
-            "dvalues is normally self.output, the probabilities of the forward pass: compute the gradient in a "
-            "new array, e.g. dinputs = dvalues.copy() before subtracting, or (dvalues - onehot) / N.",
-        )
+    loss = student.SoftmaxCrossEntropy()
+    check_array(loss.backward(kept, y), want, call=call, inputs=inputs)
+    check_unchanged(
+        kept,
+        probs,
+        call=call,
+        name="dvalues",
+        advice="dvalues is normally self.output, the probabilities of the forward pass: compute "
+        "the gradient in a new array, e.g. dinputs = dvalues.copy() before subtracting, or "
+        "(dvalues - onehot) / N.",
+    )
+    check_array(loss.backward(kept, y), want, call=again_note(call), inputs=inputs)
