@@ -17,6 +17,7 @@ from grader.api import (
     reference,
 )
 from grader.check import as_array
+from grader.suites.common import again_note, check_unchanged
 
 ref = reference("ch04_backprop")
 
@@ -155,8 +156,21 @@ def test_numerical_gradient_uses_given_h(student, oracle, name, h):
 def test_numerical_gradient_leaves_x_unchanged(student, oracle, shape):
     x, w = oracle.random("inputs", lambda rng: _draw(rng, "weighted_tanh", shape))
     h = 1e-5
+    want = oracle.compute(
+        "want", lambda: ref.numerical_gradient(FUNCTIONS["weighted_tanh"][0](w), x, h)
+    )
+    call, inputs = _grad_call("weighted_tanh", h), {"x": x}
     handle = keep(student, x)
-    student.numerical_gradient(Fn("weighted_tanh", w=w), handle, h)
+    # The right gradient first: leaving x alone earns nothing on its own.
+    got = student.numerical_gradient(Fn("weighted_tanh", w=w), handle, h)
+    check_array(got, want, call=call, inputs=inputs)
+    _check_x_restored(handle, x, h)
+    # The grader's own evidence: a second call on the same array gives the same gradient.
+    got = student.numerical_gradient(Fn("weighted_tanh", w=w), handle, h)
+    check_array(got, want, call=again_note(call), inputs=inputs)
+
+
+def _check_x_restored(handle, x, h):
     after = as_array(handle.fetch(), "numerical_gradient(f, x)", x.shape, what="x")
     if after.shape != x.shape:
         fail(f"numerical_gradient(f, x) changed the shape of x from {x.shape} to {after.shape}")
@@ -374,25 +388,50 @@ def _sparse_result(got, call, num_checks, shape):
 @points(1)
 @pytest.mark.parametrize("shape", [(7,), (4, 3), (2, 3, 4)], ids=["1d", "2d", "3d"])
 def test_sparse_gradient_check_returns_valid_indices(student, oracle, shape):
+    """Distinct valid indices, each with its right error, and x left as it was (a second call
+    on the same array returns the same again)."""
     x, w = oracle.random("inputs", lambda rng: _draw(rng, "weighted_tanh", shape))
+    f, analytic = FUNCTIONS["weighted_tanh"][0](w), FUNCTIONS["weighted_tanh"][1](w, x)
+    everywhere = oracle.compute(
+        "errors",
+        lambda: ref.relative_errors_at(f, x, analytic, _all_indices(shape)).reshape(shape),
+    )
     num_checks = 20
     call = f"sparse_gradient_check(f, x, analytic, num_checks={num_checks}, rng)"
     handle = keep(student, x)
-    got = student.sparse_gradient_check(
-        Fn("weighted_tanh", w=w), handle, FUNCTIONS["weighted_tanh"][1](w, x), num_checks, Rng(3)
-    )
-    indices, _ = _sparse_result(got, call, num_checks, shape)
+
+    def run(call):
+        got = student.sparse_gradient_check(
+            Fn("weighted_tanh", w=w), handle, analytic, num_checks, Rng(3)
+        )
+        indices, errors = _sparse_result(got, call, num_checks, shape)
+        check_array(
+            errors,
+            everywhere[tuple(indices.T)],
+            call=call,
+            what="errors at your indices",
+            rtol=1e-6,
+            atol=1e-7,
+            inputs={"x": x},
+        )
+        return indices
+
+    indices = run(call)
     check_true(
         len({tuple(r) for r in indices.tolist()}) > 1,
         f"{call} checked the same coordinate {num_checks} times: draw random indices with rng",
         f"x has shape {shape}; got indices[0] = {indices[0].tolist()} in every row.",
     )
-    after = np.asarray(handle.fetch(), dtype=np.float64)
-    check_true(
-        after.shape == x.shape and np.allclose(after, x, rtol=1e-12, atol=0),
-        f"{call} modified the caller's x: work on a float64 copy and restore each entry",
-        "A gradient check must not edit the array it checks.",
+    check_unchanged(
+        handle,
+        x,
+        call=call,
+        name="x",
+        rtol=1e-12,
+        advice="A gradient check must not edit the array it checks: work on a float64 copy "
+        "and restore each entry.",
     )
+    run(again_note(call))
 
 
 SPARSE_CASES = {
