@@ -236,9 +236,10 @@ def check_named_gradients(got, numeric, names, call, inputs, bugs=()):
 
 
 def check_unchanged(kept, before, *, call, name, advice, rtol=0.0):
-    """Fail when the kept argument ``kept`` no longer equals ``before`` (its value when it
-    was passed); ``rtol`` > 0 tolerates rounding (a float copy put back entry by entry)."""
-    after = np.asarray(kept.fetch())
+    """Fail when the kept argument ``kept`` (or its value, already fetched) no longer equals
+    ``before``, its value when it was passed; ``rtol`` > 0 tolerates rounding (a float copy
+    put back entry by entry)."""
+    after = np.asarray(kept.fetch() if callable(getattr(type(kept), "fetch", None)) else kept)
     before = np.asarray(before)
     if after.shape != before.shape:
         fail(

@@ -4,6 +4,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from grader.api import Fn, Rng, check_array, check_true, fail, keep, np, points, pytest, reference
+from grader.suites.common import again_note, check_unchanged
 
 ref = reference("ch05_optimizers")
 
@@ -153,14 +154,35 @@ def test_random_search_history_never_increases(student, rows, cols, iterations, 
 
 @points(1)
 def test_random_search_leaves_params_unchanged(student, oracle):
+    """The right history first (leaving params alone earns nothing on its own), then params as
+    they were, and a second search from the same dict must find the same again."""
     params, targets = _problem(oracle, {"weights": (2, 3), "biases": (1, 3)})
+    _, want = oracle.compute(
+        "want",
+        lambda: ref.random_search(
+            lambda p: ref.dict_quadratic(p, targets), params, 20, np.random.default_rng(1), 0.1
+        ),
+    )
+    call = _call(20, 0.1)
     kept = keep(student, params)
-    student.random_search(Fn("dict_quadratic", targets=targets), kept, 20, Rng(1), scale=0.1)
+
+    def run(call):
+        result = student.random_search(
+            Fn("dict_quadratic", targets=targets), kept, 20, Rng(1), scale=0.1
+        )
+        _, history = _history(result, 20, call)
+        check_array(history, want, call=call, inputs=params, what="history")
+
+    run(call)
     after = kept.fetch()
     for k in params:
-        check_true(
-            k in after and np.array_equal(after[k], params[k]),
-            f"{_call(20, 0.1)} changed the caller's params[{k!r}]",
-            "Leave the dict you are given alone: start from copies, "
+        check_true(k in after, f"{call} removed params[{k!r}] from the caller's dict")
+        check_unchanged(
+            after[k],
+            params[k],
+            call=call,
+            name=f"params[{k!r}]",
+            advice="Leave the dict you are given alone: start from copies, "
             "best = {k: np.array(v, dtype=np.float64) for k, v in params.items()}.",
         )
+    run(again_note(call))
