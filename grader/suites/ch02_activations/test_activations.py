@@ -25,7 +25,7 @@ from grader.api import (
     reference,
 )
 from grader.check import as_array
-from grader.suites.common import again_note, check_unchanged
+from grader.suites.common import again_note, check_unchanged, correct_first
 from grader.suites.common import stored as _stored
 
 ref = reference("ch02_activations")
@@ -601,22 +601,30 @@ def test_backward_passes_gradient_check(student, oracle, cls, alpha):
     _finite_output(out, x, f"{name}.forward(inputs)")
     numeric = numeric_gradient(layer.forward, x, dout=dv)
     layer.forward(x)  # the numerical gradient left the layer holding a perturbed input
-    try:
-        check_gradient(
-            layer.backward(dv),
-            numeric,
-            call=f"{name}.backward(dvalues)",
-            inputs={"inputs": x, "dvalues": dv},
-            known_bugs=bugs,
+    got = layer.backward(dv)
+    if not _matches(out, fwd):
+        # A backward consistent with a wrong forward (returning dvalues for a forward that
+        # returns its input) is no gradient of this activation: the check counts only with
+        # the right forward.
+        short = {"LeakyReLU": "leaky_relu", "Linear": "linear"}.get(cls, cls.lower())
+        fix = (
+            "test_linear_forward_and_backward_match_reference"
+            if cls == "Linear"
+            else f"test_{short}_forward_matches_reference"
         )
-    except GradeFailure as exc:
-        if not _matches(out, fwd):
-            _with_note(
-                exc,
-                f"Note: {name}.forward(inputs) is wrong too. The gradient check compares backward "
-                "with the slope of your own forward, so fix forward first.",
-            )
-        raise
+        fail(
+            f"{name}.forward(inputs) is wrong, so its backward cannot be gradient-checked "
+            f"(fix {fix} first)",
+            "The gradient check compares backward with the slope of your own forward: it counts "
+            "only once forward returns the right values.",
+        )
+    check_gradient(
+        got,
+        numeric,
+        call=f"{name}.backward(dvalues)",
+        inputs={"inputs": x, "dvalues": dv},
+        known_bugs=bugs,
+    )
 
 
 # ------------------------------------------------------------- the caller's arrays stay put
@@ -672,9 +680,18 @@ def _batches(low, high, max_side=5):
     )
 
 
-def _forward_of(student, cls):
+def _forward_of(student, cls, oracle):
+    """The forward of a fresh layer, once its values are right on one batch: a property
+    counts only together with correct values (a constant or zero output has most of them)."""
     forward = getattr(student, cls)().forward
-    forward(np.array([[0.5, -0.5]]))
+    short = {"LeakyReLU": "leaky_relu"}.get(cls, cls.lower())
+
+    def check():
+        x = _inputs(oracle, "6x4", key="values-first")
+        want = oracle.compute("values-first-want", lambda: _ref_forward(cls, x))
+        check_array(forward(x), want, call=f"{cls}.forward(inputs)", inputs={"inputs": x})
+
+    correct_first(oracle, check, fix=f"test_{short}_forward_matches_reference")
     return forward
 
 
@@ -717,9 +734,9 @@ def _finite_output(got, x, call, hint=None):
 
 
 @points(1)
-def test_softmax_property_rows_are_distributions(student):
+def test_softmax_property_rows_are_distributions(student, oracle):
     """Every row of softmax(x) is non-negative and sums to 1."""
-    forward = _forward_of(student, "Softmax")
+    forward = _forward_of(student, "Softmax", oracle)
     call = "Softmax.forward(inputs)"
 
     @given(x=_batches(-100.0, 100.0))
@@ -756,9 +773,9 @@ def _batch_and_row_constants(draw):
 
 
 @points(1)
-def test_softmax_property_shift_invariance(student):
+def test_softmax_property_shift_invariance(student, oracle):
     """softmax(x + c) == softmax(x) when the same constant c is added to every entry of a row."""
-    forward = _forward_of(student, "Softmax")
+    forward = _forward_of(student, "Softmax", oracle)
 
     @given(x_and_c=_batch_and_row_constants())
     def shift_invariance(x_and_c):
@@ -779,9 +796,9 @@ def test_softmax_property_shift_invariance(student):
 
 
 @points(1)
-def test_sigmoid_property_symmetry(student):
+def test_sigmoid_property_symmetry(student, oracle):
     """sigmoid(-x) == 1 - sigmoid(x)."""
-    forward = _forward_of(student, "Sigmoid")
+    forward = _forward_of(student, "Sigmoid", oracle)
 
     @given(x=_batches(-1000.0, 1000.0))
     def symmetry(x):
@@ -805,9 +822,9 @@ HINTS = {"Sigmoid": SIGMOID_OVERFLOW_HINT, "Tanh": TANH_OVERFLOW_HINT, "ReLU": N
 
 @points(1)
 @pytest.mark.parametrize("cls,low,high", RANGES, ids=[r[0] for r in RANGES])
-def test_property_outputs_in_range(student, cls, low, high):
+def test_property_outputs_in_range(student, oracle, cls, low, high):
     """ReLU outputs are >= 0, sigmoid outputs in [0, 1], tanh outputs in [-1, 1], for inputs up to +-1000."""
-    forward = _forward_of(student, cls)
+    forward = _forward_of(student, cls, oracle)
     call = f"{cls}.forward(inputs)"
 
     @given(x=_batches(-1000.0, 1000.0))
