@@ -15,6 +15,7 @@ from grader.api import (
     pytest,
     reference,
 )
+from grader.suites.common import check_forward_first
 
 ref = reference("ch04_backprop")
 
@@ -192,6 +193,12 @@ def test_dense_backward_dinputs_gradient_check(student, oracle, N, n_inputs, n_n
     X, W, b, dv = oracle.random("inputs", lambda rng: _draw(rng, N, n_inputs, n_neurons))
     layer = student.Dense(n_inputs, n_neurons, Rng(0))
     layer.weights, layer.biases = W, b
+    # The check differentiates your own forward: it counts only when that forward is right
+    # (a forward returning its input and a backward returning dvalues agree with each other).
+    want = oracle.compute("forward", lambda: ref.dense_forward(X, W, b))
+    check_forward_first(
+        layer.forward(X), want, "Dense.forward(inputs)", "chapter 01's test_dense_forward_matches_reference"
+    )
     numeric = numeric_gradient(layer.forward, X, dout=dv, h=H_LINEAR)
     layer.forward(X)  # the numerical gradient left perturbed copies in self.inputs
     got = _backward(layer, dv, X, W)
