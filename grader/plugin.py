@@ -334,6 +334,19 @@ class GraderState:
             elif type(exc) is AssertionError:
                 rec["summary"] = (str(exc).strip().splitlines() or ["assertion failed"])[0]
                 rec["details"] = str(exc)
+            elif (step := _unusable_value_step(exc, call.excinfo.tb)) is not None:
+                # The test tripped over what the student's code returned (a number where a
+                # pair was expected, an array of another shape or rank, a string for a model):
+                # that is the student's to fix, and the message says so.
+                rec["summary"] = (
+                    f"the value your code returned cannot be used here ({type(exc).__name__}: "
+                    f"{_first_line(exc)})"
+                )
+                rec["details"] = (
+                    f"The test failed at this step:\n    {step}\n"
+                    "Compare what your function returns (its type, shape, number of values) with "
+                    "its docstring."
+                )
             else:
                 rec["summary"] = f"internal grader error ({type(exc).__name__}); please report it"
                 self.internal.append(
@@ -360,6 +373,36 @@ class GraderState:
                     }
                 )
             )
+
+
+# Errors that a test raises when it unpacks, indexes, converts or compares a value of the
+# wrong type or shape returned by the student's code.
+_VALUE_ERRORS = (TypeError, ValueError, IndexError, AttributeError, KeyError)
+
+
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [""])[0][:200]
+
+
+def _unusable_value_step(exc, tb):
+    """The suite's source line at which a test tripped over a returned value, or None.
+
+    Only an exception raised by the suite's own code (or by numpy and the checks it called),
+    never inside the engine (worker, sandbox, oracle, plugin), counts: an error there is the
+    grader's."""
+    if not isinstance(exc, _VALUE_ERRORS):
+        return None
+    import linecache
+
+    engine = Path(__file__).resolve().parent
+    step = None
+    for frame, lineno in traceback.walk_tb(tb):
+        path = Path(frame.f_code.co_filename).resolve()
+        if path.is_relative_to(SUITES):
+            step = linecache.getline(str(path), lineno).strip()
+        elif step is not None and path.is_relative_to(engine) and path.name != "check.py":
+            return None
+    return step or None
 
 
 def _clean_notes(notes):
