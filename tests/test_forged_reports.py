@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers import by_test, copy_solutions, grade, patch
 
-FORGE = '''
+FORGE = """
 import __main__ as _main
 import copy as _copy
 
@@ -33,7 +33,7 @@ if _WORKER is not None:
         return _SNAPSHOTS.get(id(value), (None, value))[1]
 
     _WORKER.op_keep, _WORKER.op_value = _forged_keep, _forged_value
-'''
+"""
 
 TEST = "test_forward_and_backward_leave_arguments_unchanged"
 ACTIVATIONS = "ch02_activations/activations.py"

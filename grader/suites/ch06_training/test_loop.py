@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.api import (
+    GradeFailure,
     Rng,
     StudentError,
     check_array,
@@ -24,6 +25,7 @@ from grader.api import (
     pytest,
     reference,
 )
+from grader.suites.common import again_note, check_unchanged
 from grader.suites.ch06_training.networks import (
     draw_params as _draw_params,
     draw_targets as _draw_targets,
@@ -337,15 +339,28 @@ def test_train_validation_split_parts_are_disjoint_and_complete(student, n, frac
 
 
 @points(1)
-def test_train_validation_split_leaves_inputs_unchanged(student):
+def test_train_validation_split_leaves_inputs_unchanged(student, oracle):
+    """The right split first (leaving X and y alone earns nothing on its own), then X and y as
+    they were, and a second split of the same arrays must give the same parts again."""
     X, y = _indexed_data(12)
-    kx, ky = keep(student, X), keep(student, y)
-    student.train_validation_split(kx, ky, 0.25, Rng(3))
-    check_true(
-        np.array_equal(np.asarray(kx.fetch()), X) and np.array_equal(np.asarray(ky.fetch()), y),
-        "train_validation_split modified the caller's X or y in place (rng.shuffle?)",
-        "Index with a permutation instead (X[perm[n_val:]] makes new arrays).",
+    want = oracle.compute(
+        "want", lambda: ref.train_validation_split(X, y, 0.25, np.random.default_rng(3))
     )
+    kx, ky = keep(student, X), keep(student, y)
+    advice = "Index with a permutation instead (X[perm[n_val:]] makes new arrays)."
+
+    def run(call):
+        got = student.train_validation_split(kx, ky, 0.25, Rng(3))
+        if not isinstance(got, (tuple, list)) or len(got) != 4:
+            fail(f"{call} must return four arrays (X_train, y_train, X_val, y_val)")
+        for part, g, w in zip(("X_train", "y_train", "X_val", "y_val"), got, want):
+            check_array(g, w, call=call, what=part)
+
+    call = "train_validation_split(X, y, 0.25, rng=default_rng(3))"
+    run(call)
+    check_unchanged(kx, X, call=call, name="X", advice=advice)
+    check_unchanged(ky, y, call=call, name="y", advice=advice)
+    run(again_note(call))
 
 
 # -------------------------------------------------------------------- standardisation
@@ -398,22 +413,20 @@ def test_standardize_matches_reference(student, oracle):
     )
     want = oracle.compute("want", lambda: ref.standardize(X, mean, std))
     kept = keep(student, X)
+    call = "standardize(X, mean, std)"
     got = student.standardize(kept, mean, std)
     check_array(
         got,
         want,
-        call="standardize(X, mean, std)",
+        call=call,
         inputs={"X": X},
         known_bugs=[
             ("divide by std after subtracting the mean, not before", X - mean / std),
             ("(X - mean) is multiplied by std instead of divided", (X - mean) * std),
         ],
     )
-    check_true(
-        np.array_equal(np.asarray(kept.fetch()), X),
-        "standardize modified the caller's X in place",
-        "Return a new array: (X - mean) / std.",
-    )
+    check_unchanged(kept, X, call=call, name="X", advice="Return a new array: (X - mean) / std.")
+    check_array(student.standardize(kept, mean, std), want, call=again_note(call), inputs={"X": X})
 
 
 # ------------------------------------------------------------------- build_network, predict
@@ -927,18 +940,37 @@ def test_train_takes_one_optimizer_step_per_batch(student, n, batch_size, epochs
 
 
 @points(1)
-def test_train_leaves_x_and_y_unchanged(student):
+def test_train_leaves_x_and_y_unchanged(student, oracle):
+    """The right trained weights first (leaving X and y alone earns nothing on its own), then X
+    and y as they were, and a second run on the same arrays must train the same weights."""
     rng = np.random.default_rng(5)
     params = _draw_params(rng, [2, 3, 2])
     X, y = rng.normal(size=(9, 2)), rng.integers(0, 2, size=9)
-    kx, ky = keep(student, X), keep(student, y)
-    layers, _, loss = _network(student, params, "multiclass")
-    student.train(layers, loss, student.SGD(learning_rate=0.1), kx, ky, 2, 4, Rng(0))
-    check_true(
-        np.array_equal(np.asarray(kx.fetch()), X) and np.array_equal(np.asarray(ky.fetch()), y),
-        "train modified the caller's X or y in place (rng.shuffle?)",
-        "Index with the batch indices instead: X[idx] and y[idx] are new arrays.",
+    opt = {"name": "sgd", "learning_rate": 0.1}
+    want = oracle.compute(
+        "want",
+        lambda: _flat(
+            ref.train_run(params, X, y, "multiclass", opt, 2, 4, np.random.default_rng(0))[0]
+        ),
     )
+    kx, ky = keep(student, X), keep(student, y)
+    advice = "Index with the batch indices instead: X[idx] and y[idx] are new arrays."
+
+    def run():
+        call, _, dense, _ = _run_train(student, "multiclass", params, kx, ky, opt, 2, 4, 0, None)
+        return call, _flat(_fetch(dense))
+
+    call, got = run()
+    try:
+        check_array(got, want, call=call, what="trained weights and biases (all layers, flattened)")
+    except GradeFailure:
+        # Shuffling X in place changes the next epoch's batches: name that cause when it is one.
+        check_unchanged(kx, X, call=call, name="X", advice=advice)
+        raise
+    check_unchanged(kx, X, call=call, name="X", advice=advice)
+    check_unchanged(ky, y, call=call, name="y", advice=advice)
+    _, got = run()
+    check_array(got, want, call=again_note(call), what="trained weights and biases")
 
 
 # ---------------------------------------------------------------- training runs, held-out data
