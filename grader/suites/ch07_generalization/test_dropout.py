@@ -1,6 +1,7 @@
 """Chapter 07: inverted dropout."""
 
 from grader.api import Rng, check_array, check_true, fail, keep, np, points, pytest, reference
+from grader.suites.common import again_note, check_unchanged
 
 ref = reference("ch07_generalization")
 
@@ -123,6 +124,18 @@ def test_dropout_inference_is_identity(student, oracle):
         return forward_bugs, backward_bugs
 
     forward_bugs, backward_bugs = oracle.compute("bugs", wrong)
+    # Returning the inputs is right at inference only: the test counts together with the
+    # right training output (a layer that returns its inputs in every mode earns nothing).
+    train_want = oracle.compute(
+        "train", lambda: ref.dropout_forward(x, rate, np.random.default_rng(seed))[0]
+    )
+    check_array(
+        student.Dropout(rate, Rng(seed)).forward(x, training=True),
+        train_want,
+        call=f"Dropout({rate}, rng).forward(inputs, training=True)",
+        inputs={"inputs": x},
+        what="output (this test counts only with the right training output too)",
+    )
     for kwargs, label in (
         ({}, "forward(inputs)"),
         ({"training": False}, "forward(inputs, training=False)"),
@@ -182,12 +195,20 @@ def test_dropout_backward_uses_forward_mask(student, oracle, shape, rate):
 
 @points(1)
 def test_dropout_forward_leaves_inputs_unchanged(student, oracle):
+    """The right output first (leaving inputs alone earns nothing on its own), then inputs as
+    they were, and a second layer with the same seed must give the same output again."""
     x = oracle.random("x", lambda rng: rng.normal(size=(4, 5)))
+    want = oracle.compute("want", lambda: ref.dropout_forward(x, 0.5, np.random.default_rng(3))[0])
+    call = "Dropout(0.5, rng=default_rng(3)).forward(inputs, training=True)"
     handle = keep(student, x)
-    student.Dropout(0.5, Rng(3)).forward(handle, training=True)
-    after = np.asarray(handle.fetch())
-    check_true(
-        np.array_equal(after, x),
-        "Dropout.forward modified its inputs in place",
-        "Compute inputs * mask into a new array (no *=).",
+    got = student.Dropout(0.5, Rng(3)).forward(handle, training=True)
+    check_array(got, want, call=call, inputs={"inputs": x})
+    check_unchanged(
+        handle,
+        x,
+        call=call,
+        name="inputs",
+        advice="Compute inputs * mask into a new array (no *=).",
     )
+    got = student.Dropout(0.5, Rng(3)).forward(handle, training=True)
+    check_array(got, want, call=again_note(call), inputs={"inputs": x})
