@@ -1,28 +1,12 @@
-"""Every workflow of the course is a nox session.
+"""Every workflow of the course is a nox session: `python3 -m nox -l` lists the ones this
+folder has (the student release has only the students' own: grade, grade-NN, run, lab,
+notebooks, classroom; the instructor's repository adds its own: stubs, fixtures, release,
+autograde, tests, ..., named in its README.md).
 
-Students:
-    nox -s grade              grade all chapters of exercises/
-    nox -s grade-03           grade one chapter (grade-01 ... one session per chapter)
-    nox -s classroom          grade and hand the points to GitHub Classroom (its workflow runs it)
-Course developers and CI:
-    nox -s tests              the course's own test suite (what CI runs)
-    nox -s stubs              regenerate exercises/ from solutions/
-    nox -s crosscheck         the reference against PyTorch (installs the CPU build)
-    nox -s lint               ruff check and ruff format --check (-- --fix to apply)
-    nox -s bench              time grading, per chapter and all chapters
-    nox -s fixtures           record public-mode fixtures from the reference
-    nox -s release            build the student repository and prove it leaks nothing
-    nox -s autograde          grade a folder of submissions into a gradebook (-- --shard I/N: a slice)
-    nox -s merge              one gradebook from the slices of a sharded autograde
-    nox -s gradescope         build the Gradescope autograder bundle
-    nox -s notebooks          chapter notebooks (.ipynb) from notebooks/*.py
-    nox -s nbgrader-course    the nbgrader course directory (docs/nbgrader.md)
-    nox -s nbgrader-test      the nbgrader round trip with real nbgrader
-
-All sessions but ``crosscheck`` share one environment (``.nox/course``) so that the
-per-chapter sessions do not each install numpy and pytest again. The course itself is
-not installed into it: student code is graded in an isolated worker process that must
-not be able to import the grader or the reference.
+All sessions but ``crosscheck``, ``lint`` and the notebook ones share one environment
+(``.nox/course``) so that the per-chapter sessions do not each install numpy and pytest
+again. The course itself is not installed into it: student code is graded in an isolated
+worker process that must not be able to import the grader or the reference.
 """
 
 from __future__ import annotations
@@ -133,6 +117,17 @@ def classroom(session):
     )
 
 
+@nox.session(venv_backend="none", default=False)
+def run(session):
+    """Run a module of the course with the Python that grades: nox -s run -- exercises.ch09_mnist.make_plots."""
+    if not session.posargs:
+        session.error(
+            "usage: nox -s run -- MODULE [ARGUMENTS...], e.g. exercises.ch01_neurons.matmul_lab"
+        )
+    module, *args = session.posargs
+    session.run(_course_python(session), "-m", module, *args, external=True)
+
+
 def _make_chapter_session(package):
     number = package[2:4]
 
@@ -174,7 +169,7 @@ def stubs(session):
     _grader(session, "stubs", *session.posargs)
 
 
-@nox.session(default=False)
+@instructor_session(default=False)
 def lint(session):
     """ruff check and ruff format --check with the settings in pyproject.toml (-- --fix to fix)."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
@@ -253,8 +248,18 @@ def _nbgrader_env(python):
 
 
 @nox.session(venv_backend="none", default=False)
+def lab(session):
+    """Open the chapter notebooks in JupyterLab, with a kernel that grades (-- options for jupyter lab)."""
+    python = _shared_python(session, "lab", "lab")
+    session.run(
+        python, "-m", "grader.jupyter", "convert", "--out", "build/notebooks", external=True
+    )
+    session.run(python, "-m", "jupyterlab", "build/notebooks", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none", default=False)
 def notebooks(session):
-    """Convert notebooks/*.py to .ipynb in build/notebooks (-- --execute [--submission solutions])."""
+    """Convert notebooks/*.py to .ipynb in build/notebooks (never replacing yours; -- --execute runs them)."""
     python = _nbgrader_python(session)
     session.run(
         python,
