@@ -13,6 +13,7 @@ from grader.api import (
     pytest,
     reference,
 )
+from grader.suites.common import check_forward_first
 
 ref = reference("ch07_generalization")
 
@@ -273,6 +274,20 @@ def test_batchnorm_backward_train_gradient_check(student, oracle, N, D):
     """dinputs against central differences of your own forward(inputs, training=True)."""
     x, gamma, beta, dv = oracle.random("inputs", lambda rng: _inputs(rng, N, D))
     _, _, _, constant_stats = oracle.compute("want", lambda: _backward_expected(x, gamma, beta, dv))
+    D = x.shape[1]
+    forward_want = oracle.compute(
+        "forward",
+        lambda: ref.batchnorm_forward_train(
+            x, gamma, beta, np.zeros((1, D)), np.ones((1, D)), 0.9, EPS
+        )[0],
+    )
+    # The check differentiates your own forward: it counts only when that forward is right.
+    check_forward_first(
+        _layer(student, gamma, beta).forward(x, training=True),
+        forward_want,
+        "BatchNorm.forward(inputs, training=True)",
+        "test_batchnorm_forward_train_matches_reference",
+    )
     bn = _layer(student, gamma, beta)
     # Each evaluation is a training forward, so the running statistics move; the output
     # (and so the gradient) does not depend on them.
