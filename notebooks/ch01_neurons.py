@@ -155,7 +155,7 @@ except ValueError as exc:
 # matrices. Every pure-Python multiply-add handles boxed floats and looks up their types at
 # run time; numpy hands the whole product to a compiled BLAS kernel that works on raw
 # doubles with vector instructions, tile by tile in the cache. The full lab, with a table,
-# is `python -m exercises.ch01_neurons.matmul_lab`.
+# is `python3 -m nox -s run -- exercises.ch01_neurons.matmul_lab`.
 
 # %%
 def best_of(fn, repeats=3):
@@ -230,7 +230,7 @@ print(np.allclose(a.forward(X)[perm], a.forward(X[perm])))
 #
 # The cell below runs the chapter's grader on your modules (in a separate process) and
 # prints one row per test: its points and, for a failure, what went wrong. Its result, the
-# last line, is your score. (`nox -s grade-01` prints the same from a terminal.)
+# last line, is your score. (`python3 -m nox -s grade-01` prints the same from a terminal.)
 
 # %%
 grade_cell("ch01")

@@ -261,7 +261,7 @@ plt.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# `python -m exercises.ch05_optimizers.make_plots` draws the chapter's full figure (3,000
+# `python3 -m nox -s run -- exercises.ch05_optimizers.make_plots` draws the chapter's full figure (3,000
 # steps, plain SGD too).
 #
 # ## Your grade for this chapter

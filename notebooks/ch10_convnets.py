@@ -120,7 +120,7 @@ print(pool.backward(np.ones((1, 1, 1, 2)))[0, 0])
 # ## The timing lab, small
 #
 # The loops against im2col on LeNet's first convolution, 8 images. (The full lab:
-# `python -m exercises.ch10_convnets.conv_lab`.)
+# `python3 -m nox -s run -- exercises.ch10_convnets.conv_lab`.)
 
 # %%
 x = rng.standard_normal((8, 1, 28, 28))

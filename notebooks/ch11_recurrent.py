@@ -98,7 +98,7 @@ plt.show()
 # Two marked values hidden in a sequence of random values; the target is their sum. A vanilla
 # RNN learns it on short sequences; on long ones the gradient from the answer no longer
 # reaches the first marked value. (A short run here: 150 steps. The chapter's figure,
-# `python -m exercises.ch11_recurrent.make_plots`, trains longer and adds the LSTM.)
+# `python3 -m nox -s run -- exercises.ch11_recurrent.make_plots`, trains longer and adds the LSTM.)
 
 # %%
 for T, style in ((10, "-"), (40, "--")):

@@ -2,7 +2,7 @@
 
 Run it from the repository root (``--sizes 8 16 32`` picks other sizes):
 
-    python -m exercises.ch01_neurons.matmul_lab
+    python3 -m nox -s run -- exercises.ch01_neurons.matmul_lab
 
 Both products run on the same random float64 square matrices; each timing is repeated
 and the best one kept. The results must agree before anything is reported.
@@ -10,7 +10,7 @@ and the best one kept. The results must agree before anything is reported.
 BLAS threads matter: numpy hands ``@`` to a BLAS library that may use every core.
 For a fair single-thread comparison run
 
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m exercises.ch01_neurons.matmul_lab
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 -m nox -s run -- exercises.ch01_neurons.matmul_lab
 
 ``--threads`` reports the core count, these variables and the BLAS numpy uses.
 """

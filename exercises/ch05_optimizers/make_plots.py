@@ -2,7 +2,7 @@
 
 Run it from the repository root once the chapter works:
 
-    python -m exercises.ch05_optimizers.make_plots
+    python3 -m nox -s run -- exercises.ch05_optimizers.make_plots
 
 It trains the same small network (2 inputs, 64 ReLU units, 2 softmax outputs) from the
 same starting weights in three ways, each for the same number of steps (one loss

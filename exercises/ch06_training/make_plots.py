@@ -3,7 +3,7 @@ and a regression fit.
 
 Run it from the repository root once the chapter works:
 
-    python -m exercises.ch06_training.make_plots
+    python3 -m nox -s run -- exercises.ch06_training.make_plots
 
 It uses only this chapter's code: ``spiral_data``, ``train_validation_split``,
 ``build_network``, ``train`` and ``predict``, with the hyper-parameters of the graded

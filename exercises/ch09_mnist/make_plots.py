@@ -3,7 +3,7 @@ of the chapter text.
 
 Run it from the repository root once everything in the chapter is written:
 
-    python -m exercises.ch09_mnist.make_plots              # --seed 0 by default
+    python3 -m nox -s run -- exercises.ch09_mnist.make_plots              # --seed 0 by default
 
 It reads the shipped IDX files with ``read_idx``, splits the 10,000 images with
 ``split_indices`` and ``SPLIT_SEED``, scales them with ``preprocess``, trains with

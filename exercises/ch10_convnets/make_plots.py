@@ -2,7 +2,7 @@
 
 Run it from the repository root once everything in the chapter is written:
 
-    OMP_NUM_THREADS=1 python -m exercises.ch10_convnets.make_plots     # --epochs 3 --seed 0
+    OMP_NUM_THREADS=1 python3 -m nox -s run -- exercises.ch10_convnets.make_plots     # --epochs 3 --seed 0
 
 It reads the shipped MNIST images, splits them with chapter 09's ``split_indices`` and
 ``SPLIT_SEED``, scales them with ``preprocess`` and reshapes them to (N, 1, 28, 28), trains

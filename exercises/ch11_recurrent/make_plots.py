@@ -2,7 +2,7 @@
 
 Run it from the repository root once everything in the chapter is written:
 
-    python -m exercises.ch11_recurrent.make_plots            # a few minutes
+    python3 -m nox -s run -- exercises.ch11_recurrent.make_plots            # a few minutes
 
 Writes, next to this file:
 

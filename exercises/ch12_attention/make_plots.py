@@ -2,7 +2,7 @@
 
 Run it from the repository root once everything in the chapter is written:
 
-    OMP_NUM_THREADS=1 python -m exercises.ch12_attention.make_plots     # --seed 0
+    OMP_NUM_THREADS=1 python3 -m nox -s run -- exercises.ch12_attention.make_plots     # --seed 0
 
 It trains the reversal model with and without the positional encoding and the sorter
 with and without the causal mask (about 15 s on one core), prints their scores on

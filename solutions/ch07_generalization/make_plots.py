@@ -3,7 +3,7 @@ for each initialisation.
 
 Run it from the repository root (after ``init_weights`` is written):
 
-    python -m exercises.ch07_generalization.make_plots
+    python3 -m nox -s run -- exercises.ch07_generalization.make_plots
 
 A batch of 1000 standard normal samples with 256 features goes through 10 dense layers
 of 256 neurons (biases 0), each followed by tanh (left panel) or ReLU (right panel). The

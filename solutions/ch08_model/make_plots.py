@@ -3,7 +3,7 @@ and show what the saved file holds.
 
 Run it from the repository root once the chapter works:
 
-    python -m exercises.ch08_model.make_plots
+    python3 -m nox -s run -- exercises.ch08_model.make_plots
 
 It trains the model of the graded spiral run (Dense(2, 128) with a small L2 penalty, ReLU,
 Dropout(0.1), Dense(128, 3), Softmax; Adam; 400 epochs of batches of 32), prints the

@@ -2,7 +2,7 @@
 
 Run it from the repository root (``--batch 16`` and ``--repeats 5`` change the sizes):
 
-    OMP_NUM_THREADS=1 python -m exercises.ch10_convnets.conv_lab
+    OMP_NUM_THREADS=1 python3 -m nox -s run -- exercises.ch10_convnets.conv_lab
 
 Both compute LeNet-5's two convolutions on the same random batch; the results must
 agree before any time is reported. Expect the loops to be two orders of magnitude slower:

@@ -2,7 +2,7 @@
 
 Run it from the repository root once everything in the chapter is written:
 
-    OMP_NUM_THREADS=1 python -m exercises.ch13_generative.make_plots     # --seed 0 --epochs 10
+    OMP_NUM_THREADS=1 python3 -m nox -s run -- exercises.ch13_generative.make_plots     # --seed 0 --epochs 10
 
 It reads the shipped MNIST images (pixel values divided by 255), takes chapter 09's split
 (``split_indices`` with ``SPLIT_SEED``), trains the autoencoder and the VAE on the 8,000
