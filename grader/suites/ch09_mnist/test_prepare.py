@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.api import (
+    GradeFailure,
     Rng,
     StudentError,
     check_array,
@@ -15,6 +16,7 @@ from grader.api import (
     pytest,
     reference,
 )
+from grader.suites.common import again_note, check_unchanged
 
 ref = reference("ch09_mnist")
 
@@ -208,13 +210,22 @@ def test_preprocess_maps_black_to_minus_one_and_white_to_one(student):
 
 
 @points(1)
-def test_preprocess_leaves_images_unchanged(student):
+def test_preprocess_leaves_images_unchanged(student, oracle):
+    """The right output first (leaving images alone earns nothing on its own), then images as
+    they were (still uint8), and a second call on the same array must give the same again."""
     images = np.random.default_rng(3).integers(0, 256, size=(2, 28, 28)).astype(np.uint8)
-    kept = keep(student, images)
-    student.preprocess(kept)
-    after = np.asarray(kept.fetch())
-    check_true(
-        after.dtype == np.uint8 and np.array_equal(after, images),
-        "preprocess(images) modified the caller's images in place",
-        "Work on a float copy: np.asarray(images, dtype=np.float64) or images.astype(np.float64).",
+    want = oracle.compute("want", lambda: ref.preprocess(images))
+    call = "preprocess(images of shape (2, 28, 28), dtype uint8)"
+    advice = (
+        "Work on a float copy: np.asarray(images, dtype=np.float64) or images.astype(np.float64)."
     )
+    kept = keep(student, images)
+    got = student.preprocess(kept)
+    try:
+        check_array(got, want, call=call)
+    except GradeFailure:
+        # Arithmetic on the caller's uint8 array both wraps around and changes it: say so.
+        check_unchanged(kept, images, call=call, name="images", advice=advice)
+        raise
+    check_unchanged(kept, images, call=call, name="images", advice=advice)
+    check_array(student.preprocess(kept), want, call=again_note(call))
