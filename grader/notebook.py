@@ -188,6 +188,39 @@ def grading_plan(package, submission, *, start_dir=None, environ=None):
     return root, options
 
 
+GRADING_MODULES = ("numpy", "pytest", "hypothesis", "rich")  # what `python -m grader grade` imports
+HOW_TO_FIX = (
+    "Open the notebooks with `python3 -m nox -s lab`, run from the course folder: its Jupyter "
+    "kernel has everything grading needs. Or grade in a terminal: `python3 -m nox -s grade-{nn}`."
+)
+
+
+def _can_grade(python):
+    """True when ``python`` imports every module the grader needs."""
+    code = "import " + ", ".join(GRADING_MODULES)
+    try:
+        proc = subprocess.run(
+            [str(python), "-c", code], capture_output=True, timeout=60, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def grading_python(root=None, current=None):
+    """The Python that runs the grader for a grade cell: this kernel's own when it has the
+    grader's modules, else the course environment that `nox -s grade` prepared
+    (``.nox/course`` in the course folder ``root``), else None."""
+    current = Path(current or sys.executable)
+    if _can_grade(current):
+        return current
+    env = Path(root or course_root()) / ".nox" / "course"
+    for candidate in (env / "bin" / "python", env / "Scripts" / "python.exe"):
+        if candidate.exists() and _can_grade(candidate):
+            return candidate
+    return None
+
+
 def run_grader(package, submission, *, root, options, timeout=None, environ=None):
     """Run the grader of ``root`` in its own process; return results.json (a dict) or raise
     GradingUnavailable. The course secret (from ``environ``) is passed on only when the
@@ -195,6 +228,14 @@ def run_grader(package, submission, *, root, options, timeout=None, environ=None
     env = os.environ if environ is None else environ
     timeout = float(timeout or env.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT)
     secret = env.get(SECRET_ENV) if "--student" in options else None
+    fix = HOW_TO_FIX.format(nn=chapter_id(package)[2:])
+    python = grading_python(root)
+    if python is None:
+        missing = ", ".join(GRADING_MODULES)
+        raise GradingUnavailable(
+            f"the grader did not run: this notebook's Python ({sys.executable}) lacks some of "
+            f"{missing}, and the course folder has no .nox/course environment. {fix}"
+        )
     with tempfile.TemporaryDirectory(prefix="grade-cell-") as tmp:
         results = Path(tmp) / "results.json"
         try:
@@ -207,17 +248,18 @@ def run_grader(package, submission, *, root, options, timeout=None, environ=None
                 secret=secret,
                 timeout=timeout,
                 stdin=subprocess.DEVNULL,
+                python=str(python),
             )
         except subprocess.TimeoutExpired:
             raise GradingUnavailable(
                 f"grading {chapter_id(package)} took longer than {timeout:g} s"
             ) from None
         except OSError as exc:
-            raise GradingUnavailable(f"could not start the grader: {exc}") from None
+            raise GradingUnavailable(f"could not start the grader: {exc}. {fix}") from None
         if proc.returncode != 0 or not results.is_file():
             message = (proc.stderr or proc.stdout or "").strip().splitlines()
             tail = message[-1] if message else f"exit status {proc.returncode}"
-            raise GradingUnavailable(f"the grader did not run ({tail})")
+            raise GradingUnavailable(f"the grader did not run ({tail}). {fix}")
         try:
             return json.loads(results.read_text())
         except ValueError as exc:
