@@ -1,0 +1,85 @@
+# Generated from solutions/ch14_transfer/few_labels.py by `nox -s stubs`: fill in the TODOs below.
+"""Digits 0-4 -> digits 5-9 with a few labels: three ways to train a LeNet-5 on them.
+
+- ``"features"``: feature extraction. The pretrained convolutions (the *body*, layers 0-6
+  of ``build_lenet``: up to and including ``Flatten``) are frozen; they turn every image
+  into 400 features once, and only a new *head* (the dense layers) is trained on them.
+- ``"finetune"``: the pretrained body and a new head are trained together, the body with
+  a learning rate ten times smaller (``fine_tune_groups``).
+- ``"scratch"``: a new body and a new head, nothing pretrained.
+
+Every run trains for ``steps`` full-batch steps (all the labelled images in one batch:
+``model.train(X, y, epochs=steps, batch_size=None, rng=None)``).
+"""
+
+import copy
+
+import numpy as np
+
+from ..ch13_generative import (Adam, AccuracyCategorical, CategoricalCrossEntropy, Conv2D, Dense, Flatten, MaxPool2D,
+                               Model, ReLU, Softmax)
+from .freezing import HEAD_LR, fine_tune_groups, set_trainable
+
+BODY_LAYERS = 7  # layers 0-6 of build_lenet: conv, ReLU, pool, conv, ReLU, pool, Flatten
+FEW_STEPS = 60
+STRATEGIES = ("features", "finetune", "scratch")
+
+
+def new_body(rng):
+    """LeNet-5's convolutional part, freshly initialised (chapter 10's ``build_lenet``
+    layers 0-6, given): Conv2D(1, 6, 5, padding=2), ReLU, MaxPool2D(2), Conv2D(6, 16, 5),
+    ReLU, MaxPool2D(2), Flatten; the two Conv2D draw their He weights from rng in that order."""
+    return [Conv2D(1, 6, 5, padding=2, rng=rng), ReLU(), MaxPool2D(2), Conv2D(6, 16, 5, rng=rng), ReLU(),
+            MaxPool2D(2), Flatten()]
+
+
+def new_head(rng, n_classes=10):
+    """A new head: Dense(400, 120), ReLU, Dense(120, 84), ReLU, Dense(84, n_classes),
+    Softmax; each Dense with He scale ``weight_scale=sqrt(2 / n_inputs)``, drawn from rng in
+    that order (biases zero). returns: the list of the six layers."""
+    # TODO(ch14): implement new_head (the docstring gives the shapes).
+    raise NotImplementedError("ch14: implement new_head")
+
+
+def assemble(layers, optimizer):
+    """A finalized ``Model`` of ``layers`` with the categorical cross-entropy, accuracy and
+    the given optimizer (given)."""
+    model = Model()
+    for layer in layers:
+        model.add(layer)
+    model.set(loss=CategoricalCrossEntropy(), optimizer=optimizer, accuracy=AccuracyCategorical())
+    model.finalize()
+    return model
+
+
+def extract_features(layers, X, batch_size=500):
+    """The outputs of ``layers`` (run in order, ``training=False``) for X, computed
+    ``batch_size`` images at a time. X: (N, 1, 28, 28). returns: (N, D), e.g. D = 400 after
+    the body."""
+    # TODO(ch14): implement extract_features (the docstring gives the shapes).
+    raise NotImplementedError("ch14: implement extract_features")
+
+
+def fit_few_labels(pretrained, X, y, strategy, rng, steps=FEW_STEPS):
+    """Train one strategy on a few labelled images.
+
+    pretrained: the loaded ``Model`` (``load_pretrained``); it is not changed: the body is
+    ``copy.deepcopy(pretrained.layers[:BODY_LAYERS])`` ("features", "finetune") or
+    ``new_body(rng)`` ("scratch"); then ``head = new_head(rng)`` (a new head every time:
+    the pretrained head only knows the digits 0-4).
+
+    - "features": ``set_trainable(body, False)``; ``features = extract_features(body, X)``;
+      train ``assemble(head, Adam(learning_rate=HEAD_LR))`` on (features, y);
+    - "finetune": train ``assemble(body + head, fine_tune_groups(body, head))`` on (X, y);
+    - "scratch": train ``assemble(body + head, Adam(learning_rate=HEAD_LR))`` on (X, y);
+
+    each with ``model.train(inputs, y, epochs=steps, batch_size=None, rng=None,
+    progress=False)``.
+
+    X: (N, 1, 28, 28); y: (N,) int labels 0-9; strategy: one of ``STRATEGIES``;
+    rng: np.random.Generator. returns: ``assemble(body + head, optimizer)``, the whole
+    network (images in, 10 probabilities out), with the optimizer that trained it.
+    raises: ValueError for an unknown strategy.
+    """
+    # TODO(ch14): implement fit_few_labels (the docstring gives the shapes).
+    raise NotImplementedError("ch14: implement fit_few_labels")

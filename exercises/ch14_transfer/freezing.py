@@ -1,0 +1,63 @@
+# Generated from solutions/ch14_transfer/freezing.py by `nox -s stubs`: fill in the TODOs below.
+"""Freezing layers, and one optimizer with a learning rate per group of layers.
+
+Freezing goes through the course's parameter protocol: a layer whose ``trainable`` is
+False is skipped by every optimizer (chapter 05's ``Optimizer.update_params``): its
+parameters do not change and the optimizer keeps no state for them.
+"""
+
+from ..ch13_generative import Adam
+
+# Fine-tuning's learning rates: the pretrained part moves ten times slower than the new head.
+HEAD_LR = 3e-3
+BODY_LR = 3e-4
+
+
+def set_trainable(layers, trainable):
+    """Set ``layer.trainable = trainable`` (a bool) on every layer of the list, layers
+    without parameters included. returns: None."""
+    # TODO(ch14): implement set_trainable (the docstring gives the shapes).
+    raise NotImplementedError("ch14: implement set_trainable")
+
+
+class ParamGroups:
+    """Several optimizers acting as one: each group of layers has its own optimizer, so its
+    own learning rate (and its own step count and state).
+
+    It has the three methods a training loop calls, so ``model.set(optimizer=ParamGroups(
+    ...))`` trains a chapter 08 ``Model`` with a learning rate per group.
+
+    groups: list of ``(layers, optimizer)`` pairs; a layer belongs to one group.
+    """
+
+    def __init__(self, groups):
+        self.groups = [(list(layers), optimizer) for layers, optimizer in groups]
+
+    def pre_update_params(self):
+        """Every group's optimizer's ``pre_update_params()``, in order."""
+        # TODO(ch14): implement ParamGroups.pre_update_params (the docstring gives the shapes).
+        raise NotImplementedError("ch14: implement ParamGroups.pre_update_params")
+
+    def update_params(self, layer):
+        """Update ``layer`` with the optimizer of the group that holds it (the same object:
+        compare with ``is``): ``optimizer.update_params(layer)``, which leaves a frozen
+        layer alone. raises: ValueError when no group holds the layer."""
+        # TODO(ch14): implement ParamGroups.update_params (the docstring gives the shapes).
+        raise NotImplementedError("ch14: implement ParamGroups.update_params")
+
+    def post_update_params(self):
+        """Every group's optimizer's ``post_update_params()``, in order."""
+        # TODO(ch14): implement ParamGroups.post_update_params (the docstring gives the shapes).
+        raise NotImplementedError("ch14: implement ParamGroups.post_update_params")
+
+    def state_names(self, layer):
+        """The sorted names of ``layer``'s parameters for which some optimizer keeps state
+        (given; an empty list for a frozen layer)."""
+        return sorted(name for _, optimizer in self.groups for (owner, name) in optimizer.state if owner is layer)
+
+
+def fine_tune_groups(body, head):
+    """``ParamGroups`` for fine-tuning: ``(body, Adam(learning_rate=BODY_LR))`` then
+    ``(head, Adam(learning_rate=HEAD_LR))``. body, head: lists of layers."""
+    # TODO(ch14): implement fine_tune_groups (the docstring gives the shapes).
+    raise NotImplementedError("ch14: implement fine_tune_groups")
