@@ -1,6 +1,8 @@
 # Generated from solutions/ch04_backprop/dense.py by `nox -s stubs`: fill in the TODOs below.
 """The dense layer of chapter 01, now with its backward pass."""
 
+import numpy as np
+
 from ..ch01_neurons import Dense as _DenseForward
 
 

@@ -2,6 +2,8 @@
 """The pre-LN transformer encoder block: attention and a position-wise feed-forward
 network, each read through a layer norm and added back to the stream (a residual)."""
 
+import numpy as np
+
 from ..ch11_recurrent import Layer, ReLU, TimeDense
 from .layernorm import LayerNorm
 from .multihead import MultiHeadAttention

@@ -1,5 +1,7 @@
 """The dense layer of chapter 01, now with its backward pass."""
 
+import numpy as np
+
 from ..ch01_neurons import Dense as _DenseForward
 
 
