@@ -233,8 +233,9 @@ def bench(session):
 
 # ------------------------------------------------------------------ notebooks and nbgrader
 # Chapter notebooks (notebooks/chNN_name.py, jupytext percent format) and the nbgrader
-# course built from them; see docs/nbgrader.md. One shared environment, .nox/nbgrader,
-# with the `nbgrader` dependency group (grade + nbgrader + jupytext).
+# course built from them; see docs/nbgrader.md. Students' sessions (lab, notebooks) use
+# .nox/lab (dependency group `lab`: grade + JupyterLab + jupytext); the instructor's nbgrader
+# sessions use .nox/nbgrader (group `nbgrader`: grade + nbgrader + jupytext).
 
 
 def _nbgrader_python(session):
@@ -260,7 +261,7 @@ def lab(session):
 @nox.session(venv_backend="none", default=False)
 def notebooks(session):
     """Convert notebooks/*.py to .ipynb in build/notebooks (never replacing yours; -- --execute runs them)."""
-    python = _nbgrader_python(session)
+    python = _shared_python(session, "lab", "lab")  # the students' notebook environment
     session.run(
         python,
         "-m",
