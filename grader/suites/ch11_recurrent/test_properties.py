@@ -10,7 +10,37 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from grader.api import GradeFailure, StudentError, check_array, fail, np, points
-from grader.suites.ch11_recurrent.common import KINDS, make_layer, random_params
+from grader.suites.ch11_recurrent.cases import ref_sequence
+from grader.suites.ch11_recurrent.common import (
+    KINDS,
+    fixed_inputs,
+    fixed_params,
+    make_layer,
+    random_params,
+)
+from grader.suites.common import correct_first
+
+
+def _values_first(student, oracle, kind):
+    """Both properties hold for a layer that returns its inputs or zeros: once a property
+    holds (a failing one gives its own diagnosis), the test counts only with the layer's
+    right hidden states (fixed weights and inputs, h0 = zeros)."""
+
+    def check():
+        N, T, D, H = 2, 3, 3, 4
+        x, p = fixed_inputs(N, T, D), fixed_params(kind, D, H)
+        zeros = np.zeros((N, H))
+        want = oracle.compute(f"{kind}-values", lambda: ref_sequence(kind, x, zeros, zeros, p))
+        name = KINDS[kind][0]
+        check_array(
+            make_layer(student, kind, D, H, p).forward(x),
+            want,
+            call=f"{name}.forward(inputs)",
+            inputs={"inputs": x},
+            what="hidden states",
+        )
+
+    correct_first(oracle, check, fix=f"test_{kind}_forward_matches_reference")
 
 
 def _layer_and_inputs(student, kind, N, T, seed):
@@ -31,7 +61,7 @@ def _layer_and_inputs(student, kind, N, T, seed):
 )
 @example(kind="rnn", N=2, T=5, cut=2, seed=0)
 @example(kind="lstm", N=2, T=5, cut=3, seed=1)
-def test_sequence_layers_are_causal(student, kind, N, T, cut, seed):
+def test_sequence_layers_are_causal(student, oracle, kind, N, T, cut, seed):
     cut = min(cut, T - 1)
     layer, x = _layer_and_inputs(student, kind, N, T, seed)
     name = KINDS[kind][0]
@@ -53,6 +83,7 @@ def test_sequence_layers_are_causal(student, kind, N, T, cut, seed):
             "from h0, or zeros, on every call)"
         )
         fail(f"{call}: {hint}", f"{exc.details}\n  diagnosis: {hint}")
+    _values_first(student, oracle, kind)
 
 
 @points(1)
@@ -64,7 +95,7 @@ def test_sequence_layers_are_causal(student, kind, N, T, cut, seed):
 )
 @example(kind="gru", N=3, T=3, seed=0)
 @example(kind="lstm", N=3, T=3, seed=1)
-def test_sequence_layers_treat_each_sequence_alone(student, kind, N, T, seed):
+def test_sequence_layers_treat_each_sequence_alone(student, oracle, kind, N, T, seed):
     layer, x = _layer_and_inputs(student, kind, N, T, seed)
     name = KINDS[kind][0]
     whole = np.asarray(layer.forward(x), dtype=np.float64)
@@ -89,3 +120,4 @@ def test_sequence_layers_treat_each_sequence_alone(student, kind, N, T, seed):
         inputs={"inputs": x},
         what="hidden states of one sequence",
     )
+    _values_first(student, oracle, kind)

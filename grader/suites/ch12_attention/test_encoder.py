@@ -160,8 +160,14 @@ def test_encoder_block_permutation_equivariant_without_positions(student, oracle
         perm = np.roll(perm, 1)
     block = make_block(student, E, h, F, params)
     call = f"EncoderBlock({E}, n_heads={h}, d_ff={F}).forward"
+    # The right output first: a block returning its inputs (or zeros) is equivariant too.
+    want = oracle.compute("want", lambda: ref.block_forward(x, params, h)[0])
     out = check_array(
-        block.forward(x), np.zeros((N, T, E)), call=call + "(inputs)", what="output", atol=np.inf
+        block.forward(x),
+        want,
+        call=call + "(inputs)",
+        inputs={"inputs": x},
+        what="output (this test counts only with the right output)",
     )
     out_p = check_array(
         block.forward(x[:, perm]),

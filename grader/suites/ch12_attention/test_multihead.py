@@ -284,8 +284,14 @@ def test_mha_permutation_equivariant_without_positions(student, oracle, N, T, E,
         perm = np.roll(perm, 1)
     layer = make_mha(student, E, h, p)
     call = f"MultiHeadAttention({E}, n_heads={h}).forward"
+    # The right output first: a layer returning its inputs (or zeros) is equivariant too.
+    want = oracle.compute("want", lambda: ref.mha_forward(x, p, h)[0])
     out = check_array(
-        layer.forward(x), np.zeros((N, T, E)), call=call + "(inputs)", what="output", atol=np.inf
+        layer.forward(x),
+        want,
+        call=call + "(inputs)",
+        inputs={"inputs": x},
+        what="output (this test counts only with the right output)",
     )
     out_p = check_array(
         layer.forward(x[:, perm]),
