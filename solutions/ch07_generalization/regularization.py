@@ -57,12 +57,17 @@ class Dense(_DenseBackward):
         """
         ### BEGIN SOLUTION
         super().backward(dvalues)  # the data-loss gradients of chapter 04
+        # A strength of 0 adds nothing: skip it rather than compute a term of zeros.
         # d/dW of l1 * sum(|W|) is l1 * sign(W) (taken as 0 where W == 0).
-        self.dweights = self.dweights + self.weight_regularizer_l1 * np.sign(self.weights)
+        if self.weight_regularizer_l1:
+            self.dweights = self.dweights + self.weight_regularizer_l1 * np.sign(self.weights)
         # d/dW of l2 * sum(W**2) is 2 * l2 * W.
-        self.dweights = self.dweights + 2.0 * self.weight_regularizer_l2 * self.weights
-        self.dbiases = self.dbiases + self.bias_regularizer_l1 * np.sign(self.biases)
-        self.dbiases = self.dbiases + 2.0 * self.bias_regularizer_l2 * self.biases
+        if self.weight_regularizer_l2:
+            self.dweights = self.dweights + 2.0 * self.weight_regularizer_l2 * self.weights
+        if self.bias_regularizer_l1:
+            self.dbiases = self.dbiases + self.bias_regularizer_l1 * np.sign(self.biases)
+        if self.bias_regularizer_l2:
+            self.dbiases = self.dbiases + 2.0 * self.bias_regularizer_l2 * self.biases
         return self.dinputs
         ### END SOLUTION
 
@@ -87,6 +92,9 @@ def regularization_loss(layer):
     loss = 0.0
     for name, (l1, l2) in layer.regularizers().items():
         p = params[name]
-        loss += l1 * np.sum(np.abs(p)) + l2 * np.sum(p * p)
+        if l1:  # a strength of 0 costs nothing
+            loss += l1 * np.sum(np.abs(p))
+        if l2:
+            loss += l2 * np.sum(p * p)
     return float(loss)
     ### END SOLUTION
