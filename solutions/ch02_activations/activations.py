@@ -42,8 +42,9 @@ class ReLU(Layer):
         taken to be 0). ``dvalues`` itself is left unchanged.
         """
         ### BEGIN SOLUTION
-        self.dinputs = dvalues.copy()
-        self.dinputs[self.inputs <= 0] = 0
+        # The local derivative is 1 where the input was > 0 and 0 elsewhere: multiplying by
+        # that mask makes a new array and leaves dvalues unchanged.
+        self.dinputs = dvalues * (self.inputs > 0)
         return self.dinputs
         ### END SOLUTION
 
