@@ -222,12 +222,21 @@ class Adam(Optimizer):
             state["momentums"] = np.zeros_like(param)
             state["cache"] = np.zeros_like(param)
         b1, b2 = self.beta_1, self.beta_2
-        state["momentums"] = b1 * state["momentums"] + (1 - b1) * grad
-        state["cache"] = b2 * state["cache"] + (1 - b2) * grad**2
+        m, v = state["momentums"], state["cache"]
+        # The running averages are updated in place (no new arrays each step).
+        m *= b1
+        m += (1 - b1) * grad
+        v *= b2
+        v += (1 - b2) * grad**2
         # Bias correction: the averages started at 0; t = iterations + 1 is this step's number.
         t = self.iterations + 1
-        momentums_hat = state["momentums"] / (1 - b1**t)
-        cache_hat = state["cache"] / (1 - b2**t)
+        momentums_hat = m / (1 - b1**t)  # two new arrays; the state keeps m and v
+        cache_hat = v / (1 - b2**t)
         lr = self.current_learning_rate
-        param += -lr * momentums_hat / (np.sqrt(cache_hat) + self.epsilon)
+        # param -= lr * momentums_hat / (sqrt(cache_hat) + epsilon), one operation at a
+        # time on those two arrays, so that no further array is made:
+        denominator = np.sqrt(cache_hat, out=cache_hat)
+        denominator += self.epsilon
+        momentums_hat /= denominator
+        param -= lr * momentums_hat
         ### END SOLUTION
