@@ -1,7 +1,7 @@
 """Loading pretrained weights into your own layers, and checking that they landed right.
 
-The course ships a LeNet-5 trained on the digits 0-4 (``data/pretrained/``, made by
-``python -m reference.ch14_transfer.pretrain``) as two files in chapter 08's model format:
+The course ships a LeNet-5 trained on the digits 0-4 (``data/pretrained/``, made by the
+course's reference implementation with a fixed recipe) as two files in chapter 08's model format:
 
 - ``lenet-digits04.npz``: the arrays ``layer{i}.{name}`` (``i``: the layer's index in
   ``build_lenet(rng).layers``, ``name``: a key of its ``parameters()``) and the
