@@ -310,6 +310,11 @@ def transfer_start(pretrained, strategy, rng):
     return params, lrs
 
 
+def few_label_start(pretrained, strategy, seed):
+    """The parameters a strategy starts from (head drawn from default_rng(seed))."""
+    return transfer_start(pretrained, strategy, np.random.default_rng(seed))[0]
+
+
 def few_label_fit(pretrained, X, y, strategy, seed, steps=FEW_STEPS):
     """Train a strategy's network on (X, y) for ``steps`` full-batch Adam steps; the head
     is drawn from default_rng(seed). returns: the trained parameters."""
@@ -334,6 +339,12 @@ def feature_maps(params, x, indices=(1, 4)):
     outs.append(np.maximum(outs[3], 0))
     outs.append(maxpool_forward(outs[4], 2))
     return [outs[i] for i in indices], (x, outs)
+
+
+def body_features(params, x):
+    """(N, 400): the body's output (layers 0-6: up to and including Flatten)."""
+    (p5,), _ = feature_maps(params, x, (5,))
+    return p5.reshape(len(p5), -1)
 
 
 def feature_maps_backward(params, cache, d1, d4):
@@ -425,15 +436,17 @@ def style_targets(params, content, style):
     return P, gram(s1), gram(s4)
 
 
-def total_loss(params, x, P, A1, A4, weights=(CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT)):
-    """(total, content, style, tv) and the gradient with respect to the image x."""
+def total_loss(params, x, P, A1, A4, weights=(CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT), bug=None):
+    """(total, content, style, tv) and the gradient with respect to the image x. bug
+    'no_layer1': the style term's gradient at layer 1 left out; 'no_tv': the TV term's
+    gradient left out."""
     wc, ws, wt = weights
     (f1, f4), cache = feature_maps(params, x)
     g1, g4 = gram(f1), gram(f4)
     c, s, t = content_loss(f4, P), style_loss(g1, A1) + style_loss(g4, A4), tv_loss(x)
-    d1 = ws * gram_backward(style_loss_backward(g1, A1), f1)
+    d1 = ws * gram_backward(style_loss_backward(g1, A1), f1) * (bug != "no_layer1")
     d4 = ws * gram_backward(style_loss_backward(g4, A4), f4) + wc * content_loss_backward(f4, P)
-    dx = feature_maps_backward(params, cache, d1, d4) + wt * tv_loss_backward(x)
+    dx = feature_maps_backward(params, cache, d1, d4) + wt * tv_loss_backward(x) * (bug != "no_tv")
     return (wc * c + ws * s + wt * t, c, s, t), dx
 
 

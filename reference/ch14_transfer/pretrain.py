@@ -62,11 +62,15 @@ def same_arrays(a, b, rtol=1e-7, atol=1e-9):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="compare with the shipped files, write nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="compare with the shipped files, write nothing"
+    )
     args = parser.parse_args(argv)
     start = time.process_time()
     files, acc = build()
-    print(f"pretrained on digits 0-4: test accuracy {acc:.4f} ({time.process_time() - start:.1f} s CPU)")
+    print(
+        f"pretrained on digits 0-4: test accuracy {acc:.4f} ({time.process_time() - start:.1f} s CPU)"
+    )
     ok = True
     for name, arrays in files.items():
         path = PRETRAINED_DIR / name

@@ -1,0 +1,152 @@
+"""Chapter 14: loading the shipped LeNet-5 into your own layers (copy_parameters,
+check_forward, load_pretrained)."""
+
+import io
+
+from grader.api import Rng, check_array, check_true, fail, np, points, write_scratch_file
+from grader.suites.ch14_transfer.cases import (
+    LENET_KEYS,
+    check_data,
+    digits,
+    expect_value_error,
+    file_arrays,
+    params_of,
+    pretrained_arrays,
+    pretrained_model,
+    ref,
+    returned_model,
+    scratch_files,
+)
+
+
+def _npz(arrays):
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+@points(2)
+def test_copy_parameters_fills_every_layer(student, oracle):
+    """build_lenet's 13 layers, the shipped arrays scaled by a random factor: every
+    parameter must hold its array afterwards (layer i gets the keys layer{i}.*)."""
+    scale = float(oracle.random("scale", lambda rng: rng.uniform(0.5, 1.5)))
+    arrays = {k: scale * v for k, v in pretrained_arrays().items()}
+    model = student.build_lenet(Rng(0))
+    student.copy_parameters(model.layers, arrays)
+    got = params_of(model, LENET_KEYS, "copy_parameters(build_lenet(rng).layers, arrays)")
+    for key in LENET_KEYS:
+        check_array(
+            got[key],
+            arrays[key],
+            call="copy_parameters(layers, arrays)",
+            what=f"the layers' {key}",
+            rtol=1e-12,
+            known_bugs=[
+                (
+                    "the array went to the wrong layer: layer i of the list takes the keys layer{i}.*",
+                    np.zeros_like(arrays[key]),
+                )
+            ],
+        )
+
+
+@points(2)
+def test_copy_parameters_refuses_a_file_that_does_not_fit(student, oracle):
+    """A missing array, an array no layer takes, and a transposed Dense matrix must each
+    raise a ValueError naming the problem, and leave the layers unchanged."""
+    good = pretrained_arrays()
+    model = student.build_lenet(Rng(0))
+    before = params_of(model, LENET_KEYS, "build_lenet(rng)")
+    call = "copy_parameters(layers, arrays)"
+    missing = {k: v for k, v in good.items() if k != "layer11.biases"}
+    expect_value_error(
+        call + " with layer11.biases missing",
+        lambda: student.copy_parameters(model.layers, missing),
+        "Check that every layer{i}.{name} of the layers is in the file before copying anything.",
+        must_mention="layer11.biases",
+    )
+    extra = dict(good, **{"layer5.weights": np.ones((2, 2))})
+    expect_value_error(
+        call + " with an extra array layer5.weights",
+        lambda: student.copy_parameters(model.layers, extra),
+        "An array that no layer takes means the file and the layers do not match (another layer order?).",
+        must_mention="layer5.weights",
+    )
+    transposed = dict(good, **{"layer7.weights": good["layer7.weights"].T.copy()})
+    expect_value_error(
+        call + " with layer7.weights stored as (120, 400)",
+        lambda: student.copy_parameters(model.layers, transposed),
+        "When the file's shape is the layer's shape reversed, say that the array looks transposed.",
+        must_mention="transposed",
+    )
+    after = params_of(model, LENET_KEYS, call)
+    changed = [k for k in LENET_KEYS if not np.array_equal(after[k], before[k])]
+    check_true(
+        not changed,
+        f"{call} changed {changed[0] if changed else ''} although the file was refused",
+        "Check every key and shape first; copy only when everything fits (a half-loaded network is worse than none).",
+    )
+
+
+@points(3)
+def test_check_forward_accepts_the_right_weights_and_catches_wrong_ones(student, oracle):
+    """The shipped network passes (the returned difference is at most 1e-6); the same
+    network with its first kernel transposed (kh and kw swapped), or compared with outputs
+    off by 1e-4, must raise a ValueError whose message says what went wrong."""
+    inputs, outputs = check_data()
+    model = pretrained_model(student)
+    diff = student.check_forward(model, inputs, outputs)
+    try:
+        diff = float(diff)
+    except (TypeError, ValueError):
+        fail(
+            f"check_forward returned {type(diff).__name__}, expected the largest difference (a float)"
+        )
+    check_true(
+        0.0 <= diff <= 1e-6,
+        f"check_forward returned {diff:.3g} for the right weights: the largest |predict - outputs| is 0 here",
+        "Return float(np.max(np.abs(model.predict(inputs) - outputs))).",
+    )
+    off = outputs + 1e-4 * np.where(np.arange(outputs.size).reshape(outputs.shape) % 2, 1.0, -1.0)
+    expect_value_error(
+        "check_forward(model, inputs, outputs changed by 1e-4)",
+        lambda: student.check_forward(model, inputs, off),
+        "Compare every probability within atol (1e-6), not only the predicted classes.",
+    )
+    W = np.asarray(model.layers[0].weights)
+    model.layers[0].weights = W.transpose(0, 1, 3, 2).copy()
+    expect_value_error(
+        "check_forward(model with the first kernel transposed, inputs, outputs)",
+        lambda: student.check_forward(model, inputs, outputs),
+        "A transposed kernel has the right shape: only the forward pass shows it. The message must name the "
+        "likely causes (weights in the wrong layers, a kernel transposed).",
+        must_mention="transposed",
+    )
+
+
+@points(3)
+def test_load_pretrained_gives_the_shipped_network(student, oracle):
+    """load_pretrained on the shipped files: its predictions on 40 held-out digits 0-4
+    match the reference's; on a copy of the file whose second kernel is stored transposed
+    it must raise a ValueError (the forward check)."""
+    X, _, parts = digits()
+    idx = parts["source_test"][8:48]
+    want = oracle.compute("want", lambda: ref.predict(ref.load_pretrained(), X[idx]))
+    model_path, check_path = scratch_files(student)
+    call = "load_pretrained(model_path, check_path, rng)"
+    model = returned_model(student.load_pretrained(model_path, check_path, Rng(0)), call)
+    check_array(
+        model.predict(X[idx]),
+        want,
+        call=call + ", then predict(40 images)",
+        inputs={"images": X[idx]},
+        known_bugs=[],
+    )
+    bad = dict(file_arrays("lenet-digits04.npz"))
+    bad["layer3.weights"] = bad["layer3.weights"].transpose(0, 1, 3, 2).copy()
+    bad_path = write_scratch_file(student, "lenet-transposed.npz", _npz(bad))
+    expect_value_error(
+        call + " on a file whose layer3 kernel is transposed",
+        lambda: student.load_pretrained(bad_path, check_path, Rng(0)),
+        "load_pretrained must end with check_forward on the check file: shapes alone cannot see a transposed kernel.",
+    )
