@@ -219,10 +219,12 @@ class SoftmaxCrossEntropy:
         """
         ### BEGIN SOLUTION
         n_samples, n_classes = np.shape(dvalues)
+        probs = np.asarray(dvalues)
         y_true = np.asarray(y_true)
         if y_true.ndim == 1:
-            y_true = np.eye(n_classes)[y_true]
-        self.dinputs = (np.asarray(dvalues, dtype=np.float64) - y_true) / n_samples
+            # One-hot rows in the probabilities' precision: float32 stays float32.
+            y_true = np.eye(n_classes, dtype=probs.dtype)[y_true]
+        self.dinputs = (probs - y_true) / n_samples
         return self.dinputs
         ### END SOLUTION
 
