@@ -56,11 +56,17 @@ def im2col(x, kernel_h, kernel_w, stride=1, padding=0):
     out_h = conv_output_size(H, kernel_h, stride, padding)
     out_w = conv_output_size(W, kernel_w, stride, padding)
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    cols = np.empty((N, C, kernel_h, kernel_w, out_h, out_w), dtype=xp.dtype)
+    # Filled as the transpose, one row per weight (c, p, q) and one column per position
+    # (n, oh, ow): each (p, q) then writes C whole rows at once, and ``.T`` at the end is
+    # the (N*OH*OW, C*KH*KW) matrix as a view, with no second copy. (The values are those
+    # of the formula above; only the order in memory differs, which matrix products and
+    # col2im read fastest.)
+    cols = np.empty((C, kernel_h, kernel_w, N, out_h, out_w), dtype=xp.dtype)
     for p in range(kernel_h):
         for q in range(kernel_w):
-            cols[:, :, p, q] = xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
-    return cols.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, C * kernel_h * kernel_w)
+            window = xp[:, :, p:p + stride * out_h:stride, q:q + stride * out_w:stride]
+            cols[:, p, q] = window.transpose(1, 0, 2, 3)
+    return cols.reshape(C * kernel_h * kernel_w, N * out_h * out_w).T
     ### END SOLUTION
 
 

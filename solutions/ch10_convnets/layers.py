@@ -83,8 +83,11 @@ class Conv2D(Layer):
         out_h, out_w = conv_output_size(H, K, s, p), conv_output_size(W, K, s, p)
         self.inputs = inputs
         self.cols = im2col(inputs, K, K, s, p)
-        out = self.cols @ self.weights.reshape(self.weights.shape[0], -1).T + self.biases
-        self.output = out.reshape(N, out_h, out_w, -1).transpose(0, 3, 1, 2)
+        F = self.weights.shape[0]
+        # The same product, transposed: (F, C*K*K) @ (C*K*K, N*OH*OW) gives every filter's
+        # outputs as one long row, so the move to (N, F, OH, OW) keeps OH*OW blocks whole.
+        out = self.weights.reshape(F, -1) @ self.cols.T + self.biases.reshape(F, 1)
+        self.output = out.reshape(F, N, out_h, out_w).transpose(1, 0, 2, 3)
         return self.output
         ### END SOLUTION
 
@@ -101,10 +104,12 @@ class Conv2D(Layer):
         ### BEGIN SOLUTION
         F = self.weights.shape[0]
         K, s, p = self.kernel_size, self.stride, self.padding
-        d = dvalues.transpose(0, 2, 3, 1).reshape(-1, F)
-        self.dbiases = d.sum(axis=0)
-        self.dweights = (d.T @ self.cols).reshape(self.weights.shape)
-        dcols = d @ self.weights.reshape(F, -1)
+        d_t = dvalues.transpose(1, 0, 2, 3).reshape(F, -1)  # d.T: (F, N*OH*OW)
+        self.dbiases = d_t.sum(axis=1)
+        self.dweights = (d_t @ self.cols).reshape(self.weights.shape)
+        # d @ W.reshape(F, -1), computed as the transpose of (W.reshape(F, -1).T @ d.T):
+        # the same values, laid out in memory as col2im reads them fastest.
+        dcols = (self.weights.reshape(F, -1).T @ d_t).T
         self.dinputs = col2im(dcols, self.inputs.shape, K, K, s, p)
         return self.dinputs
         ### END SOLUTION
@@ -174,7 +179,7 @@ class MaxPool2D(Layer):
         ### BEGIN SOLUTION
         N, C, H, W = self.input_shape
         K, s = self.kernel_size, self.stride
-        dcols = np.zeros((dvalues.size, K * K), dtype=np.float64)
+        dcols = np.zeros((dvalues.size, K * K), dtype=dvalues.dtype)
         dcols[np.arange(dvalues.size), self.argmax] = dvalues.reshape(-1)
         self.dinputs = col2im(dcols, (N * C, 1, H, W), K, K, s).reshape(N, C, H, W)
         return self.dinputs
