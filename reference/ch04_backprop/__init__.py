@@ -15,9 +15,9 @@ def dense_backward(X, W, dout):
     X = np.asarray(X, dtype=np.float64)
     W = np.asarray(W, dtype=np.float64)
     dout = np.asarray(dout, dtype=np.float64)
-    dX = np.einsum("nj,ij->ni", dout, W)
-    dW = np.einsum("ni,nj->ij", X, dout)
-    db = np.einsum("nj->j", dout)[np.newaxis, :]
+    dX = dout @ W.T  # dX[n, i] = sum_j dout[n, j] W[i, j]
+    dW = X.T @ dout  # dW[i, j] = sum_n X[n, i] dout[n, j]
+    db = dout.sum(axis=0, keepdims=True)  # db[0, j] = sum_n dout[n, j]
     return dX, dW, db
 
 
