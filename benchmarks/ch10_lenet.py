@@ -1,7 +1,7 @@
 """Chapter 10: LeNet-5's accuracy bar and its speed.
 
     python benchmarks/ch10_lenet.py accuracy [--seeds 10] [--impl solution|reference] [--frozen]
-    python benchmarks/ch10_lenet.py speed [--images 2000]
+    python benchmarks/ch10_lenet.py speed [--images 2000] [--repeats 3] [--skip-reference]
 
 ``accuracy`` replays the graded training run (its sizes, epochs and learning rate are read
 from the suite, grader/suites/ch10_convnets/test_lenet.py) for training seeds 0..N-1 and
@@ -13,9 +13,13 @@ faster) the course's solution with chapter 08's ``Model``; the two give the same
 accuracies (checked on the graded seed by ``--check``).
 
 ``speed`` times one training epoch of LeNet-5 (batches of 64, Adam) on the same images:
-the reference, the solution, and PyTorch CPU in float64 and float32 when torch is
-installed (a dev-only dependency). One BLAS thread (and one torch thread) throughout; the
-figures are CPU times of this process (best of ``--repeats``).
+the reference (float64; ``--skip-reference`` leaves it out), the solution in float64 and
+in float32 (its parameters cast to float32 after they are drawn), and PyTorch CPU in
+float64 and float32 when torch is installed (a dev-only dependency). One BLAS thread (and
+one torch thread) throughout. The implementations take turns, one warm-up round and then
+``--repeats`` counted rounds, so that a change in the machine's load hits all of them; the
+figures are the medians of the wall time and of the process's CPU time per epoch, and the
+ratios use CPU time (on a busy machine it stays close to what a free core would take).
 """
 
 from __future__ import annotations
@@ -118,43 +122,68 @@ def accuracy(args):
         )
 
 
-def _best(fn, repeats):
-    """Best CPU time of ``repeats`` calls: on a busy machine CPU time stays close to what one
-    free core would take, where wall time grows with the load."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
+def _rounds(runs, repeats):
+    """Run every function of ``runs`` once per round, one after the other, for one warm-up
+    round and ``repeats`` counted ones, so that a change in the machine's load hits every
+    implementation alike. Returns {name: (median wall s, median CPU s)}."""
+    wall = {name: [] for name in runs}
+    cpu = {name: [] for name in runs}
+    for round_ in range(repeats + 1):
+        for name, fn in runs.items():
+            w, c = time.perf_counter(), time.process_time()
+            fn()
+            if round_:
+                wall[name].append(time.perf_counter() - w)
+                cpu[name].append(time.process_time() - c)
+    return {name: (float(np.median(wall[name])), float(np.median(cpu[name]))) for name in runs}
+
+
+def _float32_parameters(model):
+    """Cast every trainable layer's parameters to float32 (the layers draw them in
+    float64); the layers then compute in the dtype of their inputs."""
+    for layer in model.trainable_layers:
+        for name, value in layer.parameters().items():
+            setattr(layer, name, value.astype(np.float32))
+    return model
 
 
 def speed(args):
     s = suite()
     X, y, train, _, _ = data(args.images, 0)
-    Xt, yt = X[train], y[train]
-    rows = []
+    runs = {}
 
-    def reference_epoch():
-        ref.lenet_fit_predict(Xt, yt, Xt[:1], 0, 1, lr=s.LEARNING_RATE)
-
-    def solution_epoch():
+    def solution(dtype):
         from solutions.ch10_convnets import build_lenet
 
-        rng = np.random.default_rng(0)
-        build_lenet(rng).train(Xt, yt, epochs=1, batch_size=64, rng=rng, progress=False)
+        Xt, yt = X[train].astype(dtype), y[train]
 
-    rows.append(("reference (numpy, float64)", _best(reference_epoch, args.repeats)))
-    rows.append(
-        ("solution with the course's Model (numpy, float64)", _best(solution_epoch, args.repeats))
-    )
+        def epoch():
+            rng = np.random.default_rng(0)
+            model = build_lenet(rng)
+            if dtype == np.float32:
+                _float32_parameters(model)
+            model.train(Xt, yt, epochs=1, batch_size=64, rng=rng, progress=False)
+
+        return epoch
+
+    if not args.skip_reference:
+
+        def reference_epoch():
+            ref.lenet_fit_predict(X[train], y[train], X[train][:1], 0, 1, lr=s.LEARNING_RATE)
+
+        runs["reference (numpy, float64)"] = reference_epoch
+    runs["solution with the course's Model (numpy, float64)"] = solution(np.float64)
+    runs["solution with the course's Model (numpy, float32)"] = solution(np.float32)
     try:
         import torch
     except ImportError:
         torch = None
+        print("(PyTorch is not installed: its rows are left out)")
     if torch is not None:
         torch.set_num_threads(1)
-        for dtype in (torch.float64, torch.float32):
+
+        def torch_run(dtype):
+            torch.manual_seed(0)
             net = torch.nn.Sequential(
                 torch.nn.Conv2d(1, 6, 5, padding=2),
                 torch.nn.ReLU(),
@@ -170,9 +199,9 @@ def speed(args):
                 torch.nn.Linear(84, 10),
             ).to(dtype)
             opt = torch.optim.Adam(net.parameters(), lr=s.LEARNING_RATE, eps=1e-7)
-            tx, ty = torch.tensor(Xt, dtype=dtype), torch.tensor(yt)
+            tx, ty = torch.tensor(X[train], dtype=dtype), torch.tensor(y[train])
 
-            def torch_epoch():
+            def epoch():
                 perm = torch.randperm(len(tx))
                 for i in range(0, len(tx), 64):
                     idx = perm[i : i + 64]
@@ -180,17 +209,23 @@ def speed(args):
                     torch.nn.functional.cross_entropy(net(tx[idx]), ty[idx]).backward()
                     opt.step()
 
-            rows.append(
-                (f"PyTorch CPU ({str(dtype).split('.')[-1]})", _best(torch_epoch, args.repeats))
-            )
+            return epoch
+
+        runs["PyTorch CPU (float64)"] = torch_run(torch.float64)
+        runs["PyTorch CPU (float32)"] = torch_run(torch.float32)
+    times = _rounds(runs, args.repeats)
     print(
-        f"one epoch of LeNet-5 on {args.images} images, batches of 64, one thread, CPU time, best of "
-        f"{args.repeats}:"
+        f"one epoch of LeNet-5 on {args.images} images, batches of 64, Adam, one thread; "
+        f"median of {args.repeats} rounds (load average at the end: {os.getloadavg()[0]:.1f})"
     )
-    torch64 = next((t for name, t in rows if "float64" in name and "PyTorch" in name), None)
-    for name, t in rows:
-        ratio = f"  ({t / torch64:.2f}x PyTorch float64)" if torch64 else ""
-        print(f"  {name:55s} {t:6.2f} s  {1e3 * t / args.images:.2f} ms/image{ratio}")
+    print(f"  {'implementation':55s} {'wall s':>7s} {'CPU s':>7s}  ratio to PyTorch (CPU time)")
+    for name, (w, c) in times.items():
+        ratios = []
+        for dtype in ("float64", "float32"):
+            key = f"PyTorch CPU ({dtype})"
+            if key in times and key != name and (dtype in name or dtype == "float64"):
+                ratios.append(f"{c / times[key][1]:.2f}x PyTorch {dtype}")
+        print(f"  {name:55s} {w:7.2f} {c:7.2f}  " + ", ".join(ratios))
 
 
 def main(argv=None):
@@ -204,7 +239,8 @@ def main(argv=None):
     a.set_defaults(func=accuracy)
     b = sub.add_parser("speed")
     b.add_argument("--images", type=int, default=2000)
-    b.add_argument("--repeats", type=int, default=2)
+    b.add_argument("--repeats", type=int, default=3, help="counted rounds (after one warm-up)")
+    b.add_argument("--skip-reference", action="store_true", help="leave the slow reference out")
     b.set_defaults(func=speed)
     args = parser.parse_args(argv)
     args.func(args)
