@@ -197,7 +197,10 @@ def test_dense_backward_dinputs_gradient_check(student, oracle, N, n_inputs, n_n
     # (a forward returning its input and a backward returning dvalues agree with each other).
     want = oracle.compute("forward", lambda: ref.dense_forward(X, W, b))
     check_forward_first(
-        layer.forward(X), want, "Dense.forward(inputs)", "chapter 01's test_dense_forward_matches_reference"
+        layer.forward(X),
+        want,
+        "Dense.forward(inputs)",
+        "chapter 01's test_dense_forward_matches_reference",
     )
     numeric = numeric_gradient(layer.forward, X, dout=dv, h=H_LINEAR)
     layer.forward(X)  # the numerical gradient left perturbed copies in self.inputs
