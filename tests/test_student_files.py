@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 
-from tests.helpers import EXERCISES
+from tests.helpers import EXERCISES, ROOT
 
 TODO = re.compile(r"# TODO\(ch\d\d\)")
 # Docstrings that speak of arrays: the student's code will want numpy.
@@ -41,3 +42,27 @@ def test_every_stub_about_arrays_imports_numpy_as_np_unless_it_is_pure_python():
         if ARRAYS.search(_docstrings(tree)) and not _imports_numpy_as_np(tree):
             missing.append(str(path.relative_to(EXERCISES)))
     assert missing == [], f"stubs to fill in without `import numpy as np`: {missing}"
+
+
+def test_the_data_loaders_hold_no_idx_reader_and_load_mnist_from_the_release_arrays(
+    tmp_path, monkeypatch
+):
+    import numpy as np
+
+    from data import loaders
+    from reference.ch09_mnist import read_idx
+
+    source = (ROOT / "data" / "loaders.py").read_text()
+    assert "frombuffer" not in source and "from_bytes" not in source and "gzip" not in source
+    images, labels = loaders.load_mnist()
+    assert np.array_equal(images, read_idx(loaders.MNIST_IMAGES))
+    assert np.array_equal(labels, read_idx(loaders.MNIST_LABELS))
+    target = loaders.write_mnist_arrays(tmp_path / "mnist.npz")
+    with np.load(target, allow_pickle=False) as arrays:
+        assert arrays["images"].dtype == np.uint8 and np.array_equal(arrays["images"], images)
+        assert np.array_equal(arrays["labels"], labels)
+    # As in the release: the arrays from the .npz file, the reference not needed.
+    monkeypatch.setattr(loaders, "MNIST_ARRAYS", target)
+    monkeypatch.setitem(sys.modules, "reference.ch09_mnist", None)  # importing it would fail
+    again_images, again_labels = loaders.load_mnist()
+    assert np.array_equal(again_images, images) and np.array_equal(again_labels, labels)
