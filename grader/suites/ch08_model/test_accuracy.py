@@ -18,12 +18,27 @@ def test_accuracy_categorical_matches_reference(student, oracle, targets):
         got = student.AccuracyCategorical().calculate(preds, y)
     except StudentError as exc:
         if targets == "one-hot" and "broadcast" in exc.summary:
+            # Both a missing argmax and one over the wrong axis (axis=0 gives one index per
+            # class, shape (C,)) end here: say what is needed, not which of the two it was.
             fail(
-                f"AccuracyCategorical().calculate(predictions, y) with one-hot y: {advice}",
+                "AccuracyCategorical().calculate(predictions, y) with one-hot y: the targets did not "
+                "become one label per sample: np.argmax(y, axis=1) turns each (N, C) one-hot row "
+                "into its label",
                 f"{exc.summary}\npredictions have shape (12,), y (12, 4).",
             )
         raise
-    hint = [(advice, float(np.mean(preds[:, None] == y)))] if targets == "one-hot" else []
+    hint = (
+        [
+            (advice, float(np.mean(preds[:, None] == y))),
+            (
+                "np.argmax(y) without axis=1 gives one index for the whole array: use "
+                "np.argmax(y, axis=1), one label per row",
+                float(np.mean(preds == np.argmax(y))),
+            ),
+        ]
+        if targets == "one-hot"
+        else []
+    )
     check_scalar(
         got,
         want,
