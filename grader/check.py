@@ -193,19 +193,25 @@ def _diagnose_values(got, want, batch, axes=None, rtol=1e-6, atol=1e-8):
     scale = max(np.max(np.abs(w)), 1e-12)
     if np.allclose(g, 0, atol=1e-12 * scale) and not np.allclose(w, 0):
         return "all your values are zero"
+    # A ratio between one returned number and one expected number always exists: a constant
+    # factor is a diagnosis only when it holds across several non-zero entries. (A factor of
+    # exactly the batch size N, or -1, is specific enough to name on a single number.)
+    several = int(np.count_nonzero(np.abs(w) > 1e-12 * scale)) >= 2
     if np.allclose(g, -w, rtol=1e-5, atol=1e-9 * scale):
-        return "every value has the wrong sign (a sign flip)"
+        if several:
+            return "every value has the wrong sign (a sign flip)"
+        return "your value has the wrong sign (a sign flip)"
     denom = float(np.sum(w * w))
     if denom > 0:
         c = float(np.sum(g * w) / denom)
         if abs(c - 1) > 1e-3 and c != 0 and np.allclose(g, c * w, rtol=1e-5, atol=1e-9 * scale):
+            every = "every value is" if several else "your value is"
             if batch and batch > 1 and abs(c - batch) / batch < 1e-4:
-                return (
-                    f"every value is {batch} times too large: divide by the batch size N = {batch}"
-                )
+                return f"{every} {batch} times too large: divide by the batch size N = {batch}"
             if batch and batch > 1 and abs(c * batch - 1) < 1e-4:
-                return f"every value is {batch} times too small: divide by the batch size N = {batch} only once"
-            return f"every value is {c:.4g} times the expected value (a constant factor)"
+                return f"{every} {batch} times too small: divide by the batch size N = {batch} only once"
+            if several:
+                return f"every value is {c:.4g} times the expected value (a constant factor)"
     if (
         g.ndim == 2
         and g.shape[0] == g.shape[1]
@@ -221,6 +227,45 @@ def _diagnose_values(got, want, batch, axes=None, rtol=1e-6, atol=1e-8):
     if diff.size > 1 and np.allclose(diff, diff.flat[0], rtol=1e-6, atol=1e-9 * scale):
         return f"every value is off by the same constant {diff.flat[0]:.4g}"
     return ""
+
+
+def _known_bug(got, known_bugs, *, rtol, atol):
+    """The description of the known bug whose wrong value ``got`` matches; when several
+    different bugs give these very values (a batch of one often cannot tell them apart),
+    all of them, as possibilities, so that the feedback never asserts the wrong one."""
+    found = []
+    for desc, bad in known_bugs:
+        bad = np.asarray(bad)
+        if (
+            bad.shape == got.shape
+            and bad.dtype.kind in "biufc"
+            and np.allclose(got, bad, rtol=rtol, atol=atol, equal_nan=True)
+            and desc not in found
+        ):
+            found.append(desc)
+    if len(found) <= 1:
+        return found[0] if found else ""
+    return (
+        "these inputs cannot tell apart "
+        + str(len(found))
+        + " mistakes that give exactly these values (a larger case can): "
+        + "; or ".join(found)
+    )
+
+
+def _small_values(inputs, limit=12):
+    """Lines with the values of the small inputs: for a wrong single number, the inputs
+    themselves say more than their shapes."""
+    lines = []
+    for name, value in (inputs or {}).items():
+        try:
+            arr = np.asarray(value) if isinstance(value, (np.ndarray, list, tuple)) else None
+        except (ValueError, TypeError):
+            arr = None
+        if arr is not None and arr.dtype.kind in "biuf" and 0 < arr.size <= limit:
+            text = np.array2string(arr, precision=6, separator=", ").replace("\n", "")
+            lines.append(f"  {name} = {text}")
+    return lines
 
 
 def check_array(
@@ -280,17 +325,12 @@ def check_array(
     close = np.isclose(gf, wf, rtol=rtol, atol=atol, equal_nan=True)
     if close.all():
         return got
-    diagnosis = ""
-    for desc, bad in known_bugs:
-        bad = np.asarray(bad)
-        if bad.shape == got.shape and np.allclose(
-            gf, bad, rtol=max(rtol, 1e-6), atol=atol, equal_nan=True
-        ):
-            diagnosis = desc
-            break
+    diagnosis = _known_bug(gf, known_bugs, rtol=max(rtol, 1e-6), atol=atol)
     diagnosis = diagnosis or _diagnose_values(gf, wf, batch, axes, rtol=rtol, atol=atol)
     n_bad = int((~close).sum())
     lines = [head]
+    if got.size == 1:
+        lines += _small_values(inputs)
     for idx in np.argwhere(~close)[:4]:
         idx = tuple(int(i) for i in idx)
         lines.append(f"  at {list(idx)}: expected {_fmt(wf[idx])}, got {_fmt(gf[idx])}")
@@ -391,12 +431,7 @@ def check_gradient(
     err = gradient_error(gf, numeric)
     if err <= threshold:
         return err
-    diagnosis = ""
-    for desc, bad in known_bugs:
-        bad = np.asarray(bad)
-        if bad.shape == gf.shape and np.allclose(gf, bad, rtol=1e-5, atol=1e-8):
-            diagnosis = desc
-            break
+    diagnosis = _known_bug(gf, known_bugs, rtol=1e-5, atol=1e-8)
     diagnosis = diagnosis or _diagnose_values(
         gf, numeric, batch, axes, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL
     )

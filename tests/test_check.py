@@ -140,3 +140,36 @@ def test_the_student_fixture_prints_the_same_in_every_run():
     from grader.plugin import ChapterHandle
 
     assert repr(ChapterHandle(None, "ch01_neurons")) == "<your ch01_neurons package>"
+
+
+# ------------------------------------------------------------ no diagnosis that says nothing
+
+
+def test_no_constant_factor_on_a_single_number():
+    """A ratio between two numbers always exists: on one number it is no diagnosis; the
+    feedback shows the small inputs and the expected and returned values instead."""
+    with pytest.raises(GradeFailure) as info:
+        check_scalar(3.0, 2.0, call="loss(y_pred, y_true)", inputs={"y_pred": np.array([0.5, 1.5])})
+    text = info.value.summary + "\n" + info.value.details
+    assert "constant factor" not in text and "times the expected" not in text
+    assert "expected 2, got 3" in text
+    assert "y_pred = [0.5, 1.5]" in text
+
+
+def test_no_constant_factor_when_one_entry_is_non_zero():
+    want = np.array([[0.0, 2.0, 0.0]])
+    assert "constant factor" not in summary_of(want * 3, want)
+
+
+def test_batch_factor_on_a_single_number_is_still_named():
+    with pytest.raises(GradeFailure, match="divide by the batch size N = 8"):
+        check_scalar(16.0, 2.0, call="loss", batch=8)
+
+
+def test_two_known_bugs_with_the_same_values_are_both_named():
+    """A batch of one often gives two mistakes the same value: the feedback names both as
+    possibilities instead of asserting the first."""
+    bad = WANT * 3
+    text = summary_of(bad, known_bugs=[("bug A", bad), ("bug B", bad.copy())])
+    assert "bug A" in text and "bug B" in text and "cannot tell apart" in text
+    assert "bug B" not in summary_of(bad, known_bugs=[("bug A", bad), ("bug B", bad + 1)])

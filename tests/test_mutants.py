@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import by_test, copy_solutions, grade, patch
+from tests.helpers import by_test, copy_solutions, grade_in_process, patch
 
 CORPUS = Path(__file__).resolve().parent / "mutants"
 
@@ -49,12 +49,10 @@ def test_mutant_is_caught_with_diagnosis(tmp_path, package, mutant):
     for edit in mutant.get("edits", [mutant]):
         patch(root, f"{package}/{edit['file']}", edit["old"], edit["new"], edit.get("count", 1))
     # Only the tests meant to catch the mutant run: the whole chapter is graded elsewhere.
-    # The diagnosis is under test here, not the sandbox (tests/test_isolation.py): a plain
-    # worker process starts faster.
-    code, results, out = grade(
-        root, package[:4], extra=["--only", *mutant["catches"], "--isolation", "process"]
-    )
-    assert code == 0, out
+    # The diagnosis is under test here, not the sandbox (tests/test_isolation.py) nor the
+    # command line (tests/test_cli.py): the engine runs in this process, the mutant in a plain
+    # worker process, which starts faster.
+    results = grade_in_process(root, package, only=mutant["catches"])
     tests = by_test(results)
     score = sum(t["score"] for t in results["tests"])
     assert score < results["max_score"], f"{mutant['name']} scored full marks"
@@ -62,6 +60,13 @@ def test_mutant_is_caught_with_diagnosis(tmp_path, package, mutant):
         assert name in tests, f"no test named {name} in {package}"
         failed = [t for t in tests[name] if t["status"] == "failed"]
         assert failed, f"{name} did not catch {mutant['name']}"
+    # The feedback's own claims: no internal grader error, and no constant factor named on a
+    # single number (a ratio between two numbers always exists and says nothing).
+    for t in results["tests"]:
+        assert "internal grader error" not in t["output"], f"{t['name']}:\n{t['output']}"
+        assert not ("constant factor" in t["output"] and " of 1 entries differ" in t["output"]), (
+            f"{t['name']} names a constant factor on a single number:\n{t['output']}"
+        )
     wanted = mutant["diagnosis"].lower()
     outputs = [
         t["output"] for name in mutant["catches"] for t in tests[name] if t["status"] == "failed"
