@@ -7,8 +7,8 @@ Exports the course so far (the previous chapter's package) plus this chapter's.
 
 from ..ch13_generative import *  # noqa: F403  (the course so far)
 from ..ch13_generative import __all__ as _course_so_far
-from .few_labels import (BODY_LAYERS, FEW_STEPS, STRATEGIES, assemble, extract_features, fit_few_labels, new_body,
-                         new_head)
+from .few_labels import (BODY_LAYERS, FEW_STEPS, STRATEGIES, assemble, extract_features, fit_few_labels,
+                         labelled_subset, load_digits, new_body, new_head)
 from .freezing import BODY_LR, HEAD_LR, ParamGroups, fine_tune_groups, set_trainable
 from .pretrained import (CHECK_ATOL, CHECK_FILE, MODEL_FILE, PRETRAINED_DIR, check_forward, copy_parameters,
                          load_pretrained)
@@ -19,8 +19,8 @@ from .style import (CONTENT_LAYER, CONTENT_WEIGHT, STYLE_LAYERS, STYLE_LEARNING_
 
 # The course so far, then this chapter's new names (a name it replaces keeps its place).
 __all__ = _course_so_far + [name for name in [
-    "BODY_LAYERS", "FEW_STEPS", "STRATEGIES", "assemble", "extract_features", "fit_few_labels", "new_body",
-    "new_head",
+    "BODY_LAYERS", "FEW_STEPS", "STRATEGIES", "assemble", "extract_features", "fit_few_labels",
+    "labelled_subset", "load_digits", "new_body", "new_head",
     "BODY_LR", "HEAD_LR", "ParamGroups", "fine_tune_groups", "set_trainable",
     "CHECK_ATOL", "CHECK_FILE", "MODEL_FILE", "PRETRAINED_DIR", "check_forward", "copy_parameters",
     "load_pretrained",

@@ -12,16 +12,43 @@ Every run trains for ``steps`` full-batch steps (all the labelled images in one 
 """
 
 import copy
+from pathlib import Path
 
 import numpy as np
 
-from ..ch13_generative import (Adam, AccuracyCategorical, CategoricalCrossEntropy, Conv2D, Dense, Flatten, MaxPool2D,
-                               Model, ReLU, Softmax)
+from ..ch13_generative import (SPLIT_SEED, Adam, AccuracyCategorical, CategoricalCrossEntropy, Conv2D, Dense, Flatten,
+                               MaxPool2D, Model, ReLU, Softmax, preprocess, read_idx, split_indices)
 from .freezing import HEAD_LR, fine_tune_groups, set_trainable
+
+DATA = Path(__file__).resolve().parent.parent.parent / "data"
 
 BODY_LAYERS = 7  # layers 0-6 of build_lenet: conv, ReLU, pool, conv, ReLU, pool, Flatten
 FEW_STEPS = 60
 STRATEGIES = ("features", "finetune", "scratch")
+
+
+def load_digits(folder=DATA):
+    """The shipped MNIST images for this chapter (given): ``(X, y, parts)`` with X
+    (10000, 1, 28, 28) scaled to [-1, 1] (chapter 09's ``preprocess``), y (10000,) int
+    labels, and ``parts`` a dict of index arrays from chapter 09's split
+    (``split_indices`` with ``default_rng(SPLIT_SEED)``): ``"source"`` and
+    ``"source_test"`` (training and test images of the digits 0-4: what the shipped
+    network learned), ``"pool"`` (training images of the digits 5-9: labelled subsets are
+    drawn from it) and ``"target_test"`` (the 492 test images of the digits 5-9)."""
+    folder = Path(folder)
+    images = read_idx(folder / "mnist-t10k-images-idx3-ubyte.gz")
+    y = read_idx(folder / "mnist-t10k-labels-idx1-ubyte.gz").astype(np.int64)
+    X = preprocess(images).reshape(-1, 1, 28, 28)
+    train, _, test = split_indices(len(y), np.random.default_rng(SPLIT_SEED))
+    parts = {"source": train[y[train] < 5], "source_test": test[y[test] < 5],
+             "pool": train[y[train] >= 5], "target_test": test[y[test] >= 5]}
+    return X, y, parts
+
+
+def labelled_subset(y, pool, per_class, rng, classes=(5, 6, 7, 8, 9)):
+    """Indices of ``per_class`` labelled images of each class (given), drawn without
+    replacement from ``pool``, one ``rng.choice`` per class in order: (per_class * 5,)."""
+    return np.concatenate([rng.choice(pool[y[pool] == c], per_class, replace=False) for c in classes])
 
 
 def new_body(rng):
