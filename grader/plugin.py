@@ -26,6 +26,9 @@ from .sandbox import Limits, StudentError, WorkerClient
 STATE = pytest.StashKey()
 # Set on a test item that was run again after an infrastructure fault (its first reason).
 RETRIED = pytest.StashKey()
+# The warnings (numpy's overflow, divide by zero, invalid value) the student's files raised
+# during a test: feedback on every test, and a failure of a test marked ``no_warnings``.
+WARNED = pytest.StashKey()
 
 
 def pytest_addoption(parser):
@@ -67,6 +70,11 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "hidden: hidden-mode only test")
     config.addinivalue_line(
         "markers", "call_timeout(seconds): time allowed per call into student code"
+    )
+    config.addinivalue_line(
+        "markers",
+        "no_warnings(reason): the test fails when the student's code raises a warning "
+        "(a computation the text asks to be stable)",
     )
     if config.getoption("--submission", default=None) is None:
         return
@@ -272,6 +280,37 @@ class GraderState:
             pyfuncitem.obj(**kwargs)
         return True
 
+    def _take_warnings(self):
+        """The warnings the student's files raised since the last look (worker.py keeps them)."""
+        worker = self.pool.worker
+        if worker is None or not worker.alive():
+            return []
+        try:
+            got = worker.request({"op": "warnings"}, label="reading the warnings of your code")
+        except StudentError:
+            return []
+        return [str(w) for w in got] if isinstance(got, list) else []
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        """Collect the warnings the student's code raised during the test; a test marked
+        ``no_warnings`` (a computation the text asks to be stable) fails on any of them."""
+        self._take_warnings()  # those of earlier calls belong to earlier tests
+        try:
+            result = yield
+        except BaseException:
+            item.stash[WARNED] = self._take_warnings()
+            raise
+        warned = item.stash[WARNED] = self._take_warnings()
+        marker = item.get_closest_marker("no_warnings")
+        if warned and marker is not None:
+            reason = marker.args[0] if marker.args else "this computation must not warn"
+            raise GradeFailure(
+                f"the right values, but your code raised a warning: {warned[0]} ({reason})",
+                "Warnings raised by your code:\n" + "\n".join(f"  {w}" for w in warned),
+            )
+        return result
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
@@ -354,6 +393,16 @@ class GraderState:
                 )
             if notes and ("Falsifying example" in notes or "Failing test case" in notes):
                 rec["details"] = (rec["details"] + "\n" + _clean_notes(notes)).strip()
+        warned = item.stash.get(WARNED, [])
+        if warned:
+            rec["warnings"] = warned
+            if "Warnings raised by your code" not in rec["details"]:
+                rec["details"] = (
+                    rec["details"]
+                    + "\nWarnings raised by your code (an overflow, a division by zero or an "
+                    "invalid value, even where the result came out right):\n"
+                    + "\n".join(f"  {w}" for w in warned)
+                ).strip()
         self.records.append(rec)
 
     def pytest_sessionfinish(self, session):

@@ -26,6 +26,7 @@ import os
 import struct
 import sys
 import traceback
+import warnings
 
 import numpy as np
 
@@ -379,10 +380,34 @@ class Worker:
         op = getattr(self, "op_" + str(msg.get("op")), None)
         if op is None:
             raise CodecError(f"unknown operation {msg.get('op')!r}")
-        result = op(msg)
+        # Warnings (numpy's overflow, divide by zero, invalid value) raised in the student's
+        # files are feedback: kept here (where, what) until the grader asks (op_warnings).
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = op(msg)
+            finally:
+                self.note_warnings(caught)
         if isinstance(result, _Kept):
             return _Encoded(self.make_ref(result.value))
         return result
+
+    def note_warnings(self, caught):
+        seen = self.__dict__.setdefault("warned", [])
+        for w in caught:
+            path = os.path.realpath(str(w.filename))
+            for r in self.source_roots:
+                if path.startswith(r + os.sep):
+                    text = f"{w.category.__name__}: {w.message} ({os.path.relpath(path, r)}, line {w.lineno})"
+                    if text not in seen and len(seen) < 20:
+                        seen.append(text)
+                    break
+
+    def op_warnings(self, msg):
+        """The warnings the student's files raised since the last call, and forget them."""
+        out = list(self.__dict__.get("warned", []))
+        self.__dict__["warned"] = []
+        return out
 
     def student_traceback(self, exc):
         """The traceback trimmed to the frames of the submission's own files."""

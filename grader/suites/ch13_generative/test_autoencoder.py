@@ -51,6 +51,7 @@ def test_bce_with_logits_forward_matches_reference(student, oracle, N, D):
     )
 
 
+@pytest.mark.no_warnings("the text asks for a loss computed from the logits without overflow")
 @points(2)
 def test_bce_with_logits_extreme_logits_stay_finite(student, oracle):
     """Logits of +-50 and +-1000 with targets 0, 1 and 0.3: the exact losses are 0, 50, 1000,
