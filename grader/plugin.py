@@ -295,7 +295,7 @@ class GraderState:
     def pytest_runtest_call(self, item):
         """Collect the warnings the student's code raised during the test; a test marked
         ``no_warnings`` (a computation the text asks to be stable) fails on any of them."""
-        self._take_warnings()  # those of earlier calls belong to earlier tests
+        # (The previous test took the warnings of its own calls: nothing runs in between.)
         try:
             result = yield
         except BaseException:
