@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import traceback
 from pathlib import Path
 
@@ -454,10 +455,15 @@ def _unusable_value_step(exc, tb):
     return step or None
 
 
+# The fixtures in a failing example's arguments: not drawn inputs, and their text (an object's
+# address) says nothing to the student.
+_FIXTURE_ARG = re.compile(r"\b(student|oracle)=<[^>]*>,?\s*")
+
+
 def _clean_notes(notes):
     keep = [
-        ln
+        _FIXTURE_ARG.sub("", ln)
         for ln in notes.splitlines()
         if not ln.startswith(("You can reproduce", "@reproduce", "@seed"))
     ]
-    return "\n".join(keep)
+    return "\n".join(ln for ln in keep if ln.strip())
