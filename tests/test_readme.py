@@ -117,8 +117,16 @@ def test_generators_change_nothing_in_a_fresh_clone(clone, session):
     assert [ln for ln in status.splitlines() if not ln.endswith(".nox")] == []
 
 
+@pytest.fixture(scope="module")
+def built_release(clone):
+    """The student release, built by the README's command as written: (folder, output)."""
+    args = dict(COMMANDS)["release"]
+    out = _run_as_written(clone, "release", args)
+    return clone / args[args.index("--out") + 1], out
+
+
 @pytest.mark.slow
-def test_release_as_written(clone):
+def test_release_as_written(built_release):
     args = dict(COMMANDS)["release"]
     assert "/" not in args[args.index("--out") + 1][:1], (
         "the README's example uses a relative --out"
@@ -127,9 +135,8 @@ def test_release_as_written(clone):
     assert f"session.posargs or {args!r}".replace("'", '"') in noxfile, (
         "plain `nox -s release` differs"
     )
-    out = _run_as_written(clone, "release", args)
+    release, out = built_release
     assert "release checked" in out
-    release = clone / args[args.index("--out") + 1]
     # What the release holds and leaves out (the release command also checks it itself).
     assert not (release / "reference").exists() and not (release / "solutions").exists()
     assert (release / "grader" / "fixtures").is_dir()
@@ -138,7 +145,8 @@ def test_release_as_written(clone):
     # What the Classroom workflow runs, run inside the release as GitHub Actions would.
     assert "run: python -m nox -s classroom" in workflow and "runners: grade" in workflow
     assert 'GRADE_RESULTS: "${{ steps.grade.outputs.result }}"' in workflow
-    (release / ".nox").symlink_to(ROOT / ".nox", target_is_directory=True)
+    if not (release / ".nox").exists():
+        (release / ".nox").symlink_to(ROOT / ".nox", target_is_directory=True)
     output = clone / "github-output"
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"
@@ -210,6 +218,134 @@ def test_notebook_sessions_as_written(clone, session):
     assert any(built.rglob("*.ipynb"))
     if session == "nbgrader-course":
         assert str(clone) not in (built / "nbgrader_config.py").read_text()
+
+
+def student_commands(text):
+    """[[words after `python3 -m nox`]] of the bash blocks of a student text."""
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            words = shlex.split(line.split("#", 1)[0])
+            if words[:3] == ["python3", "-m", "nox"]:
+                commands.append(words[3:])
+    return commands
+
+
+def _student_nox(folder, words, timeout=1800):
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "nox", *words],
+        cwd=folder,
+        env={**env, "OMP_NUM_THREADS": "1", "COLUMNS": "100"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _lab_starts(folder, words, timeout=600):
+    """Start `nox -s lab` as written; True once JupyterLab says it is running (then stop it)."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nox", *words, "--", "--no-browser", "--port", "0"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen, start = [], time.monotonic()
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if "is running at" in line or "http://127.0.0.1" in line:
+                return True, "".join(seen)
+            if time.monotonic() - start > timeout:
+                break
+        return False, "".join(seen)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_the_student_readme_works_as_written_in_the_release(built_release, tmp_path):
+    """Every `python3 -m nox` command of the release's README, in the release (the stubs), and
+    its `run` commands again with a finished chapter (the course's solutions copied in)."""
+    release, _ = built_release
+    if not (release / ".nox").exists():
+        (release / ".nox").symlink_to(ROOT / ".nox", target_is_directory=True)
+    commands = student_commands((release / "README.md").read_text())
+    sessions = {words[words.index("-s") + 1] for words in commands if "-s" in words}
+    assert {"grade", "grade-02", "run", "lab", "notebooks"} <= sessions, sessions
+    solved = tmp_path / "solved"
+    shutil.copytree(release, solved, symlinks=True)
+    for package in ("ch01_neurons", "ch09_mnist"):
+        shutil.rmtree(solved / "exercises" / package)
+        shutil.copytree(SOLUTIONS / package, solved / "exercises" / package)
+    shutil.copy2(SOLUTIONS / "ch09_mnist" / "img" / "drawn_seven.png", solved / "my_digit.png")
+    for words in commands:
+        session = words[words.index("-s") + 1] if "-s" in words else None
+        if session == "lab":
+            if not (ROOT / ".nox" / "lab" / "bin").is_dir():
+                continue  # installing JupyterLab is the session's first run, not this test's
+            started, out = _lab_starts(release, words)
+            assert started, out[-3000:]
+            continue
+        proc = _student_nox(release, words)
+        out = proc.stdout + proc.stderr
+        if session == "run":  # the stubs: the program says what to write, no traceback
+            assert "not implemented yet" in out and "Traceback" not in out, out[-3000:]
+            proc = _student_nox(solved, words)
+            out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, f"nox {' '.join(words)}:\n{out[-3000:]}"
+        if session and session.startswith("grade"):
+            assert "not started: 0/" in out and "Next: read ch" in out, out[-3000:]
+        if words == ["-l"]:
+            assert "stubs" not in out.split("Sessions defined", 1)[1]
+    assert (
+        "my_digit.png: 7 "
+        in _student_nox(
+            solved, ["-s", "run", "--", "exercises.ch09_mnist.classify", "my_digit.png"]
+        ).stdout
+    )
+    assert any((release / "build" / "notebooks").glob("ch01_*.ipynb"))
+
+
+def test_the_chapter_texts_run_modules_that_exist_with_arguments_they_accept():
+    """Every `python3 -m nox -s run -- MODULE ARGS` of a chapter text names a module of the
+    chapter whose command line accepts those arguments (checked with --help, cheaply)."""
+    seen = set()
+    for text in sorted(EXERCISES.glob("ch*/README.md")):
+        for words in student_commands(text.read_text()):
+            if words[:3] != ["-s", "run", "--"]:
+                continue
+            module, *args = words[3:]
+            assert module.startswith("exercises.ch"), (text, words)
+            path = ROOT.joinpath(*module.split(".")).with_suffix(".py")
+            assert path.is_file(), (text, module)
+            options = [a for a in args if a.startswith("--")]
+            key = (module, tuple(options))
+            if key in seen:
+                continue
+            seen.add(key)
+            proc = subprocess.run(
+                [sys.executable, "-m", module.replace("exercises.", "solutions.", 1), "--help"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert proc.returncode == 0, (module, proc.stderr[-2000:])
+            for option in options:
+                assert option in proc.stdout, (text, module, option)
+    assert seen, "the chapter texts run no module"
 
 
 def test_every_command_is_run_or_says_why_not():

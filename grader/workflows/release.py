@@ -2,21 +2,33 @@
 
 ``python -m grader release --out DIR`` copies what students get (their README, the
 noxfile, pyproject.toml, exercises/, data/, the public grader with fixtures recorded
-from the reference, a GitHub Classroom workflow), then checks DIR and fails loudly if
-it holds solution markers or solution code, reference/ or solutions/, hidden tests,
-or the course secret, or if the student commands do not work there: the stubs must
-grade to zero and the solutions, copied in, to full marks, in public mode.
+from the reference, MNIST as arrays, a GitHub Classroom workflow), then checks DIR and fails
+loudly if it holds solution markers or solution code (also renamed or reworded: the same
+logic under other names, compared as normalized syntax trees), reference/ or solutions/,
+hidden tests, the course secret, a text that names the instructor's commands or paths or
+an absolute path, or the litter of a run, or if the student commands do not work there:
+the stubs must grade to zero and the solutions, copied in, to full marks, in public mode.
+Stubs lose the instructor's "Generated from solutions/..." header on the way.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from ..chapters import ROOT, SUITES, all_chapters, is_chapter_dir, is_hidden_test, tree_files
+from ..chapters import (
+    IGNORED_PARTS,
+    ROOT,
+    SUITES,
+    all_chapters,
+    is_chapter_dir,
+    is_hidden_test,
+    tree_files,
+)
 from ..runner import UsageError, grade_subprocess, record_fixtures
 from . import notebooks, stubgen
 
@@ -78,8 +90,15 @@ def build(out: Path, *, force=False, log=print):
     for name in ("noxfile.py", "pyproject.toml", ".gitignore"):
         shutil.copy2(ROOT / name, out / name)
     copy_tree(ROOT / "exercises", out / "exercises")
+    for path in sorted((out / "exercises").rglob("*.py")):
+        path.write_text(student_stub_text(path.read_text(), path.relative_to(out / "exercises")))
     notebooks.write_student_notebooks(out / "notebooks")  # their solution cells stubbed out
     copy_tree(ROOT / "data", out / "data")
+    # MNIST as arrays for the grader and the later chapters: the loader holds no IDX reader,
+    # since writing one is chapter 09's exercise (data/README.md).
+    from data.loaders import MNIST_ARRAYS, write_mnist_arrays
+
+    write_mnist_arrays(out / "data" / MNIST_ARRAYS.name)
     copy_public_grader(out / "grader")
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True)
@@ -88,6 +107,29 @@ def build(out: Path, *, force=False, log=print):
     log("recording public fixtures from the reference ...")
     record_fixtures(all_chapters(), out / "grader" / "fixtures")
     return out
+
+
+STUDENT_INIT = (
+    '"""Your work: one package per chapter (chNN_*). Fill in the functions that raise\n'
+    "NotImplementedError, then grade them: `python3 -m nox -s grade` (one chapter: "
+    '`python3 -m nox -s grade-02`)."""\n'
+)
+
+
+def student_stub_text(text, rel):
+    """A stub as students get it: the instructor's header ("Generated from solutions/...")
+    becomes a line that says what to do, and the package's docstring speaks to students."""
+    rel = Path(rel)
+    if rel.as_posix() == "__init__.py":
+        return STUDENT_INIT
+    first, _, rest = text.partition("\n")
+    if first == stubgen.HEADER.format(path=rel.as_posix()).rstrip("\n"):
+        number = rel.parts[0][2:4]
+        return (
+            f"# Chapter {number}: fill in the TODOs below, then grade the chapter with "
+            f"`python3 -m nox -s grade-{number}`.\n{rest}"
+        )
+    return text
 
 
 # ----------------------------------------------------------------------------- checks
@@ -125,6 +167,179 @@ def contains_run(haystack, needle):
     return False
 
 
+# ------------------------------------------------------------- the same logic under other names
+
+SHINGLE_NODES = 30  # the smallest piece of solution code searched for (AST nodes)
+
+
+class _Canonical(ast.NodeTransformer):
+    """Names (variables, arguments, functions) become v0, v1, ... in order of appearance and
+    string constants one symbol, so that renamed or reworded copies compare equal."""
+
+    def __init__(self):
+        self.names = {}
+
+    def _name(self, name):
+        return self.names.setdefault(name, f"v{len(self.names)}")
+
+    def visit_Name(self, node):
+        return ast.copy_location(ast.Name(id=self._name(node.id), ctx=ast.Load()), node)
+
+    def visit_arg(self, node):
+        return ast.copy_location(ast.arg(arg=self._name(node.arg)), node)
+
+    def visit_FunctionDef(self, node):
+        node.name = self._name(node.name)
+        node.body = _code_statements(node.body)
+        self.generic_visit(node)
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, str):
+            return ast.copy_location(ast.Constant(value="<str>"), node)
+        return node
+
+    def visit_JoinedStr(self, node):
+        return ast.copy_location(ast.Constant(value="<str>"), node)
+
+
+def _code_statements(body):
+    """A statement list without its docstrings and other bare strings."""
+    return [
+        st
+        for st in body
+        if not (
+            isinstance(st, ast.Expr)
+            and isinstance(st.value, ast.Constant)
+            and isinstance(st.value.value, str)
+        )
+    ]
+
+
+def _canonical(statements):
+    import copy
+
+    canonical = _Canonical()
+    return [canonical.visit(copy.deepcopy(st)) for st in statements]
+
+
+def normalized(statements):
+    """One string for a run of statements, equal for copies that differ in names, strings,
+    comments, docstrings and layout."""
+    parts = _canonical(statements)
+    return "\n".join(ast.dump(p, annotate_fields=False, include_attributes=False) for p in parts)
+
+
+def _size(statements):
+    """AST nodes of a run of statements once normalized (a long message counts as one)."""
+    return sum(1 for st in _canonical(statements) for _ in ast.walk(st))
+
+
+def _statement_lists(tree):
+    """Every list of statements in a module (the module's, each body, else and handler)."""
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(node, field, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                yield _code_statements(body)
+        for handler in getattr(node, "handlers", []) or []:
+            yield _code_statements(handler.body)
+
+
+def solution_shingles():
+    """{normalized first statement: [(normalized run, length, where)]}: every shortest run of
+    statements of at least SHINGLE_NODES nodes inside a marked block of solutions/."""
+    index = {}
+    for path in sorted((ROOT / "solutions").rglob("*.py")):
+        text = path.read_text()
+        blocks = stubgen.marked_blocks(text.splitlines())
+        if not blocks:
+            continue
+        tree = ast.parse(text)
+        spans = [(begin, begin + len(lines)) for begin, lines in blocks]  # BEGIN's line, END's
+        for body in _statement_lists(tree):
+            inside = [
+                st for st in body if any(b < st.lineno and st.end_lineno <= e for b, e in spans)
+            ]
+            for i in range(len(inside)):
+                for j in range(i + 1, len(inside) + 1):
+                    run = inside[i:j]
+                    if _size(run) < SHINGLE_NODES:
+                        continue
+                    where = f"{path.relative_to(ROOT).as_posix()}:{run[0].lineno}"
+                    index.setdefault(normalized(run[:1]), []).append(
+                        (normalized(run), len(run), where)
+                    )
+                    break
+    return index
+
+
+# Known overlaps between shipped code and solution code, each with the reason it ships (the
+# check reports any other). Keys: (file in the release, solution file).
+ACCEPTED_OVERLAPS = {
+    ("exercises/ch11_recurrent/rnn.py", "solutions/ch11_recurrent/lstm.py"): (
+        "the given constructor zeroes the gradients with the line LSTM.backward starts with"
+    ),
+    ("exercises/ch11_recurrent/lstm.py", "solutions/ch11_recurrent/lstm.py"): (
+        "the given constructor zeroes the gradients with the line LSTM.backward starts with"
+    ),
+    ("exercises/ch11_recurrent/stack.py", "solutions/ch01_neurons/dense.py"): (
+        "TimeDense's given constructor draws its weights as chapter 01's Dense.__init__ does"
+    ),
+    ("grader/suites/ch11_recurrent/test_char_model.py", "solutions/ch13_generative/unet.py"): (
+        "the grader scores the character model with a log-softmax cross-entropy of its own"
+    ),
+}
+
+
+def same_logic(text, shingles):
+    """The places of solutions/ whose marked code ``text`` (Python source) holds, renamed or
+    not: [(line in text, where in solutions/)]."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    found = []
+    for body in _statement_lists(tree):
+        for i, st in enumerate(body):
+            candidates = shingles.get(normalized([st]))
+            if not candidates:
+                continue
+            for run, length, where in candidates:
+                if i + length <= len(body) and normalized(body[i : i + length]) == run:
+                    found.append((st.lineno, where))
+                    break
+    return found
+
+
+# Texts students read: no command or path of the instructor's repository, no absolute path.
+STUDENT_TEXTS = ("README.md", "exercises", "notebooks", "data", ".github")
+INSTRUCTOR_MENTION = re.compile(
+    r"\b(?:solutions|reference)(?:/|\.(?=[A-Za-z_]))|--submission solutions|--mode hidden"
+)
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~/])(?:/(?:work|home|Users|root|tmp|mnt|srv)/|[A-Z]:\\\w)")
+
+
+def text_problems(rel, text):
+    """Mentions a student cannot follow in one text file of the release (``rel`` its path)."""
+    problems = []
+    if str(ROOT) in text:
+        problems.append(f"{rel} contains the path of the instructor's repository")
+    top = rel.split("/", 1)[0]
+    if top not in STUDENT_TEXTS or (top == "data" and not rel.endswith(".md")):
+        return problems  # data/'s code may name the instructor's side (loaders.py's fallback)
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = INSTRUCTOR_MENTION.search(line)
+        if m:
+            problems.append(f"{rel}:{lineno} mentions {m.group(0)!r} (not in the release)")
+        m = ABSOLUTE_PATH.search(line)
+        if m:
+            problems.append(f"{rel}:{lineno} contains an absolute path ({m.group(0)}...)")
+    return problems
+
+
 def check_contents(out: Path, secret=None):
     """Problems that make DIR unfit to give to students (empty list when it is fine)."""
     out = Path(out)
@@ -132,9 +347,12 @@ def check_contents(out: Path, secret=None):
     for name in ("solutions", "reference", ".course-secret"):
         if any(p.name == name for p in out.rglob(name)):
             problems.append(f"{name} is in the release")
+    for name in sorted(IGNORED_PARTS):
+        if any(out.rglob(name)):
+            problems.append(f"{name}/ is in the release (litter of a run, not course material)")
     if (out / "grader" / WORKFLOWS.name).exists():
         problems.append(f"the instructor workflows (grader/{WORKFLOWS.name}/) are in the release")
-    texts = {}
+    texts, sources = {}, {}
     for path in sorted(out.rglob("*")):
         if not path.is_file():
             continue
@@ -150,8 +368,10 @@ def check_contents(out: Path, secret=None):
             continue
         if stubgen.has_markers(text):
             problems.append(f"{rel} contains solution markers")
+        problems += text_problems(rel, text)
         if path.suffix == ".py":
             texts[rel] = significant_lines(text.splitlines())
+            sources[rel] = text
             if rel.startswith("grader/suites/") and re.search(
                 r"(@hidden\b|mark\.hidden|= *hidden\b)", text
             ):
@@ -161,6 +381,11 @@ def check_contents(out: Path, secret=None):
             if contains_run(lines, body):
                 problems.append(f"{rel} contains the solution code of {where}")
                 break
+    shingles = solution_shingles()
+    for rel, text in sources.items():
+        for lineno, where in same_logic(text, shingles):
+            if (rel, where.split(":")[0]) not in ACCEPTED_OVERLAPS:
+                problems.append(f"{rel}:{lineno} holds the logic of the solution at {where}")
     return problems
 
 
@@ -171,9 +396,24 @@ def _grade_in(out, submission, results):
     return json.loads(Path(results).read_text())
 
 
+def remove_litter(out: Path):
+    """Remove what runs leave in DIR (__pycache__/, .hypothesis/, ...): not course material."""
+    for name in sorted(IGNORED_PARTS):
+        for path in sorted(Path(out).rglob(name), reverse=True):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+
 def check_works(out: Path, log=print):
-    """The student commands work in DIR: stubs grade to zero, solutions to full marks, public mode."""
-    out = Path(out)
+    """The student commands work in DIR: stubs grade to zero, solutions to full marks, public
+    mode. What the grading runs leave in DIR is removed afterwards."""
+    try:
+        return _check_works(Path(out), log)
+    finally:
+        remove_litter(out)
+
+
+def _check_works(out: Path, log=print):
     problems = []
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
         tmp = Path(tmp)
