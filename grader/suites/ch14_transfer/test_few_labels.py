@@ -76,7 +76,7 @@ def test_new_head_layers_and_he_weights(student, oracle):
             known_bugs=[
                 (
                     "the weights are not He-scaled: weight_scale=sqrt(2 / n_inputs) for each Dense",
-                    W / np.sqrt(2.0 / W.shape[0]),
+                    W / np.sqrt(2.0 / shape[0]),
                 )
             ],
         )
