@@ -252,7 +252,17 @@ def _lab_starts(folder, words, timeout=600):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nox", *words, "--", "--no-browser", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "nox",
+            *words,
+            "--",
+            "--no-browser",
+            "--port",
+            "18871",
+            "--allow-root",
+        ],
         cwd=folder,
         env=env,
         stdout=subprocess.PIPE,
