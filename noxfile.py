@@ -224,11 +224,48 @@ def gradescope(session):
     _grader(session, "gradescope", *session.posargs)
 
 
+# The layers' speed benchmarks (their own scripts, with the arguments that time one epoch or
+# one step beside a minimal numpy loop and PyTorch; see docs/benchmarks.md).
+LAYER_BENCHMARKS = (
+    ("ch09_mlp.py",),
+    ("ch10_lenet.py", "speed", "--images", "1000", "--repeats", "3"),
+    ("ch11_recurrent.py", "--skip-bar", "--skip-char"),
+    ("ch12_attention.py", "--skip-bars"),
+)
+
+
 @instructor_session(venv_backend="none", default=False)
 def bench(session):
-    """Time grading of solutions/ per chapter and for all chapters (see docs/benchmarks.md)."""
+    """Grading time per chapter (CPU and wall, ratio to the floor), autograde's cost per
+    submission beside nbgrader's, and the layers' epoch times beside a minimal numpy loop and
+    PyTorch (docs/benchmarks.md). `-- grading`, `-- autograde` or `-- layers`: those parts only."""
     python = _course_python(session)
-    session.run(python, "benchmarks/grading_time.py", *session.posargs, external=True)
+    parts = set(session.posargs) or {"grading", "autograde", "layers"}
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    if "grading" in parts:
+        session.run(python, "benchmarks/grading_time.py", "--repeat", "1", external=True, env=env)
+    if "autograde" in parts:
+        nbgrader = _nbgrader_python(session)  # the environment nbgrader-test uses
+        session.run(
+            python,
+            "benchmarks/autograde_cost.py",
+            "--nbgrader-python",
+            nbgrader,
+            external=True,
+            env=env,
+        )
+    if "layers" in parts:
+        # PyTorch lives in the cross-check environment (nox -s crosscheck creates it).
+        torch_env = ROOT / ".nox" / "crosscheck" / ("Scripts" if os.name == "nt" else "bin")
+        torch_python = torch_env / ("python.exe" if os.name == "nt" else "python")
+        runner = str(torch_python) if torch_python.exists() else python
+        if runner == python:
+            session.log(
+                "no .nox/crosscheck (nox -s crosscheck): the layers are timed without PyTorch"
+            )
+        for script, *args in LAYER_BENCHMARKS:
+            if (ROOT / "benchmarks" / script).exists():
+                session.run(runner, f"benchmarks/{script}", *args, external=True, env=env)
 
 
 # ------------------------------------------------------------------ notebooks and nbgrader
