@@ -9,6 +9,7 @@ inside the grader's own code is reported as an internal error, without its trace
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -103,12 +104,18 @@ def pytest_configure(config):
     config.pluginmanager.register(state, "grader-state")
 
 
-def _chapter_of(item):
+@functools.lru_cache(maxsize=None)
+def _suite_path(path):
+    """A test file's path relative to the suites (None outside them), once per file."""
     try:
-        rel = Path(item.path).resolve().relative_to(SUITES)
+        return Path(path).resolve().relative_to(SUITES)
     except ValueError:
         return None
-    return rel.parts[0] if rel.parts else None
+
+
+def _chapter_of(item):
+    rel = _suite_path(str(item.path))
+    return rel.parts[0] if rel is not None and rel.parts else None
 
 
 # Attribute names that test tooling (hypothesis) probes on fixture values.
@@ -139,7 +146,9 @@ def chapter_worker(handle):
 
 
 class Pool:
-    """One worker per chapter, created on first use; the previous chapter's is closed."""
+    """The worker that runs the chapters' code, created on first use and kept from one
+    chapter to the next (reset in between); a new one when a chapter needs other earlier
+    chapters (chapter independence) or after a crash or time-out."""
 
     def __init__(self, root, limits, independent_from=None, isolation="process"):
         self.root, self.limits, self.isolation = root, limits, isolation
@@ -152,13 +161,14 @@ class Pool:
 
     def for_chapter(self, package):
         if package != self.current:
-            self.close()
-            self.worker = WorkerClient(
-                self.root,
-                self.limits,
-                overlays=self.overlays_for(package),
-                isolation=self.isolation,
-            )
+            overlays = self.overlays_for(package)
+            if self.worker is not None and self.worker.same_overlays(overlays):
+                self.worker.next_chapter()
+            else:
+                self.close()
+                self.worker = WorkerClient(
+                    self.root, self.limits, overlays=overlays, isolation=self.isolation
+                )
             self.current = package
         return self.worker
 
@@ -250,7 +260,7 @@ class GraderState:
     @pytest.fixture
     def oracle(self, request):
         package = _chapter_of(request.node)
-        rel = Path(request.node.path).resolve().relative_to(SUITES).as_posix()
+        rel = _suite_path(str(request.node.path)).as_posix()
         hidden = request.node.get_closest_marker("hidden") is not None
         return Oracle(
             package, f"{rel}::{request.node.name}", self.seed, self.store, record=not hidden
@@ -259,7 +269,12 @@ class GraderState:
     # -- hooks
     def pytest_collection_modifyitems(self, config, items):
         skip = pytest.mark.skip(reason="hidden test")
+        # No terminal shows pytest's own failure text: keep it to one line instead of a
+        # formatted traceback (the records carry the feedback).
+        short = config.option.tbstyle == "no"
         for item in items:
+            if short:
+                item.repr_failure = _short_failure
             if is_hidden_test(item.path):
                 item.add_marker(pytest.mark.hidden)
             if self.mode == "public" and item.get_closest_marker("hidden"):
@@ -269,7 +284,7 @@ class GraderState:
     def pytest_pyfunc_call(self, pyfuncitem):
         """Run a grading test; when the machine (not the student's code) killed the worker,
         restart it and run the test once more, and mark the record as retried."""
-        params = inspect.signature(pyfuncitem.obj).parameters
+        params = _parameters(pyfuncitem.obj)
         kwargs = {name: pyfuncitem.funcargs[name] for name in params if name in pyfuncitem.funcargs}
         try:
             pyfuncitem.obj(**kwargs)
@@ -453,6 +468,15 @@ def _unusable_value_step(exc, tb):
         elif step is not None and path.is_relative_to(engine) and path.name != "check.py":
             return None
     return step or None
+
+
+@functools.lru_cache(maxsize=None)
+def _parameters(function):
+    return tuple(inspect.signature(function).parameters)
+
+
+def _short_failure(excinfo, style=None):
+    return f"{excinfo.typename}: {str(excinfo.value)[:500]}"
 
 
 # The fixtures in a failing example's arguments: not drawn inputs, and their text (an object's

@@ -31,6 +31,27 @@ SECRET_ENV = "COURSE_SECRET"
 SECRET_FILE = ".course-secret"
 
 
+# Built-in pytest plugins the grading runs do not use (no fixtures of theirs in the suites).
+UNUSED_PYTEST_PLUGINS = (
+    "unraisableexception",
+    "threadexception",
+    "logging",
+    "faulthandler",
+    "junitxml",
+    "pastebin",
+    "doctest",
+    "stepwise",
+    "legacypath",
+    "tmpdir",
+    "monkeypatch",
+    "recwarn",
+    "setuponly",
+    "setupplan",
+    "unittest",
+    "subtests",
+)
+
+
 class UsageError(Exception):
     """The grader cannot do what was asked (a bad option, a missing folder, a failed run):
     the command line prints the message and exits with status 2."""
@@ -105,6 +126,22 @@ def _warn(message):
     print(message, file=sys.stderr, flush=True)
 
 
+def bytecode_cache():
+    """The folder for the bytecode of the suites and the reference, outside the course's tree:
+    ``$XDG_CACHE_HOME/nnfs-grader/bytecode`` (default ``~/.cache``), private to this user; None
+    when it cannot be made or is not this user's alone (no cache then)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "nnfs-grader" / "bytecode"
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.stat()
+    except OSError:
+        return None
+    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        return None
+    return path
+
+
 def run_suites(
     packages,
     submission,
@@ -158,6 +195,10 @@ def run_suites(
             # (which re-parses every module when bytecode is not written).
             "--assert=plain",
         ]
+        # pytest's plugins that grading never uses: the unraisable- and thread-exception
+        # plugins alone run several full garbage collections per run (warnings are ignored).
+        for name in UNUSED_PYTEST_PLUGINS:
+            args += ["-p", f"no:{name}"]
         if seed is not None:
             args += ["--grade-seed", str(seed)]
         if independent_from is not None:
@@ -170,9 +211,18 @@ def run_suites(
         # Only the grader's own plugin: no third-party plugins found through entry points.
         saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        # Grading processes write no bytecode into the course's folders (PYTHONDONTWRITEBYTECODE):
+        # the suites and the reference keep theirs in a cache of this user's own instead, else
+        # every run compiles them again. This process never imports student code (the worker
+        # does, and writes no bytecode).
+        saved_bytecode = sys.dont_write_bytecode, sys.pycache_prefix
+        cache = bytecode_cache()
+        if cache is not None:
+            sys.dont_write_bytecode, sys.pycache_prefix = False, str(cache)
         try:
             code = pytest.main(args, plugins=[plugin])
         finally:
+            sys.dont_write_bytecode, sys.pycache_prefix = saved_bytecode
             if saved is None:
                 os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
             else:

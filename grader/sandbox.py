@@ -317,6 +317,26 @@ class WorkerClient:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
 
+    def same_overlays(self, overlays):
+        """Does this worker import the same earlier chapters from elsewhere as ``overlays``
+        asks (chapter independence)?"""
+        return self.overlays == {k: str(Path(v).resolve()) for k, v in (overlays or {}).items()}
+
+    def next_chapter(self):
+        """Go on with another chapter in the same worker: it forgets the previous chapter's
+        objects and modules (``op_reset`` in worker.py), and the grader's references to them
+        become invalid. A worker that fails to reset is closed; the next request starts a
+        fresh one."""
+        if not self.alive():
+            self.close()
+            return
+        try:
+            self.request({"op": "reset"}, label="starting the next chapter")
+        except StudentError:
+            self.close()
+            return
+        self.generation += 1
+
     def keep(self, value, label="an argument"):
         """Put ``value`` into the worker and return a Remote for it: passing the Remote to
         student code passes that very object, and ``.fetch()`` shows whether it changed."""

@@ -16,6 +16,7 @@ runs with ``-I`` and the grader package is not importable in it.
 from __future__ import annotations
 
 import base64
+import gc
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -23,6 +24,7 @@ import importlib.util
 import json
 import math
 import os
+import shutil
 import struct
 import sys
 import traceback
@@ -282,6 +284,8 @@ class Worker:
         self.source_roots = [self.root, *self.overlays.values()]
         if self.overlays:
             sys.meta_path.insert(0, _Overlay(self.overlays))
+        # What a fresh worker starts with, restored between chapters (op_reset).
+        self.fresh = (np.geterr(), list(warnings.filters), sys.getrecursionlimit())
 
     # -- references
     def make_ref(self, obj):
@@ -368,6 +372,36 @@ class Worker:
         """The bytes of a file in the scratch directory, as a uint8 array."""
         with open(self._scratch_path(msg), "rb") as fh:
             return np.frombuffer(fh.read(), dtype=np.uint8)
+
+    def op_reset(self, msg):
+        """Start the next chapter as a fresh worker would: forget every object the grader
+        was given, drop the submission's modules (the next import runs them again), empty the
+        scratch folder, restore numpy's error settings, the warning filters and the recursion
+        limit."""
+        self.refs.clear()
+        for name in [n for n in sys.modules if n.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+        package = sys.modules.get(PACKAGE)
+        if package is not None:
+            for name in [n for n in vars(package) if not n.startswith("__")]:
+                delattr(package, name)
+        importlib.invalidate_caches()
+        os.chdir(self.scratch)
+        for entry in os.listdir(self.scratch):
+            path = os.path.join(self.scratch, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+        err, filters, limit = self.fresh
+        np.seterr(**err)
+        warnings.filters[:] = filters
+        getattr(warnings, "_filters_mutated", lambda: None)()  # the filters' cache
+        sys.setrecursionlimit(limit)
+        gc.collect()
 
     def op_release(self, msg):
         for ref in msg.get("refs", []):

@@ -56,6 +56,27 @@ def grade(submission, *chapters, extra=(), timeout=600, secret=None, results_dir
     return proc.returncode, data, proc.stdout + proc.stderr
 
 
+def grade_in_process(submission, package, only=(), isolation="process"):
+    """Grade ``package`` of ``submission`` with the grader's engine in this process (the
+    student code still runs in its own worker process); return the results.json the command
+    line would write. For the many runs of the mutant corpus: they skip starting Python,
+    pytest, hypothesis and numpy each time and reuse the suites' imported modules. The
+    command line itself is under test elsewhere (tests/test_cli.py, the full-marks tests)."""
+    from hypothesis import settings
+
+    from grader.report import gradescope_results
+    from grader.runner import run_suites
+
+    profile = settings.get_current_profile_name()
+    try:
+        records, meta = run_suites(
+            [package], Path(submission).resolve(), only=list(only), isolation_level=isolation
+        )
+    finally:
+        settings.load_profile(profile)  # the grading run loads the grader's own profile
+    return gradescope_results(records, mode=meta["mode"], isolation=meta["isolation"])
+
+
 def by_test(results):
     """{test name (without the chapter prefix): [test records]} grouped by base name (before '[')."""
     out = {}

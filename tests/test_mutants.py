@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import by_test, copy_solutions, grade, patch
+from tests.helpers import by_test, copy_solutions, grade_in_process, patch
 
 CORPUS = Path(__file__).resolve().parent / "mutants"
 
@@ -49,12 +49,10 @@ def test_mutant_is_caught_with_diagnosis(tmp_path, package, mutant):
     for edit in mutant.get("edits", [mutant]):
         patch(root, f"{package}/{edit['file']}", edit["old"], edit["new"], edit.get("count", 1))
     # Only the tests meant to catch the mutant run: the whole chapter is graded elsewhere.
-    # The diagnosis is under test here, not the sandbox (tests/test_isolation.py): a plain
-    # worker process starts faster.
-    code, results, out = grade(
-        root, package[:4], extra=["--only", *mutant["catches"], "--isolation", "process"]
-    )
-    assert code == 0, out
+    # The diagnosis is under test here, not the sandbox (tests/test_isolation.py) nor the
+    # command line (tests/test_cli.py): the engine runs in this process, the mutant in a plain
+    # worker process, which starts faster.
+    results = grade_in_process(root, package, only=mutant["catches"])
     tests = by_test(results)
     score = sum(t["score"] for t in results["tests"])
     assert score < results["max_score"], f"{mutant['name']} scored full marks"
