@@ -177,3 +177,46 @@ def test_student_traceback_shows_only_student_frames(submission):
     output = by_test(results)["test_matmul_matches_numpy"][0]["output"]
     assert "KeyError" in output and 'File "ch01_neurons/neuron.py"' in output
     assert "worker.py" not in output and "grader" not in output and "site-packages" not in output
+
+
+def test_next_chapter_starts_as_a_fresh_worker_would(tmp_path):
+    """One worker runs every chapter of a grading run; between two chapters it forgets the
+    previous one: the grader's objects, the submission's modules (imported again), the files
+    in the scratch folder, numpy's error settings and the recursion limit."""
+    from grader.sandbox import StudentError, WorkerClient
+
+    root = tmp_path / "submission"
+    for name in ("ch01_first", "ch02_second"):
+        (root / name).mkdir(parents=True)
+    (root / "ch01_first" / "__init__.py").write_text(
+        "import os, sys\n"
+        "import numpy as np\n"
+        "COUNT = [0]\n"
+        "def dirty():\n"
+        "    COUNT[0] += 1\n"
+        "    np.seterr(all='raise')\n"
+        "    sys.setrecursionlimit(321)\n"
+        "    with open('left-behind.txt', 'w') as fh:\n"
+        "        fh.write('x')\n"
+        "    return COUNT[0]\n"
+        "def state():\n"
+        "    return [COUNT[0], np.geterr()['divide'], sorted(os.listdir('.')), sys.getrecursionlimit()]\n"
+    )
+    (root / "ch02_second" / "__init__.py").write_text("from ..ch01_first import state\n")
+    worker = WorkerClient(root, isolation="process")
+    try:
+        first = worker.request({"op": "import", "module": "ch01_first"})
+        fresh = first.state()
+        assert first.dirty() == 1
+        dirty = first.state()
+        assert dirty[0] == 1 and dirty[1] == "raise" and dirty[2] == ["left-behind.txt"]
+        assert dirty[3] == 321 != fresh[3]
+        pid = worker.proc.pid
+        worker.next_chapter()
+        assert worker.proc.pid == pid  # the same process
+        with pytest.raises(StudentError):
+            first.state()  # an object of the previous chapter
+        assert worker.request({"op": "import", "module": "ch01_first"}).state() == fresh
+        assert worker.request({"op": "import", "module": "ch02_second"}).state() == fresh
+    finally:
+        worker.close()
