@@ -1,6 +1,6 @@
 """Chapter 08: the accuracy objects (categorical, binary, regression)."""
 
-from grader.api import StudentError, check_scalar, check_true, fail, np, points, pytest, reference
+from grader.api import StudentError, check_scalar, fail, np, points, pytest, reference
 
 ref = reference("ch08_model")
 
@@ -115,18 +115,34 @@ def test_accuracy_regression_keeps_a_given_precision(student):
     acc = student.AccuracyRegression(precision=0.5)
     acc.init(y)
     got = acc.precision
-    check_true(
-        got is not None and abs(float(got) - 0.5) < 1e-12,
-        f"AccuracyRegression(precision=0.5).init(y) changed the precision to {got}",
-        "init may only choose a precision when none was given (precision is None) or reinit=True.",
+    if got is None:
+        fail(
+            "AccuracyRegression(precision=0.5).init(y) set the precision to None",
+            "init may only choose a precision when none was given (precision is None) or reinit=True.",
+        )
+    check_scalar(
+        got,
+        0.5,
+        call="AccuracyRegression(precision=0.5).init(y)",
+        what="precision (init changed the precision: a given one is kept, init chooses one "
+        "only when none was given or reinit=True)",
+        rtol=0,
+        atol=1e-12,
     )
     acc.init(y, reinit=True)
     got = acc.precision
     want = float(np.std(y) / 250)
-    if got is None or abs(float(got) - want) > 1e-12:
-        fail(
-            f"AccuracyRegression.init(y, reinit=True) left the precision at {got}, expected std(y)/250 = {want:.6g}"
-        )
+    if got is None:
+        fail("AccuracyRegression.init(y, reinit=True) set the precision to None")
+    check_scalar(
+        got,
+        want,
+        call="AccuracyRegression.init(y, reinit=True)",
+        what="precision (reinit=True chooses std(y) / 250 again)",
+        inputs={"y": y},
+        rtol=0,
+        atol=1e-12,
+    )
     preds = y + np.array([[0.0], [0.01], [0.02], [0.5], [-0.01], [0.0], [1.0], [-0.5]])
     check_scalar(
         acc.calculate(preds, y),
