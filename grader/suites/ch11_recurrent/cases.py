@@ -231,6 +231,27 @@ def cell_backward(student, oracle, kind, N, D, H, test_forward):
             return out
 
         bugs = oracle.compute("bugs", lstm_bugs)
+    if kind == "rnn":
+
+        def rnn_bugs():
+            # The local derivative of tanh dropped: the gradient goes through as if
+            # h_next = a (the pre-activation) instead of tanh(a).
+            da = dh
+            return [
+                (
+                    "the derivative of tanh is missing: the gradient at the pre-activation is "
+                    "dvalues * (1 - h_next**2), with h_next the cell's output",
+                    {
+                        "inputs": da @ p["weights_x"].T,
+                        "h_prev": da @ p["weights_h"].T,
+                        "weights_x": x.T @ da,
+                        "weights_h": h.T @ da,
+                        "biases": da.sum(axis=0, keepdims=True),
+                    },
+                )
+            ]
+
+        bugs = oracle.compute("bugs", rnn_bugs)
     name = KINDS[kind][1]
     cell = make_cell(student, kind, D, H, p)
     if kind == "lstm":
