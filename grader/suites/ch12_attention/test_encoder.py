@@ -64,7 +64,18 @@ def test_encoder_block_forward_matches_reference(student, oracle, N, T, h, causa
         lambda: [
             (d, variants.block_variant(x, params, h, b, mask=mask, causal=causal))
             for b, d in BLOCK_BUGS
-        ],
+        ]
+        + (
+            [
+                (
+                    "the mask is not passed on: the block's attention must receive mask=mask "
+                    "(the output is the one without a mask)",
+                    ref.block_forward(x, params, h, causal=causal)[0],
+                )
+            ]
+            if mask is not None
+            else []
+        ),
     )
     block = make_block(student, E, h, F, params, causal=causal)
     call = (
