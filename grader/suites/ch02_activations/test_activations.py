@@ -416,6 +416,31 @@ def test_linear_forward_and_backward_match_reference(student, oracle, case):
     _backward_and_check(layer, x, dv, dwant, want, "Linear", bugs)
 
 
+@points(1)
+def test_linear_forward_and_backward_return_copies(student, oracle):
+    """The docstrings: forward returns a copy of inputs, backward a copy of dvalues, so that a
+    caller who changes its arrays afterwards does not change what the layer returned."""
+    x = oracle.random("x", lambda rng: rng.normal(size=(3, 4)))
+    dv = oracle.random("dvalues", lambda rng: rng.normal(size=(3, 4)))
+    layer = student.Linear()
+    for method, arg, attr, name in (
+        ("forward", x, "output", "inputs"),
+        ("backward", dv, "dinputs", "dvalues"),
+    ):
+        call = f"Linear.{method}({name})"
+        kept = keep(student, arg)
+        check_array(getattr(layer, method)(kept), arg, call=call, inputs={name: arg})
+        kept.fill(0.0)  # the caller reuses its array
+        check_array(
+            _stored(layer, attr, call),
+            arg,
+            call=call,
+            inputs={name: arg},
+            what=f"self.{attr} after the caller filled its {name} with zeros (self.{attr} is the "
+            f"very array {name}, not a copy: return {name}.copy())",
+        )
+
+
 # --------------------------------------------------------------- huge inputs stay finite
 
 
