@@ -288,6 +288,9 @@ def build_course(out, chapters=None, *, mode="hidden", independent=True, force=F
             shutil.copy2(ROOT / "exercises" / "__init__.py", src / "exercises" / "__init__.py")
             for q in earlier:
                 release.copy_tree(ROOT / "exercises" / q, src / "exercises" / q)
+            for path in sorted((src / "exercises").rglob("*.py")):  # as in the student release
+                rel = path.relative_to(src / "exercises")
+                path.write_text(release.student_stub_text(path.read_text(), rel))
             release.copy_public_grader(src / "grader", earlier)
             (src / "grader" / "fixtures").mkdir(exist_ok=True)
             for q in earlier:
@@ -296,6 +299,7 @@ def build_course(out, chapters=None, *, mode="hidden", independent=True, force=F
             text = notebooks[package].read_text()
             if _needs_data(earlier, text):
                 release.copy_tree(ROOT / "data", src / "data")
+                release.add_mnist_arrays(src / "data")
             cell_points = points[package]["hidden" if mode == "hidden" else "public"]
             nb = to_nbgrader_notebook(notebooks[package], package, cell_points)
             write_ipynb(nb, src / f"{package}.ipynb")

@@ -94,11 +94,7 @@ def build(out: Path, *, force=False, log=print):
         path.write_text(student_stub_text(path.read_text(), path.relative_to(out / "exercises")))
     notebooks.write_student_notebooks(out / "notebooks")  # their solution cells stubbed out
     copy_tree(ROOT / "data", out / "data")
-    # MNIST as arrays for the grader and the later chapters: the loader holds no IDX reader,
-    # since writing one is chapter 09's exercise (data/README.md).
-    from data.loaders import MNIST_ARRAYS, write_mnist_arrays
-
-    write_mnist_arrays(out / "data" / MNIST_ARRAYS.name)
+    add_mnist_arrays(out / "data")
     copy_public_grader(out / "grader")
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True)
@@ -107,6 +103,14 @@ def build(out: Path, *, force=False, log=print):
     log("recording public fixtures from the reference ...")
     record_fixtures(all_chapters(), out / "grader" / "fixtures")
     return out
+
+
+def add_mnist_arrays(data_dir):
+    """Write MNIST as arrays into a copy of data/ (for the grader and the later chapters): the
+    loader holds no IDX reader, since writing one is chapter 09's exercise (data/README.md)."""
+    from data.loaders import MNIST_ARRAYS, write_mnist_arrays
+
+    return write_mnist_arrays(Path(data_dir) / MNIST_ARRAYS.name)
 
 
 STUDENT_INIT = (
