@@ -55,10 +55,9 @@ def test_new_head_layers_and_he_weights(student, oracle):
     call = f"new_head(default_rng({seed}))"
     layers = student.new_head(Rng(seed))
     names = [type_name(layer) for layer in layers]
-    check_true(
-        names == ["Dense", "ReLU", "Dense", "ReLU", "Dense", "Softmax"],
-        f"{call} must return [Dense, ReLU, Dense, ReLU, Dense, Softmax], got {names}",
-    )
+    kinds = ["Dense", "ReLU", "Dense", "ReLU", "Dense", "Softmax"]
+    same = names == kinds  # kind: the layers new_head builds
+    check_true(same, f"{call} must return {kinds}, got {names}")
     for i, name in ((0, "fc1"), (2, "fc2"), (4, "fc3")):
         W = want[name + ".W"]
         got = np.asarray(layers[i].weights)
@@ -217,16 +216,16 @@ def test_fit_few_labels_trains_like_the_reference(student, oracle, strategy):
 
 # ------------------------------------------------------------------ the comparison
 
-PER_CLASS, SUBSETS = 5, 3
+PER_CLASS, SUBSETS = 5, 4
 GAIN_BAR = 0.0  # mean of (features - scratch) accuracy over the paired subsets must exceed it
-ACCURACY_BAR = 0.80  # mean accuracy of feature extraction; see docs/benchmarks.md (chapter 14)
+ACCURACY_BAR = 0.75  # mean accuracy of feature extraction; see docs/benchmarks.md (chapter 14)
 MEASURED = "mean accuracy 0.83-0.87, mean gain over scratch 0.02-0.06 (grading seeds 0-9)"
 
 
 @points(6)
 @pytest.mark.call_timeout(60)
 def test_transfer_beats_scratch_with_few_labels(student, oracle):
-    """Three labelled subsets of 5 images per digit 5-9 (25 labels): fit_few_labels with
+    """Four labelled subsets of 5 images per digit 5-9 (25 labels): fit_few_labels with
     "features" and with "scratch" on the same subset (default settings, rng
     default_rng(k) for subset k); accuracy on the 492 held-out digits 5-9. The mean gain of
     transfer over scratch must be positive and its mean accuracy at least the bar."""
