@@ -94,6 +94,50 @@ def test_random_search_matches_reference(student, oracle, shapes, iterations, sc
         check_array(best[k], want_best[k], call=call, inputs=params, what=f"best_params[{k!r}]")
 
 
+@points(1)
+def test_random_search_keeps_the_best_on_ties(student, oracle):
+    """The docstring: a candidate replaces the best only when its loss is strictly lower. On a
+    flat loss (every candidate ties) the best params stay the starting ones."""
+    params, targets = _problem(oracle, {"weights": (2, 3), "biases": (1, 3)})
+    iterations, scale, seed = 8, 0.3, 5
+
+    def run(accept_ties=False):
+        def loss(p):
+            return ref.dict_quadratic(p, targets, 0.0)
+
+        if not accept_ties:
+            return ref.random_search(loss, params, iterations, np.random.default_rng(seed), scale)
+        # The non-strict comparison: every tying candidate is taken.
+        rng, best = np.random.default_rng(seed), {k: np.array(v) for k, v in params.items()}
+        for _ in range(iterations):
+            best = {k: best[k] + scale * rng.standard_normal(best[k].shape) for k in sorted(best)}
+        return best
+
+    want_best, want_history = oracle.compute("want", run)
+    ties = oracle.compute("bugs", lambda: run(accept_ties=True))
+    call = _call(iterations, scale) + " on a flat loss (every candidate ties)"
+    result = student.random_search(
+        Fn("dict_quadratic", targets=targets, w=0.0), params, iterations, Rng(seed), scale=scale
+    )
+    best, history = _history(result, iterations, call)
+    check_array(history, want_history, call=call, what="history")
+    for k in sorted(want_best):
+        check_array(
+            best.get(k) if k in best else None,
+            want_best[k],
+            call=call,
+            inputs=params,
+            what=f"best_params[{k!r}]",
+            known_bugs=[
+                (
+                    "a candidate that ties the best loss replaced it: keep a candidate only when "
+                    "its loss is strictly lower (<, not <=)",
+                    ties[k],
+                )
+            ],
+        )
+
+
 @points(2)
 @given(
     st.integers(1, 3),
