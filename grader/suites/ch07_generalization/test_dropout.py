@@ -159,6 +159,30 @@ def test_dropout_inference_is_identity(student, oracle):
         )
 
 
+@points(1)
+def test_dropout_inference_returns_copies(student, oracle):
+    """The docstrings: at inference forward returns a copy of inputs and backward a copy of
+    dvalues, so that a caller who reuses its array does not change what the layer returned."""
+    x, dv = oracle.random("x", lambda rng: (rng.normal(size=(4, 3)), rng.normal(size=(4, 3))))
+    layer = student.Dropout(0.3, Rng(0))
+    for method, arg, attr, name in (
+        ("forward", x, "output", "inputs"),
+        ("backward", dv, "dinputs", "dvalues"),
+    ):
+        call = f"Dropout.{method}({name})" + (" at inference" if method == "forward" else "")
+        kept = keep(student, arg)
+        check_array(getattr(layer, method)(kept), arg, call=call, inputs={name: arg})
+        kept.fill(0.0)  # the caller reuses its array
+        check_array(
+            getattr(layer, attr),
+            arg,
+            call=call,
+            inputs={name: arg},
+            what=f"self.{attr} after the caller filled its {name} with zeros (self.{attr} is the "
+            f"very array {name}, not a copy: return {name}.copy())",
+        )
+
+
 @points(2)
 @pytest.mark.parametrize("shape,rate", [((5, 4), 0.5), ((3, 9), 0.25)])
 def test_dropout_backward_uses_forward_mask(student, oracle, shape, rate):
