@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from grader.api import StudentError, check_array, check_true, fail, np, points, pytest, reference
 from grader.suites.ch09_mnist.files import as_read, png_bytes, scratch_path
+from grader.suites.common import correct_first
 
 ref = reference("ch09_mnist")
 
@@ -56,6 +57,53 @@ def test_confusion_matrix_matches_reference(student, oracle, n, classes, used):
         np.asarray(got).dtype.kind in "iu",
         f"{call} returned dtype {np.asarray(got).dtype}: a confusion "
         "matrix holds counts, use an integer array (np.zeros((C, C), dtype=np.int64))",
+    )
+
+
+OUT_OF_RANGE = {
+    # name: (y_true, y_pred) with num_classes=4
+    "y_true-equal-to-C": ([0, 4, 1], [0, 1, 1]),
+    "y_pred-negative": ([0, 2, 1], [0, -1, 1]),
+    "y_true-negative": ([-1, 2, 1], [0, 2, 1]),
+    "y_pred-above-C": ([0, 2, 3], [0, 2, 7]),
+}
+
+
+@points(1)
+@pytest.mark.parametrize("case", sorted(OUT_OF_RANGE))
+def test_confusion_matrix_out_of_range_labels_raise_value_error(student, oracle, case):
+    """The docstring: a label outside [0, num_classes), in y_true or in y_pred, raises
+    ValueError (np.add.at would wrap a negative label to the last class silently)."""
+    y_true, y_pred = (np.array(v) for v in OUT_OF_RANGE[case])
+    valid = np.array([0, 2, 3, 1, 2]), np.array([0, 2, 1, 1, 3])
+    want = oracle.compute("valid", lambda: ref.confusion_matrix(*valid, 4))
+    correct_first(
+        oracle,
+        lambda: check_array(
+            student.confusion_matrix(*valid, num_classes=4),
+            want,
+            call="confusion_matrix(y_true, y_pred, num_classes=4)",
+            inputs={"y_true": valid[0], "y_pred": valid[1]},
+        ),
+        fix="test_confusion_matrix_matches_reference",
+    )
+    call = f"confusion_matrix(y_true={y_true.tolist()}, y_pred={y_pred.tolist()}, num_classes=4)"
+    try:
+        got = student.confusion_matrix(y_true, y_pred, num_classes=4)
+    except StudentError as exc:
+        if exc.summary.startswith("ValueError"):
+            return
+        if exc.kind == "not_implemented":
+            raise
+        fail(
+            f"{call} raised {exc.summary}, expected a ValueError",
+            "Check that every label of y_true and y_pred is in [0, num_classes) first, and raise "
+            f"ValueError saying which is not.\n\n{exc.details}",
+        )
+    fail(
+        f"{call} returned {type(got).__name__} instead of raising ValueError",
+        "A label outside [0, num_classes) must be refused: a negative index would count the "
+        "sample in the last class without any error.",
     )
 
 
