@@ -506,6 +506,37 @@ def test_mae_backward_matches_reference(student, oracle, N, K):
     )
 
 
+@points(1)
+def test_mae_backward_is_zero_where_prediction_equals_target(student, oracle):
+    """The docstring: sign(dvalues - y_true) / K / N, 0 where a prediction equals its target
+    (a tie), not +1 or -1."""
+    p, y = oracle.random("inputs", lambda rng: _regression(rng, 3, 4))
+    y = y.copy()
+    y[0, 1], y[1, 3], y[2, 0] = p[0, 1], p[1, 3], p[2, 0]  # three exact ties
+    want = oracle.compute("want", lambda: ref.mae_backward(p, y))
+    diff = p - y
+    bugs = [
+        (
+            "a prediction equal to its target gets gradient +1/(N K): np.sign gives 0 there "
+            "(the absolute value has no slope at its minimum; the course takes 0)",
+            np.where(diff >= 0, 1.0, -1.0) / 4 / 3,
+        ),
+        (
+            "a prediction equal to its target gets gradient -1/(N K): np.sign gives 0 there",
+            np.where(diff > 0, 1.0, -1.0) / 4 / 3,
+        ),
+    ]
+    check_array(
+        student.MeanAbsoluteError().backward(p, y),
+        want,
+        call="MeanAbsoluteError.backward(dvalues, y_true) with three predictions equal to "
+        "their targets",
+        inputs={"dvalues": p, "y_true": y},
+        batch=3,
+        known_bugs=bugs,
+    )
+
+
 # ----------------------------------------------------------------------- gradient checks
 
 GRADIENT_CASES = {  # id: (class, form of the labels, reference prefix)
