@@ -444,7 +444,9 @@ def test_linear_forward_and_backward_return_copies(student, oracle):
 # --------------------------------------------------------------- huge inputs stay finite
 
 
-@pytest.mark.no_warnings("the text asks for a sigmoid that never overflows: exp only ever sees -|x|")
+@pytest.mark.no_warnings(
+    "the text asks for a sigmoid that never overflows: exp only ever sees -|x|"
+)
 @points(2)
 def test_sigmoid_forward_huge_inputs_stay_finite(student, oracle):
     x = np.array([[1000.0, -1000.0, 750.0, -750.0, 0.0], [709.0, -709.0, 710.0, -710.0, 40.0]])
@@ -486,7 +488,9 @@ HUGE_LOGITS = {
 }
 
 
-@pytest.mark.no_warnings("the text asks for a softmax that never overflows: subtract each row's maximum first")
+@pytest.mark.no_warnings(
+    "the text asks for a softmax that never overflows: subtract each row's maximum first"
+)
 @points(2)
 @pytest.mark.parametrize("case", list(HUGE_LOGITS))
 def test_softmax_forward_huge_logits_stay_finite(student, oracle, case):

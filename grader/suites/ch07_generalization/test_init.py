@@ -6,6 +6,7 @@ from grader.api import (
     check_array,
     check_true,
     fail,
+    keep,
     np,
     points,
     pytest,
@@ -175,4 +176,38 @@ def test_init_weights_unknown_kind_raises_value_error(student, kind):
         f'init_weights("{kind}", 3, 2, rng) returned {np.asarray(got).shape if got is not None else None} '
         "instead of raising ValueError",
         'The kinds are "zeros", "random", "xavier" and "he" (lower case); raise ValueError for any other.',
+    )
+
+
+@points(1)
+@pytest.mark.parametrize("kind", ["zeros", "xavier-upper-case"])
+def test_init_weights_draws_nothing_when_no_draw_is_due(student, oracle, kind):
+    """The docstring: "zeros" does not use rng, and an unknown kind raises ValueError before
+    drawing anything: the Generator passed in is where it was, its next draw the same."""
+    seed = 11
+    fresh = oracle.compute("fresh", lambda: np.random.default_rng(seed).standard_normal(4))
+    rng = keep(student, Rng(seed))
+    if kind == "zeros":
+        call = 'init_weights("zeros", 3, 2, rng)'
+        want = oracle.compute(
+            "zeros", lambda: ref.init_weights("zeros", 3, 2, np.random.default_rng(0))
+        )
+        check_array(student.init_weights("zeros", 3, 2, rng), want, call=call)
+    else:
+        call = 'init_weights("Xavier", 3, 2, rng)'
+        try:
+            got = student.init_weights("Xavier", 3, 2, rng)
+        except StudentError as exc:
+            if exc.kind == "not_implemented":
+                raise
+            if not exc.summary.startswith("ValueError"):
+                fail(f"{call} raised {exc.summary}, expected a ValueError", exc.details)
+        else:
+            fail(f"{call} returned {type(got).__name__} instead of raising ValueError")
+    check_array(
+        rng.standard_normal(4),
+        fresh,
+        call=f"rng.standard_normal(4) after {call}",
+        what="next draw of the Generator (it must not have been used: draw only for the "
+        "random kinds, after checking the kind)",
     )

@@ -48,17 +48,19 @@ def _check_attention(student, oracle, q, k, v, mask, bug_names, call, what_extra
     want_out, want_w = oracle.compute("want", lambda: ref.attention_forward(q, k, v, mask))
     known = oracle.compute(
         "bugs",
-        lambda: [(desc, variants.attention_variant(q, k, v, mask, bug)) for bug, desc in bug_names]
-        + (
-            [
-                (
-                    "the mask is ignored: every query attends to every key (hide the keys "
-                    "where mask is False before the softmax)",
-                    ref.attention_forward(q, k, v, None),
-                )
-            ]
-            if mask is not None and not np.all(mask)
-            else []
+        lambda: (
+            [(desc, variants.attention_variant(q, k, v, mask, bug)) for bug, desc in bug_names]
+            + (
+                [
+                    (
+                        "the mask is ignored: every query attends to every key (hide the keys "
+                        "where mask is False before the softmax)",
+                        ref.attention_forward(q, k, v, None),
+                    )
+                ]
+                if mask is not None and not np.all(mask)
+                else []
+            )
         ),
     )
     out, w = pair(student.attention_forward(q, k, v, mask), call)

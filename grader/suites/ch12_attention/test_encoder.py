@@ -61,20 +61,22 @@ def test_encoder_block_forward_matches_reference(student, oracle, N, T, h, causa
     )
     known = oracle.compute(
         "bugs",
-        lambda: [
-            (d, variants.block_variant(x, params, h, b, mask=mask, causal=causal))
-            for b, d in BLOCK_BUGS
-        ]
-        + (
+        lambda: (
             [
-                (
-                    "the mask is not passed on: the block's attention must receive mask=mask "
-                    "(the output is the one without a mask)",
-                    ref.block_forward(x, params, h, causal=causal)[0],
-                )
+                (d, variants.block_variant(x, params, h, b, mask=mask, causal=causal))
+                for b, d in BLOCK_BUGS
             ]
-            if mask is not None
-            else []
+            + (
+                [
+                    (
+                        "the mask is not passed on: the block's attention must receive mask=mask "
+                        "(the output is the one without a mask)",
+                        ref.block_forward(x, params, h, causal=causal)[0],
+                    )
+                ]
+                if mask is not None
+                else []
+            )
         ),
     )
     block = make_block(student, E, h, F, params, causal=causal)
