@@ -606,6 +606,14 @@ MALFORMED = {
     "an argument the class does not list": "argument",
     "another format": "format",
     "an architecture that is not uint8": "dtype",
+    # One case for each remaining rule of decode_architecture and build_object's docstrings.
+    "an architecture of two dimensions": "ndim",
+    "an architecture that is not JSON": "not-json",
+    "a JSON list at the top": "not-object",
+    "another version": "version",
+    "a layer entry without a class": "no-class",
+    "an argument that is a bool": "bool",
+    "an argument that is infinite": "infinite",
 }
 
 
@@ -628,12 +636,35 @@ def test_model_load_refuses_malformed_files(student, oracle, case):
         spec["layers"][0]["args"]["activation"] = 1.0
     elif kind == "format":
         spec["format"] = "some-other-format"
-    if kind in ("string", "argument", "format"):
+    elif kind == "version":
+        spec["version"] = spec["version"] + 1
+    elif kind == "not-object":
+        spec = [spec]
+    elif kind == "no-class":
+        spec["layers"][2] = {"args": {}}
+    elif kind == "bool":
+        spec["layers"][0]["args"]["weight_regularizer_l2"] = True
+    elif kind == "infinite":
+        spec["layers"][0]["args"]["weight_regularizer_l2"] = float("inf")
+    if kind in (
+        "string",
+        "argument",
+        "format",
+        "version",
+        "not-object",
+        "no-class",
+        "bool",
+        "infinite",
+    ):
         evil["architecture"] = np.frombuffer(
             json.dumps(spec).encode("utf-8"), dtype=np.uint8
         ).copy()
     if kind == "dtype":
         evil["architecture"] = arrays["architecture"].astype(np.float64)
+    if kind == "ndim":
+        evil["architecture"] = arrays["architecture"].reshape(1, -1)
+    if kind == "not-json":
+        evil["architecture"] = np.frombuffer(b"{layers: [Dense", dtype=np.uint8).copy()
     write_file(student, "malformed.npz", npz_bytes(evil))
     expect_value_error(
         f"Model.load(a model file with {case})",
