@@ -12,7 +12,17 @@ student's seed, so they match no shipped file: a table of the shipped labels is 
 from functools import lru_cache
 
 from data.loaders import load_mnist_idx
-from grader.api import Rng, check_array, check_true, fail, np, points, pytest, reference
+from grader.api import (
+    Rng,
+    StudentError,
+    check_array,
+    check_true,
+    fail,
+    np,
+    points,
+    pytest,
+    reference,
+)
 
 ref = reference("ch09_mnist")
 
@@ -206,6 +216,65 @@ def _history_text(model):
         )
     except Exception:  # a model without (the right) history: nothing more to say
         return "(no model.history to show)"
+
+
+@points(2)
+@pytest.mark.parametrize(
+    "epochs,batch_size", [(2, 32), (3, 50)], ids=["2-epochs-of-32", "3-epochs-of-50"]
+)
+def test_train_mnist_honours_epochs_batch_size_and_validation(student, oracle, epochs, batch_size):
+    """The docstring: train_mnist(..., rng, epochs, batch_size) builds the model from rng,
+    trains it for ``epochs`` epochs of batches of ``batch_size`` with the validation data
+    measured after every epoch, and keeps the history as ``model.history``. On 100
+    training images: the validation history and the trained model's outputs must be the
+    reference run's."""
+    X, y = _mnist()
+    Xt, yt, Xv, yv, Xs = X[:100], y[:100], X[100:130], y[100:130], X[130:140]
+    seed = 3
+    logits, history = oracle.compute(
+        "want",
+        lambda: ref.mnist_fit_predict(
+            Xt, yt, Xv, yv, Xs, seed, epochs=epochs, batch_size=batch_size
+        ),
+    )
+    call = (
+        f"train_mnist(X_train (100, 784), y_train, X_val (30, 784), y_val, rng=default_rng({seed}), "
+        f"epochs={epochs}, batch_size={batch_size})"
+    )
+    model = _model(
+        student.train_mnist(Xt, yt, Xv, yv, Rng(seed), epochs=epochs, batch_size=batch_size),
+        call,
+    )
+    try:
+        got = model.history
+    except StudentError:
+        fail(f"{call}: the model has no history", "Keep what model.train returns as model.history.")
+    if not isinstance(got, dict) or "val_loss" not in got:
+        fail(
+            f"{call}: model.history is not the dict model.train returns (no 'val_loss')",
+            "Keep what model.train returns as model.history.",
+        )
+    val = np.asarray(got["val_loss"], dtype=np.float64)
+    if val.shape != (epochs,):
+        fail(
+            f"{call}: model.history['val_loss'] has {val.size} entries, expected one per epoch "
+            f"({epochs}): pass epochs and validation_data=(X_val, y_val) to model.train",
+        )
+    check_array(
+        val,
+        np.asarray(history["val_loss"]),
+        call=call,
+        what="model.history['val_loss'] (the validation loss after each epoch)",
+        rtol=1e-6,
+    )
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    check_array(
+        model.predict(Xs),
+        e / e.sum(axis=1, keepdims=True),
+        call=call + " then model.predict(X (10, 784))",
+        what="outputs of the trained model (check epochs, batch_size and the Generator's use)",
+        rtol=1e-6,
+    )
 
 
 @points(12)
