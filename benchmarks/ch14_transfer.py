@@ -1,7 +1,7 @@
-"""Chapter 14: the two quality bars (few-label transfer, style transfer), each against
-broken variants, over grading seeds.
+"""Chapter 14: the three quality bars (few-label transfer, the fine-tuned encoder, style
+transfer), each against broken variants, over grading seeds.
 
-    python benchmarks/ch14_transfer.py [--seeds 10] [--tasks transfer style] [--check]
+    python benchmarks/ch14_transfer.py [--seeds 10] [--tasks transfer sequence style] [--check]
 
 Replays each graded run exactly as the suite draws it (``grader/suites/ch14_transfer/``:
 the labelled subsets and the style test's images come from the oracle's Generator for the
@@ -13,6 +13,9 @@ grading seeds 0..N-1 and the public seed, and the same runs with known broken va
   feature extraction that keeps the pretrained head (not re-initialised);
   the bar asks for a mean accuracy of feature extraction and a positive mean gain over
   training from scratch on the same subsets;
+* sequence: "finetune" from an encoder that was never pretrained (a new one), and
+  fine-tuning with the body at the head's learning rate; the bar asks for a mean accuracy
+  of the fine-tuned encoder and a mean gain over its from-scratch twin;
 * style: the image's gradient without the style term at layer 1, and without any style
   term (content and total variation only); the bar asks the style loss, measured by the
   grader, to fall to a share of its start.
@@ -110,6 +113,38 @@ def _accuracy(model, X, y, parts):
     return float(np.mean(np.argmax(model.predict(X[test]), axis=1) == y[test]))
 
 
+def sequence_run(seed, variant, cases, t):
+    """(mean accuracy of the fine-tuned encoder, mean paired gain over scratch, seconds per run)."""
+    test_id = "ch14_transfer/test_sequences.py::test_fine_tuned_encoder_beats_scratch"
+    o = oracle(seed, test_id)
+    subsets = o.random(
+        "subsets",
+        lambda rng: [cases.labelled_sequences(rng, t.PER_CLASS) for _ in range(t.SUBSETS)],
+    )
+    Xt, yt = o.random("test", lambda rng: cases.labelled_sequences(rng, t.N_TEST // 2))
+    pre = sol.Model.load(sol.PRETRAINED_DIR / sol.ENCODER_FILE)
+    if variant == "new_encoder":
+        pre = sol.build_transformer(sol.N_TOKENS, np.random.default_rng(4321), n_layers=2)
+    groups = sol.sequences.fine_tune_groups
+    if variant == "same_rate":
+        sol.sequences.fine_tune_groups = lambda body, head: sol.ParamGroups(
+            [
+                (body, sol.Adam(learning_rate=sol.HEAD_LR)),
+                (head, sol.Adam(learning_rate=sol.HEAD_LR)),
+            ]
+        )
+    ft, sc, start = [], [], time.process_time()
+    try:
+        for k, (X, y) in enumerate(subsets):
+            for strategy, out in (("finetune", ft), ("scratch", sc)):
+                model = sol.fit_sequence_classifier(pre, X, y, strategy, np.random.default_rng(k))
+                out.append(float(np.mean(np.argmax(model.predict(Xt), axis=1) == yt)))
+    finally:
+        sol.sequences.fine_tune_groups = groups
+    seconds = (time.process_time() - start) / (2 * len(subsets))
+    return float(np.mean(ft)), float(np.mean(np.array(ft) - np.array(sc))), seconds
+
+
 def style_images(seed, cases):
     X, _, parts = cases.digits()
     test_id = "ch14_transfer/test_style.py::test_stylize_lowers_the_style_loss"
@@ -162,10 +197,11 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--tasks", nargs="+", default=["transfer", "style"])
+    parser.add_argument("--tasks", nargs="+", default=["transfer", "sequence", "style"])
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     cases, t_few, t_style = suite("cases"), suite("test_few_labels"), suite("test_style")
+    t_seq = suite("test_sequences")
     seeds = list(range(args.seeds)) + [PUBLIC_SEED]
     if "transfer" in args.tasks:
         print(
@@ -186,6 +222,29 @@ def main():
             a = np.array([r[:2] for r in rows])
             print(
                 f"transfer {variant}: accuracy worst/mean/best {a[:, 0].min():.3f} / {a[:, 0].mean():.3f} / "
+                f"{a[:, 0].max():.3f}; gain worst/mean/best {a[:, 1].min():+.3f} / {a[:, 1].mean():+.3f} / "
+                f"{a[:, 1].max():+.3f}; passes {sum(r[2] for r in rows)} of {len(rows)}",
+                flush=True,
+            )
+    if "sequence" in args.tasks:
+        print(
+            f"sequence bar: mean accuracy of the fine-tuned encoder >= {t_seq.ACCURACY_BAR}, "
+            f"mean gain over scratch >= {t_seq.GAIN_BAR}"
+        )
+        for variant in ("correct", "new_encoder", "same_rate"):
+            rows = []
+            for seed in seeds:
+                acc, gain, seconds = sequence_run(seed, variant, cases, t_seq)
+                passed = acc >= t_seq.ACCURACY_BAR and gain >= t_seq.GAIN_BAR
+                rows.append((acc, gain, passed))
+                print(
+                    f"sequence {variant} seed {seed}: accuracy {acc:.3f}, gain {gain:+.3f}"
+                    f" ({'passes' if passed else 'fails'}; {seconds:.2f} s CPU per run)",
+                    flush=True,
+                )
+            a = np.array([r[:2] for r in rows])
+            print(
+                f"sequence {variant}: accuracy worst/mean/best {a[:, 0].min():.3f} / {a[:, 0].mean():.3f} / "
                 f"{a[:, 0].max():.3f}; gain worst/mean/best {a[:, 1].min():+.3f} / {a[:, 1].mean():+.3f} / "
                 f"{a[:, 1].max():+.3f}; passes {sum(r[2] for r in rows)} of {len(rows)}",
                 flush=True,

@@ -38,8 +38,13 @@ from exercises.ch14_transfer import (
     Adam,
     Dense,
     ParamGroups,
+    ENCODER_FILE,
+    Model,
+    chain_sequences,
     check_forward,
     fit_few_labels,
+    fit_sequence_classifier,
+    mask_tokens,
     gram,
     labelled_subset,
     load_digits,
@@ -101,6 +106,25 @@ for strategy in ("features", "finetune", "scratch"):
     print(f"{strategy:9s}", round(float(np.mean(np.argmax(net.predict(X[test]), axis=1) == y[test])), 3))
 
 # %% [markdown]
+# ## A tiny BERT-like encoder
+#
+# Pretrained by the course to fill in masked symbols of sequences from two Markov chains;
+# here fine-tuned to tell the chains apart from 6 labelled sequences, against the same
+# network trained from scratch.
+
+# %%
+rng = np.random.default_rng(0)
+labels = rng.permutation(np.repeat([0, 1], 3))
+seqs = chain_sequences(labels, rng)
+print(seqs[0], "\n", mask_tokens(seqs[:1], rng)[0][0])  # 24 is the mask token
+test_labels = rng.permutation(np.repeat([0, 1], 200))
+test_seqs = chain_sequences(test_labels, rng)
+encoder = Model.load(PRETRAINED_DIR / ENCODER_FILE)
+for strategy in ("finetune", "scratch"):
+    clf = fit_sequence_classifier(encoder, seqs, labels, strategy, np.random.default_rng(0))
+    print(f"{strategy:9s}", round(float(np.mean(np.argmax(clf.predict(test_seqs), axis=1) == test_labels)), 3))
+
+# %% [markdown]
 # ## Style transfer
 #
 # Gram matrices `F F^T / (C H W)` of the ReLU outputs after each convolution; the image
@@ -127,7 +151,8 @@ plt.show()
 # Loading (copies, refusals, the forward check), freezing and groups of learning rates
 # (frozen layers untouched and without optimizer state, each group at its own rate), the new
 # head, feature extraction, where each strategy starts and how it trains, transfer against
-# scratch on three paired subsets, feature maps, Gram matrices, the three losses and their
+# scratch on four paired subsets, masking, mean pooling, fine-tuning the encoder against
+# scratch, feature maps, Gram matrices, the three losses and their
 # gradients, the style-transfer gradient and a stylizing run. About twenty seconds.
 
 # %%

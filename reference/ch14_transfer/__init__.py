@@ -462,3 +462,291 @@ def stylize(params, content, style, steps=STYLE_STEPS, lr=STYLE_LR, weights=None
         x = adam_step(x, dx, state, lr, t)
     history.append(total_loss(params, x, P, A1, A4, weights)[0])
     return x, history
+
+
+# ------------------------------------------------------------------ a tiny BERT-like encoder
+#
+# Sequences of SEQ_T symbols (0..N_SYMBOLS-1) from one of two random sparse Markov chains;
+# MASK_ID is an extra token. Encoder parameters use the keys of chapter 12's
+# build_transformer(N_TOKENS, rng, n_layers=ENC_BLOCKS) model file: "layer0.weights"
+# (Embedding), "layer2.attn.Wq", ..., "layer4.gamma" (final LayerNorm), "layer5.weights"
+# (the TimeDense that scores tokens).
+
+from ..ch11_recurrent import embedding_backward  # noqa: E402
+from ..ch12_attention import (  # noqa: E402
+    block_backward,
+    block_forward,
+    layernorm_backward,
+    layernorm_forward,
+    sinusoidal_encoding,
+)
+
+N_SYMBOLS, SEQ_T = 24, 16
+MASK_ID, N_TOKENS = N_SYMBOLS, N_SYMBOLS + 1
+ENC_D, ENC_HEADS, ENC_FF, ENC_BLOCKS = 32, 2, 64, 2
+CHAIN_SEED, N_NEXT = 140, 3
+MLM_SEED, MLM_STEPS, MLM_BATCH, MLM_LR, MASK_RATE = 141, 1000, 64, 3e-3, 0.15
+ENCODER_FILE, ENCODER_CHECK_FILE = "encoder-mlm.npz", "encoder-mlm-check.npz"
+SEQ_HEAD_LR, SEQ_BODY_LR, SEQ_STEPS = 3e-3, 3e-4, 40
+BLOCK_KEYS = (
+    "ln1.gamma",
+    "ln1.beta",
+    "attn.Wq",
+    "attn.Wk",
+    "attn.Wv",
+    "attn.Wo",
+    "attn.bq",
+    "attn.bk",
+    "attn.bv",
+    "attn.bo",
+    "ln2.gamma",
+    "ln2.beta",
+    "ff1.weights",
+    "ff1.biases",
+    "ff2.weights",
+    "ff2.biases",
+)
+
+
+def markov_chains(seed=CHAIN_SEED, n_symbols=N_SYMBOLS, n_next=N_NEXT):
+    """(2, S, S) transition matrices: from each symbol, ``n_next`` distinct next symbols
+    (``rng.choice``) with Dirichlet(1) probabilities, chain 0's rows then chain 1's."""
+    rng = np.random.default_rng(seed)
+    chains = np.zeros((2, n_symbols, n_symbols))
+    for c in range(2):
+        for s in range(n_symbols):
+            nxt = rng.choice(n_symbols, n_next, replace=False)
+            chains[c, s, nxt] = rng.dirichlet(np.ones(n_next))
+    return chains
+
+
+def chain_sequences(labels, rng, T=SEQ_T, chains=None):
+    """(n, T) int sequences, row i from chain labels[i]: the first symbol uniform
+    (``rng.integers``), then each next one by inverse CDF of one ``rng.random`` draw per
+    step for the whole batch (the smallest s with cumsum(P)[s] > u)."""
+    chains = markov_chains() if chains is None else chains
+    labels = np.asarray(labels)
+    X = np.zeros((len(labels), T), dtype=np.int64)
+    X[:, 0] = rng.integers(0, chains.shape[1], size=len(labels))
+    for t in range(1, T):
+        u = rng.random(len(labels))
+        cdf = np.cumsum(chains[labels, X[:, t - 1]], axis=1)
+        X[:, t] = np.minimum(np.sum(cdf <= u[:, None], axis=1), chains.shape[1] - 1)
+    return X
+
+
+def mask_tokens(ids, rng, rate=MASK_RATE, mask_id=MASK_ID, n_symbols=N_SYMBOLS, bug=None):
+    """(inputs, selected): draws, in this order, ``sel = rng.random(shape) < rate``,
+    ``r = rng.random(shape)``, ``rnd = rng.integers(0, n_symbols, shape)``; a selected
+    position becomes mask_id when r < 0.8, rnd when r >= 0.9, and keeps its id otherwise.
+    bug 'all_mask': every selected position becomes mask_id."""
+    ids = np.asarray(ids)
+    selected = rng.random(ids.shape) < rate
+    r = rng.random(ids.shape)
+    rnd = rng.integers(0, n_symbols, ids.shape)
+    if bug == "all_mask":
+        return np.where(selected, mask_id, ids), selected
+    out = np.where(selected & (r < 0.8), mask_id, ids)
+    out = np.where(selected & (r >= 0.9), rnd, out)
+    return out, selected
+
+
+def encoder_init(rng):
+    p = {"layer0.weights": rng.standard_normal((N_TOKENS, ENC_D))}
+    for i in range(2, 2 + ENC_BLOCKS):
+        for k in BLOCK_KEYS:
+            if k.startswith(("ln1.gamma", "ln2.gamma")):
+                p[f"layer{i}.{k}"] = np.ones((1, ENC_D))
+            elif k.startswith("attn.W"):
+                p[f"layer{i}.{k}"] = rng.standard_normal((ENC_D, ENC_D)) / np.sqrt(ENC_D)
+            elif k == "ff1.weights":
+                p[f"layer{i}.{k}"] = rng.standard_normal((ENC_D, ENC_FF)) * np.sqrt(2.0 / ENC_D)
+            elif k == "ff2.weights":
+                p[f"layer{i}.{k}"] = rng.standard_normal((ENC_FF, ENC_D)) * np.sqrt(2.0 / ENC_FF)
+            else:
+                width = ENC_FF if k == "ff1.biases" else ENC_D
+                p[f"layer{i}.{k}"] = np.zeros((1, width))
+    last = 2 + ENC_BLOCKS
+    p[f"layer{last}.gamma"], p[f"layer{last}.beta"] = np.ones((1, ENC_D)), np.zeros((1, ENC_D))
+    p[f"layer{last + 1}.weights"] = rng.standard_normal((ENC_D, N_TOKENS)) / np.sqrt(ENC_D)
+    p[f"layer{last + 1}.biases"] = np.zeros((1, N_TOKENS))
+    return p
+
+
+def encoder_body(p, ids):
+    """(N, T, D) after the final layer norm, and the caches."""
+    ids = np.asarray(ids)
+    h = p["layer0.weights"][ids] + sinusoidal_encoding(ids.shape[1], ENC_D)
+    caches = []
+    for i in range(2, 2 + ENC_BLOCKS):
+        h, c = block_forward(h, {k: p[f"layer{i}.{k}"] for k in BLOCK_KEYS}, ENC_HEADS)
+        caches.append(c)
+    last = 2 + ENC_BLOCKS
+    h, cl = layernorm_forward(h, p[f"layer{last}.gamma"], p[f"layer{last}.beta"])
+    return h, (ids, caches, cl)
+
+
+def encoder_body_backward(p, cache, dh):
+    ids, caches, cl = cache
+    last = 2 + ENC_BLOCKS
+    g = {}
+    d, g[f"layer{last}.gamma"], g[f"layer{last}.beta"] = layernorm_backward(dh, cl)
+    for i, c in reversed(list(zip(range(2, 2 + ENC_BLOCKS), caches))):
+        d, gb = block_backward(d, c)
+        g.update({f"layer{i}.{k}": v for k, v in gb.items()})
+    g["layer0.weights"] = embedding_backward(d, ids, N_TOKENS)
+    return g
+
+
+def _log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def mlm_step(p, ids, rng):
+    """Loss and gradients of one masked-token batch: the mean cross-entropy over the
+    selected positions (at least one per batch)."""
+    inputs, selected = mask_tokens(ids, rng)
+    h, cache = encoder_body(p, inputs)
+    last = 2 + ENC_BLOCKS
+    logits = h @ p[f"layer{last + 1}.weights"] + p[f"layer{last + 1}.biases"]
+    logp = _log_softmax(logits)
+    n = max(1, int(selected.sum()))
+    loss = -float(np.sum(np.take_along_axis(logp, ids[..., None], -1)[..., 0] * selected)) / n
+    d = np.exp(logp)
+    d[np.arange(ids.shape[0])[:, None], np.arange(ids.shape[1])[None, :], ids] -= 1.0
+    d *= selected[..., None] / n
+    g = {
+        f"layer{last + 1}.weights": h.reshape(-1, ENC_D).T @ d.reshape(-1, N_TOKENS),
+        f"layer{last + 1}.biases": d.reshape(-1, N_TOKENS).sum(0, keepdims=True),
+    }
+    g.update(encoder_body_backward(p, cache, d @ p[f"layer{last + 1}.weights"].T))
+    return loss, g, (logits, inputs, selected)
+
+
+def pretrain_encoder(seed=MLM_SEED, steps=MLM_STEPS):
+    """The shipped encoder: encoder_init(default_rng(seed)); each step draws 64 labels,
+    their sequences and the masking from the same Generator; Adam MLM_LR."""
+    rng = np.random.default_rng(seed)
+    p = encoder_init(rng)
+    chains, states, history = markov_chains(), {k: {} for k in p}, []
+    for t in range(1, steps + 1):
+        ids = chain_sequences(rng.integers(0, 2, MLM_BATCH), rng, chains=chains)
+        loss, g, _ = mlm_step(p, ids, rng)
+        history.append(loss)
+        for k in p:
+            p[k] = adam_step(p[k], g[k], states[k], MLM_LR, t)
+    return p, history
+
+
+def masked_accuracy(p, n=1000, seed=7):
+    rng = np.random.default_rng(seed)
+    ids = chain_sequences(rng.integers(0, 2, n), rng)
+    _, _, (logits, _, selected) = mlm_step(p, ids, rng)
+    return float(np.mean(np.argmax(logits, -1)[selected] == ids[selected]))
+
+
+def encoder_architecture():
+    """The JSON document of the encoder's model file: chapter 12's build_transformer(
+    N_TOKENS, rng, n_layers=ENC_BLOCKS), as chapter 08 saves it. The masked-token loss is not
+    a class the course's files name: the file records a categorical cross-entropy and
+    accuracy as placeholders, and no optimizer."""
+
+    def layer(name, **args):
+        return {"class": name, "args": args}
+
+    blocks = [
+        layer("EncoderBlock", d_model=ENC_D, n_heads=ENC_HEADS, d_ff=ENC_FF, causal=0.0)
+        for _ in range(ENC_BLOCKS)
+    ]
+    return {
+        "format": "nn-from-scratch-model",
+        "version": 1,
+        "layers": [
+            layer("Embedding", n_tokens=N_TOKENS, n_dims=ENC_D),
+            layer("PositionalEncoding", d_model=ENC_D),
+            *blocks,
+            layer("LayerNorm", n_features=ENC_D, epsilon=1e-5),
+            layer("TimeDense", n_inputs=ENC_D, n_outputs=N_TOKENS),
+            layer("TokenLogits"),
+        ],
+        "loss": {"class": "CategoricalCrossEntropy", "args": {}},
+        "accuracy": {"class": "AccuracyCategorical", "args": {}},
+        "optimizer": None,
+    }
+
+
+def encoder_logits(p, ids):
+    last = 2 + ENC_BLOCKS
+    h, _ = encoder_body(p, ids)
+    return h @ p[f"layer{last + 1}.weights"] + p[f"layer{last + 1}.biases"]
+
+
+def encoder_file_arrays(p):
+    arrays = {k: _f64(v) for k, v in p.items()}
+    text = json.dumps(encoder_architecture())
+    arrays["architecture"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
+    return arrays
+
+
+def encoder_check_arrays(p, n=4, seed=3):
+    """Four masked sequences (one of each chain, twice) and the encoder's logits."""
+    rng = np.random.default_rng(seed)
+    ids = chain_sequences(np.arange(n) % 2, rng)
+    inputs, _ = mask_tokens(ids, rng)
+    return {"inputs": inputs, "outputs": encoder_logits(p, inputs)}
+
+
+def load_encoder():
+    return {k: v for k, v in read_npz(PRETRAINED_DIR / ENCODER_FILE).items() if k != "architecture"}
+
+
+# ------------------------------------------------------------------ fine-tuning the encoder
+
+
+def seq_head_init(rng):
+    """The classifier head's Dense(ENC_D, 2) with He scale (the one draw of the head)."""
+    return {
+        "head.W": np.sqrt(2.0 / ENC_D) * rng.standard_normal((ENC_D, 2)),
+        "head.b": np.zeros((1, 2)),
+    }
+
+
+def mean_pool(h):
+    return _f64(h).mean(axis=1)
+
+
+def mean_pool_backward(d, T):
+    return np.repeat(_f64(d)[:, None, :] / T, T, axis=1)
+
+
+def seq_fit(encoder, X, y, seed, steps=SEQ_STEPS, strategy="finetune"):
+    """Fine-tune the pretrained encoder's body (layers 0-4) with a new head (mean pool,
+    Dense(ENC_D, 2) drawn from default_rng(seed), softmax) for ``steps`` full-batch Adam
+    steps: the body at SEQ_BODY_LR, the head at SEQ_HEAD_LR ('finetune'), or both at
+    SEQ_HEAD_LR ('same_lr'). returns: the parameters (model-file keys; the head's Dense
+    is layer6)."""
+    last = 2 + ENC_BLOCKS
+    p = {k: _f64(v).copy() for k, v in encoder.items() if not k.startswith(f"layer{last + 1}.")}
+    head = seq_head_init(np.random.default_rng(seed))
+    p["layer6.weights"], p["layer6.biases"] = head["head.W"], head["head.b"]
+    body_lr = SEQ_HEAD_LR if strategy == "same_lr" else SEQ_BODY_LR
+    lrs = {k: (SEQ_HEAD_LR if k.startswith("layer6.") else body_lr) for k in p}
+    states = {k: {} for k in p}
+    X, y = np.asarray(X), np.asarray(y)
+    for t in range(1, steps + 1):
+        h, cache = encoder_body(p, X)
+        pooled = mean_pool(h)
+        logits = pooled @ p["layer6.weights"] + p["layer6.biases"]
+        d = _softmax(logits)
+        d[np.arange(len(y)), y] -= 1.0
+        d /= len(y)
+        g = {"layer6.weights": pooled.T @ d, "layer6.biases": d.sum(0, keepdims=True)}
+        g.update(
+            encoder_body_backward(
+                p, cache, mean_pool_backward(d @ p["layer6.weights"].T, X.shape[1])
+            )
+        )
+        for k in p:
+            p[k] = adam_step(p[k], g[k], states[k], lrs[k], t)
+    return p

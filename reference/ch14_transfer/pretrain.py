@@ -1,20 +1,24 @@
-"""Regenerate the shipped pretrained network of chapter 14 from its recipe:
+"""Regenerate the shipped pretrained networks of chapter 14 from their recipes:
 
     python -m reference.ch14_transfer.pretrain            # writes data/pretrained/
     python -m reference.ch14_transfer.pretrain --check    # recomputes, compares, writes nothing
 
 LeNet-5 (chapter 10's ``build_lenet``, as chapter 10's reference computes it) trained with
-fixed seeds on the digits 0-4 of chapter 09's training part (see ``pretrain_lenet``).
-It writes two files in the course's model format (numpy arrays only, no pickle):
+fixed seeds on the digits 0-4 of chapter 09's training part (see ``pretrain_lenet``), and a
+two-block encoder pretrained by masked-token prediction (see ``pretrain_encoder``). It
+writes four files in the course's model format (numpy arrays only, no pickle):
 
 - ``lenet-digits04.npz``: a whole-model file (``Model.load`` reads it): ``layer{i}.{name}``
   arrays and the ``architecture`` JSON;
 - ``lenet-digits04-check.npz``: ``inputs`` (8 held-out images, (8, 1, 28, 28)) and the
-  network's ``outputs`` (8, 10), to check a loaded copy against.
+  network's ``outputs`` (8, 10), to check a loaded copy against;
+- ``encoder-mlm.npz``: chapter 12's ``build_transformer(25, rng, n_layers=2)`` pretrained by
+  masked-token prediction on sequences of two Markov chains (``pretrain_encoder``);
+- ``encoder-mlm-check.npz``: four masked sequences and the encoder's logits.
 
 and prints their fingerprints (``fingerprint``: sha256 over the arrays' names, dtypes,
-shapes and bytes), which ``tests/test_pretrained.py`` holds. Takes about half a minute of
-CPU with one BLAS thread.
+shapes and bytes), which ``tests/test_pretrained.py`` holds. Takes a few minutes of CPU with
+one BLAS thread (``--only lenet`` or ``--only encoder`` makes one network).
 """
 
 import argparse
@@ -25,23 +29,39 @@ import numpy as np
 
 from . import (
     CHECK_FILE,
+    ENCODER_CHECK_FILE,
+    ENCODER_FILE,
     MODEL_FILE,
     PRETRAINED_DIR,
     accuracy,
     check_arrays,
+    encoder_check_arrays,
+    encoder_file_arrays,
     fingerprint,
+    masked_accuracy,
     model_file_arrays,
+    pretrain_encoder,
     pretrain_lenet,
     read_npz,
 )
 
 
-def build():
-    """{file name: arrays} as the recipe makes them, and the source-task test accuracy."""
-    params, X, y, parts = pretrain_lenet()
-    test = parts["source_test"]
-    files = {MODEL_FILE: model_file_arrays(params), CHECK_FILE: check_arrays(params, X, parts)}
-    return files, accuracy(params, X[test], y[test])
+def build(which=("lenet", "encoder")):
+    """{file name: arrays} as the recipe makes them, and {network: its held-out accuracy}
+    (digits 0-4 for LeNet-5, masked tokens for the encoder)."""
+    files, scores = {}, {}
+    if "lenet" in which:
+        params, X, y, parts = pretrain_lenet()
+        test = parts["source_test"]
+        files[MODEL_FILE] = model_file_arrays(params)
+        files[CHECK_FILE] = check_arrays(params, X, parts)
+        scores["lenet"] = accuracy(params, X[test], y[test])
+    if "encoder" in which:
+        params, _ = pretrain_encoder()
+        files[ENCODER_FILE] = encoder_file_arrays(params)
+        files[ENCODER_CHECK_FILE] = encoder_check_arrays(params)
+        scores["encoder"] = masked_accuracy(params)
+    return files, scores
 
 
 def same_arrays(a, b, rtol=1e-7, atol=1e-9):
@@ -65,12 +85,15 @@ def main(argv=None):
     parser.add_argument(
         "--check", action="store_true", help="compare with the shipped files, write nothing"
     )
+    parser.add_argument(
+        "--only", nargs="+", choices=("lenet", "encoder"), default=("lenet", "encoder")
+    )
     args = parser.parse_args(argv)
     start = time.process_time()
-    files, acc = build()
-    print(
-        f"pretrained on digits 0-4: test accuracy {acc:.4f} ({time.process_time() - start:.1f} s CPU)"
-    )
+    files, scores = build(args.only)
+    for name, score in scores.items():
+        print(f"{name}: held-out accuracy {score:.4f}")
+    print(f"({time.process_time() - start:.1f} s CPU)")
     ok = True
     for name, arrays in files.items():
         path = PRETRAINED_DIR / name

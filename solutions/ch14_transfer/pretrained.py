@@ -24,6 +24,8 @@ from ..ch13_generative import ARCHITECTURE_KEY, build_lenet, read_arrays
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "pretrained"
 MODEL_FILE = "lenet-digits04.npz"
 CHECK_FILE = "lenet-digits04-check.npz"
+ENCODER_FILE = "encoder-mlm.npz"
+ENCODER_CHECK_FILE = "encoder-mlm-check.npz"
 CHECK_ATOL = 1e-6
 
 

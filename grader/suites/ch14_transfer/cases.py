@@ -84,6 +84,48 @@ def labelled_subset(rng, per_class):
     )
 
 
+# --------------------------------------------------------------- sequences of two Markov chains
+
+ENCODER_FILE, ENCODER_CHECK_FILE = "encoder-mlm.npz", "encoder-mlm-check.npz"
+CHAIN_SEED, N_SYMBOLS, SEQ_T = 140, 24, 16
+
+
+@lru_cache(maxsize=1)
+def markov_chains():
+    """The chapter's two chains (the rule of ``markov_chains``: the grader's own copy)."""
+    rng = np.random.default_rng(CHAIN_SEED)
+    chains = np.zeros((2, N_SYMBOLS, N_SYMBOLS))
+    for c in range(2):
+        for s in range(N_SYMBOLS):
+            nxt = rng.choice(N_SYMBOLS, 3, replace=False)
+            chains[c, s, nxt] = rng.dirichlet(np.ones(3))
+    return chains
+
+
+def chain_sequences(labels, rng):
+    chains = markov_chains()
+    labels = np.asarray(labels)
+    X = np.zeros((len(labels), SEQ_T), dtype=np.int64)
+    X[:, 0] = rng.integers(0, N_SYMBOLS, size=len(labels))
+    for t in range(1, SEQ_T):
+        u = rng.random(len(labels))
+        cdf = np.cumsum(chains[labels, X[:, t - 1]], axis=1)
+        X[:, t] = np.minimum(np.sum(cdf <= u[:, None], axis=1), N_SYMBOLS - 1)
+    return X
+
+
+def labelled_sequences(rng, per_class):
+    """(X (2 per_class, T), y): per_class sequences of each chain, shuffled."""
+    y = rng.permutation(np.repeat([0, 1], per_class))
+    return chain_sequences(y, rng), y
+
+
+def pretrained_encoder(student):
+    """The shipped encoder loaded by chapter 08's ``Model.load`` in the worker."""
+    path = write_scratch_file(student, ENCODER_FILE, file_bytes(ENCODER_FILE))
+    return student.Model.load(path)
+
+
 # --------------------------------------------------------------- the grader's own LeNet maps
 
 
@@ -171,6 +213,9 @@ __all__ = [
     "check_data",
     "scratch_files",
     "pretrained_model",
+    "pretrained_encoder",
+    "chain_sequences",
+    "labelled_sequences",
     "digits",
     "labelled_subset",
     "lenet_maps",
