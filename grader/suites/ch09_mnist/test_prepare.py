@@ -154,6 +154,32 @@ def test_split_indices_too_large_raises_value_error(student):
     )
 
 
+@points(1)
+def test_split_indices_too_large_draws_nothing(student, oracle):
+    """The docstring: sizes that need more samples than there are raise ValueError before
+    anything is drawn: the Generator passed in is where it was, its next draw the same."""
+    seed = 4
+    fresh = oracle.compute("fresh", lambda: np.random.default_rng(seed).permutation(10))
+    rng = keep(student, Rng(seed))
+    call = "split_indices(10, rng, sizes=(8, 2, 1))"
+    try:
+        got = student.split_indices(10, rng, sizes=(8, 2, 1))
+    except StudentError as exc:
+        if exc.kind == "not_implemented":
+            raise
+        if not exc.summary.startswith("ValueError"):
+            fail(f"{call} raised {exc.summary}, expected a ValueError", exc.details)
+    else:
+        fail(f"{call} returned {type(got).__name__} instead of raising ValueError")
+    check_array(
+        rng.permutation(10),
+        fresh,
+        call=f"rng.permutation(10) after {call}",
+        what="next draw of the Generator (it must not have been used: check the sizes "
+        "before drawing the permutation)",
+    )
+
+
 # ------------------------------------------------------------------------- preprocess
 
 
