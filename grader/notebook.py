@@ -302,22 +302,29 @@ def format_results(data, *, package, submission, max_detail_lines=12):
             f"  held-back tests: {h_pass} of {len(hidden)} passed, {h_score:g}/{h_max:g} points "
             "(not shown)"
         )
-    failures, seen = [], set()
+    from .report import root_cause
+
+    failures, groups = [], {}
     for t in visible:
         if t["status"] == "passed":
             continue
         text = (t.get("output") or "failed").strip()
-        key = text
-        if key in seen:
-            continue
-        seen.add(key)
+        summary, _, details = text.partition("\n")
+        # One mistake over several cases (the same function and diagnosis, numbers aside).
+        key = root_cause({"chapter": "", "summary": summary, "details": details})
+        groups.setdefault(key, []).append((t, text))
+    for cases in groups.values():
+        t, text = cases[0]
         lines = text.splitlines()
         if len(lines) > max_detail_lines:
             lines = lines[:max_detail_lines] + [f"... ({len(lines) - max_detail_lines} more lines)"]
         failures.append(f"{t['name'].split(' ', 1)[-1]}: " + lines[0])
         failures.extend("    " + ln for ln in lines[1:])
+        if len(cases) > 1:
+            others = ", ".join(c["name"].split(" ", 1)[-1] for c, _ in cases[1:])
+            failures.append(f"    the same mistake in {len(cases) - 1} more case(s): {others}")
     if failures:
-        out += ["", "What failed (each distinct message once):", *failures]
+        out += ["", "What failed (each mistake once):", *failures]
     notes = [ln for ln in (data.get("output") or "").splitlines()[1:] if ln.strip()]
     if notes:
         out += ["", *notes]

@@ -52,3 +52,32 @@ def test_the_cell_says_how_to_fix_a_grader_that_cannot_run(tmp_path, monkeypatch
     message = str(info.value)
     assert message.startswith("the grader did not run (grader: something went wrong). Open")
     assert "python3 -m nox -s lab" in message
+
+
+def test_the_grade_cell_explains_one_mistake_once_with_its_other_cases():
+    def case(name, n):
+        return {
+            "name": f"ch03 {name}",
+            "score": 0,
+            "max_score": 1,
+            "status": "failed",
+            "visibility": "visible",
+            "output": (
+                "CategoricalCrossEntropy.backward(dvalues, y_true): output is wrong (every value is "
+                f"{n} times too large: divide by the batch size N = {n})\n"
+                f"  diagnosis: every value is {n} times too large: divide by the batch size N = {n}"
+            ),
+        }
+
+    other = {**case("test_mse_backward[3]", 3), "output": "MeanSquaredError.backward: sign flipped"}
+    data = {
+        "score": 0,
+        "max_score": 3,
+        "tests": [case("test_cce[5-4]", 5), case("test_cce[8-10]", 8), other],
+        "extra_data": {"mode": "public"},
+        "output": "Graded in public mode.",
+    }
+    text = notebook.format_results(data, package="ch03_losses", submission=Path("exercises"))
+    assert text.count("diagnosis: every value is") == 1
+    assert "the same mistake in 1 more case(s): test_cce[8-10]" in text
+    assert "MeanSquaredError.backward: sign flipped" in text
