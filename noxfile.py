@@ -89,7 +89,7 @@ def grade(session):
 @nox.session(venv_backend="none", default=False)
 def classroom(session):
     """GitHub Classroom: grade (public mode) into results.json and hand the points to Classroom's
-    grading reporter through $GITHUB_OUTPUT (docs/classroom-workflow.yml)."""
+    grading reporter through $GITHUB_OUTPUT (the workflow .github/workflows/classroom.yml runs it)."""
     python = _course_python(session)
     results = ROOT / "results.json"
     results.unlink(missing_ok=True)
