@@ -226,6 +226,8 @@ def student_commands(text):
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for line in block.splitlines():
             words = shlex.split(line.split("#", 1)[0])
+            while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+                words = words[1:]  # OMP_NUM_THREADS=1 ...: the environment of the command
             if words[:3] == ["python3", "-m", "nox"]:
                 commands.append(words[3:])
     return commands
