@@ -286,6 +286,65 @@ def _history_text(model):
         return "(no model.history to show)"
 
 
+@points(2)
+@pytest.mark.call_timeout(60)
+def test_train_lenet_honours_epochs_batch_size_and_validation(student, oracle):
+    """The docstring: train_lenet(..., rng, epochs, batch_size) builds LeNet-5 from rng,
+    trains it for ``epochs`` epochs of batches of ``batch_size``, measures the validation
+    data after every epoch and keeps the history as ``model.history``. On 40 images, 2
+    epochs of 16: the trained outputs and the last validation loss are the reference run's."""
+    X, y = _mnist()
+    Xt, yt, Xv, yv = X[:40], y[:40], X[40:52], y[40:52]
+    seed, epochs, batch_size = 5, 2, 16
+    probs = oracle.compute(
+        "want",
+        lambda: ref.lenet_fit_predict(
+            Xt,
+            yt,
+            np.concatenate([Xv, X[52:58]]),
+            seed,
+            epochs,
+            batch_size=batch_size,
+            lr=LEARNING_RATE,
+        ),
+    )
+    p_val, p_new = probs[:12], probs[12:]
+    val_loss = float(np.mean(-np.log(np.clip(p_val[np.arange(12), yv], 1e-7, 1 - 1e-7))))
+    call = (
+        f"train_lenet(X_train (40, 1, 28, 28), y_train, X_val (12, 1, 28, 28), y_val, "
+        f"rng=default_rng({seed}), epochs={epochs}, batch_size={batch_size})"
+    )
+    model = _model(
+        student.train_lenet(Xt, yt, Xv, yv, Rng(seed), epochs=epochs, batch_size=batch_size),
+        call,
+    )
+    check_array(
+        model.predict(X[52:58]),
+        p_new,
+        call=call + " then model.predict(X (6, 1, 28, 28))",
+        what="outputs of the trained model (check epochs, batch_size and the Generator's use)",
+        rtol=1e-6,
+        atol=1e-9,
+    )
+    try:
+        history = model.history
+    except StudentError:
+        fail(f"{call}: the model has no history", "Keep what model.train returns as model.history.")
+    got = np.asarray(history.get("val_loss", []) if isinstance(history, dict) else [], float)
+    if got.shape != (epochs,):
+        fail(
+            f"{call}: model.history['val_loss'] has {got.size} entries, expected one per epoch "
+            f"({epochs}): pass validation_data=(X_val, y_val) to model.train",
+        )
+    check_array(
+        got[-1],
+        val_loss,
+        call=call,
+        what="model.history['val_loss'][-1] (the validation loss after the last epoch)",
+        rtol=1e-6,
+    )
+
+
 @points(10)
 @pytest.mark.call_timeout(120)
 def test_lenet_test_accuracy_reaches_bar(student, oracle):
