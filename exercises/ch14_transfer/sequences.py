@@ -7,7 +7,7 @@ every symbol, each chain can go to three others), and sequences of ``SEQ_T`` sym
 from one of them. The task: which chain made a sequence? The course pretrained chapter
 12's encoder (``build_transformer(N_TOKENS, rng, n_layers=2)``) on unlabelled sequences of
 both chains by **masked-token prediction**: hide some symbols, predict them from the others
-(``python -m reference.ch14_transfer.pretrain`` made ``data/pretrained/encoder-mlm.npz``).
+(the course's reference recipe made ``data/pretrained/encoder-mlm.npz``).
 To fill a blank, the encoder has to learn which symbols follow which, the very thing that
 tells the chains apart.
 """
