@@ -1,7 +1,7 @@
 """Chapter 13: binary cross-entropy on logits (values, extreme logits, gradient) and the
 MLP autoencoder (layers, forward, backward, and a training run judged on held-out images)."""
 
-from grader.api import Rng, check_array, check_true, fail, np, points, pytest
+from grader.api import Rng, StudentError, check_array, check_true, fail, np, points, pytest
 from grader.suites.ch13_generative.cases import (
     check_exact_gradient,
     check_keys,
@@ -280,3 +280,38 @@ def test_autoencoder_reconstruction_error_reaches_bar(student, oracle):
         "Check the gradient tests first, then that train_autoencoder updates the whole model "
         "(optimizer.update_params(model): parameters() must list the encoder's and the decoder's arrays).",
     )
+
+
+@points(2)
+def test_train_autoencoder_honours_its_arguments(student, oracle):
+    """The docstring: train_autoencoder(X, rng, n_hidden, n_latent, epochs, batch_size,
+    learning_rate) draws the weights then one permutation per epoch from rng, and keeps one
+    mean training loss per epoch in model.history. A small run (48 images, 2 epochs of 20,
+    hidden 16, latent 4, learning rate 0.01) must give the reference run's model."""
+    X = mnist_pixels()
+    Xt, Xs = X[:48], X[48:54]
+    seed, args = 2, dict(n_hidden=16, n_latent=4, epochs=2, batch_size=20, learning_rate=0.01)
+    want = oracle.compute(
+        "want",
+        lambda: ref.ae_forward(ref.ae_fit(Xt, seed, 16, 4, 2, 20, 0.01), Xs)[1],
+    )
+    call = (
+        f"train_autoencoder(X (48, 784), rng=default_rng({seed}), n_hidden=16, n_latent=4, "
+        "epochs=2, batch_size=20, learning_rate=0.01)"
+    )
+    model = returned_model(student.train_autoencoder(Xt, Rng(seed), **args), call)
+    check_array(
+        model.forward(Xs),
+        want,
+        call=call + ", then forward(X (6, 784))",
+        what="logits of the trained model (check that every argument is used: sizes, epochs, "
+        "batch_size, learning_rate, and rng for the weights then the permutations)",
+        rtol=1e-6,
+        atol=1e-9,
+    )
+    try:
+        history = model.history
+    except StudentError:
+        fail(f"{call} did not keep model.history", "Append each epoch's mean training loss.")
+    if not isinstance(history, (list, tuple, np.ndarray)) or len(history) != 2:
+        fail(f"{call}: model.history must hold 2 numbers, one mean training loss per epoch")

@@ -422,3 +422,35 @@ def test_vae_negative_elbo_on_held_out_images(student, oracle):
         "reaches 196-219 here (its codes drift far from the prior); a flipped KL sign diverges.\n"
         "Check the KL and gradient tests first.",
     )
+
+
+@points(2)
+def test_train_vae_honours_its_arguments(student, oracle):
+    """The docstring: train_vae(X, rng, n_hidden, n_latent, epochs, batch_size,
+    learning_rate) draws the weights, then per epoch one permutation and per batch the
+    noise eps, all from rng. A small run (48 images, 2 epochs of 20, hidden 16, latent 3,
+    learning rate 0.01) must give the reference run's encoder."""
+    X = mnist_pixels()
+    Xt, Xs = X[:48], X[48:54]
+    seed, args = 2, dict(n_hidden=16, n_latent=3, epochs=2, batch_size=20, learning_rate=0.01)
+    want = oracle.compute(
+        "want",
+        lambda: ref.vae_encode(ref.vae_fit(Xt, seed, 16, 3, 2, 20, 0.01), Xs)[0],
+    )
+    call = (
+        f"train_vae(X (48, 784), rng=default_rng({seed}), n_hidden=16, n_latent=3, epochs=2, "
+        "batch_size=20, learning_rate=0.01)"
+    )
+    model = returned_model(student.train_vae(Xt, Rng(seed), **args), call)
+    got = model.encode(Xs)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        fail(f"{call}, then encode(X): must return the pair (mu, logvar)")
+    check_array(
+        got[0],
+        want,
+        call=call + ", then encode(X (6, 784))",
+        what="mu of the trained model (check that every argument is used, and that rng draws "
+        "the weights, then per epoch the permutation and per batch eps)",
+        rtol=1e-6,
+        atol=1e-9,
+    )
