@@ -87,6 +87,16 @@ def test_check_contents_reports_copies_instructor_mentions_absolute_paths_and_li
     assert "contains an absolute path (/home/" in problems
     assert "README.md contains the path of the instructor's repository" in problems
     assert ".hypothesis/ is in the release" in problems
+    # paths of the instructor's repository that a text names must ship with the release
+    (rel / "exercises" / "ch01_neurons" / "README.md").write_text(
+        "See `docs/conventions.md`, `docs/benchmarks.md` and `benchmarks/ch10_lenet.py speed`.\n"
+    )
+    (rel / "docs").mkdir()
+    (rel / "docs" / "conventions.md").write_text("the contract\n")
+    problems = "\n".join(release.check_contents(rel))
+    assert "names benchmarks/ch10_lenet.py, which is not in the release" in problems
+    assert "names docs/benchmarks.md, which is not in the release" in problems
+    assert "docs/conventions.md, which" not in problems
 
 
 def test_stubs_lose_the_instructors_header_in_the_release():
@@ -137,4 +147,11 @@ def test_the_student_texts_of_this_repository_pass_the_release_text_checks():
     for path in [ROOT / "docs" / "student-README.md", ROOT / "data" / "README.md"]:
         name = "README.md" if path.name == "student-README.md" else "data/README.md"
         problems += release.text_problems(name, path.read_text())
+    # what the texts name of docs/, benchmarks/ and tests/ is what the release ships of them
+    for path in sorted(EXERCISES.rglob("*")) + sorted((ROOT / "notebooks").glob("*.py")):
+        if path.is_file() and path.suffix in (".md", ".py") and "__pycache__" not in path.parts:
+            for m in release.COURSE_PATH.finditer(path.read_text()):
+                shipped = [f"docs/{name}" for name in release.STUDENT_DOCS]
+                if m.group(1) not in shipped:
+                    problems.append(f"{path.relative_to(ROOT)} names {m.group(1)}")
     assert problems == []

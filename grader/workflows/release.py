@@ -96,6 +96,9 @@ def build(out: Path, *, force=False, log=print):
     copy_tree(ROOT / "data", out / "data")
     add_mnist_arrays(out / "data")
     copy_public_grader(out / "grader")
+    for name in STUDENT_DOCS:  # the chapter texts refer to them
+        (out / "docs").mkdir(exist_ok=True)
+        shutil.copy2(ROOT / "docs" / name, out / "docs" / name)
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True)
     shutil.copy2(ROOT / "docs" / "classroom-workflow.yml", workflow)
@@ -330,6 +333,24 @@ INSTRUCTOR_MENTION = re.compile(
 ABSOLUTE_PATH = re.compile(r"(?<![\w.~/])(?:/(?:work|home|Users|root|tmp|mnt|srv)/|[A-Z]:\\\w)")
 
 
+# Documents of docs/ that the chapter texts refer to, shipped with the release.
+STUDENT_DOCS = ("conventions.md", "benchmarks.md")
+# Paths of the instructor's repository a student text might name; each must be in the release.
+COURSE_PATH = re.compile(r"(?<![\w./-])((?:docs|benchmarks|tests)/[\w./-]*\w)")
+
+
+def missing_paths(out, rel, text):
+    """Paths of docs/, benchmarks/ or tests/ that a student text names but the release lacks."""
+    if rel.split("/", 1)[0] not in STUDENT_TEXTS:
+        return []
+    missing = sorted({m.group(1) for m in COURSE_PATH.finditer(text)})
+    return [
+        f"{rel} names {p}, which is not in the release"
+        for p in missing
+        if not (Path(out) / p).exists()
+    ]
+
+
 def text_problems(rel, text):
     """Mentions a student cannot follow in one text file of the release (``rel`` its path)."""
     problems = []
@@ -376,7 +397,7 @@ def check_contents(out: Path, secret=None):
             continue
         if stubgen.has_markers(text):
             problems.append(f"{rel} contains solution markers")
-        problems += text_problems(rel, text)
+        problems += text_problems(rel, text) + missing_paths(out, rel, text)
         if path.suffix == ".py":
             texts[rel] = significant_lines(text.splitlines())
             sources[rel] = text
