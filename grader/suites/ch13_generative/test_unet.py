@@ -361,3 +361,36 @@ def ref_free_iou(pred, true):
     p, t = pred == 1, true == 1
     union = np.logical_or(p, t).sum()
     return 1.0 if union == 0 else float(np.logical_and(p, t).sum() / union)
+
+
+@points(2)
+def test_train_unet_honours_its_arguments(student, oracle):
+    """The docstring: train_unet(X, masks, rng, channels, epochs, batch_size, learning_rate)
+    draws the weights, then one permutation per epoch, from rng. A small run (24 images of
+    8 x 8, 2 epochs of 10, 4 channels, learning rate 0.01) must give the reference run's
+    logits."""
+    X, Y = shapes_data(30, 8, 21)
+    Xt, Yt, Xs = X[:24], Y[:24], X[24:]
+    seed = 2
+    want = oracle.compute(
+        "want", lambda: ref.unet_forward(ref.unet_fit(Xt, Yt, seed, 4, 2, 10, 0.01), Xs)[0]
+    )
+    call = (
+        f"train_unet(X (24, 1, 8, 8), masks, rng=default_rng({seed}), channels=4, epochs=2, "
+        "batch_size=10, learning_rate=0.01)"
+    )
+    model = returned_model(
+        student.train_unet(
+            Xt, Yt, Rng(seed), channels=4, epochs=2, batch_size=10, learning_rate=0.01
+        ),
+        call,
+    )
+    check_array(
+        model.forward(Xs),
+        want,
+        call=call + ", then forward(X (6, 1, 8, 8))",
+        what="logits of the trained model (check that every argument is used, and that rng "
+        "draws the weights, then one permutation per epoch)",
+        rtol=1e-6,
+        atol=1e-9,
+    )
