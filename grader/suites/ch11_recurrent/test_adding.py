@@ -77,6 +77,48 @@ def test_adding_data_matches_reference(student, oracle, n, T):
     )
 
 
+@points(2)
+@pytest.mark.parametrize("kind", ["rnn", "gru"])
+def test_train_adding_honours_its_arguments(student, oracle, kind):
+    """The docstring: train_adding(cell, T, rng, steps, n_hidden, batch_size, learning_rate,
+    max_norm) creates the layers from rng, then draws a fresh batch from rng at every step
+    and takes one clipped step. A short run (5 steps of 8 sequences of length 6, 4 hidden
+    units, learning rate 0.02, max_norm 0.5) must give the reference run's losses."""
+    seed = 7
+    want = oracle.compute(
+        "want",
+        lambda: np.asarray(
+            ref.adding_fit(
+                kind,
+                6,
+                np.random.default_rng(seed),
+                steps=5,
+                n_hidden=4,
+                batch_size=8,
+                lr=0.02,
+                max_norm=0.5,
+            )[2]
+        ),
+    )
+    call = (
+        f'train_adding("{kind}", 6, rng=default_rng({seed}), steps=5, n_hidden=4, batch_size=8, '
+        "learning_rate=0.02, max_norm=0.5)"
+    )
+    got = student.train_adding(
+        kind, 6, Rng(seed), steps=5, n_hidden=4, batch_size=8, learning_rate=0.02, max_norm=0.5
+    )
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        fail(f"{call} must return the pair (layers, losses)")
+    check_array(
+        np.asarray(got[1], dtype=np.float64) if isinstance(got[1], (list, tuple)) else got[1],
+        want,
+        call=call,
+        what="losses (one per step; check that every argument is used and that rng draws the "
+        "layers, then every batch)",
+        rtol=1e-6,
+    )
+
+
 @points(6)
 @pytest.mark.call_timeout(60)
 def test_adding_gru_long_sequences_reach_bar(student, oracle):
