@@ -203,3 +203,30 @@ def test_the_width_follows_the_terminal_when_piped():
         assert proc.returncode == 0, proc.stderr
         lines = proc.stdout.splitlines()
         assert max(len(ln) for ln in lines) == width, (width, max(len(ln) for ln in lines))
+
+
+def test_autograde_feedback_explains_one_mistake_once_over_its_cases(tmp_path):
+    from grader.workflows.autograde import write_feedback
+
+    def test(name, n):
+        return {
+            "name": f"ch03 {name}",
+            "score": 0.0,
+            "max_score": 1.0,
+            "status": "failed",
+            "output": (
+                "CategoricalCrossEntropy.backward(dvalues, y_true): output is wrong (every value "
+                f"is {n} times too large: divide by the batch size N = {n})\n"
+                f"  diagnosis: every value is {n} times too large: divide by the batch size N = {n}"
+            ),
+            "tags": ["ch03"],
+            "visibility": "visible",
+        }
+
+    tests = [test("test_cce_backward[5-4]", 5), test("test_cce_backward[8-10]", 8)]
+    results = {"score": 0.0, "max_score": 2.0, "output": "Graded in hidden mode.", "tests": tests}
+    path = tmp_path / "fb.md"
+    write_feedback(path, "alice", results, {"missing": [], "scores": {"ch03": [0.0, 2.0]}})
+    text = path.read_text()
+    assert "`test_cce_backward[5-4]` and 1 more failing the same way (-2 points)" in text
+    assert text.count("diagnosis:") == 1

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from ..chapters import ROOT, SUITES, chapter_id, is_chapter_dir, is_ignored
 from ..oracle import student_seed
-from ..report import write_json_atomic
+from ..report import root_cause, write_json_atomic
 from ..runner import SECRET_FILE, course_secret, grade_subprocess
 
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
@@ -408,8 +408,12 @@ def write_feedback(path: Path, sid, results, state):
         for t in failed:
             summary = t["output"].splitlines()[0] if t["output"] else "failed"
             details = tuple(ln for ln in t["output"].splitlines()[1:] if not _VALUE_LINE.match(ln))
-            groups.setdefault((summary, details), []).append(t)
-        for (summary, details), group in groups.items():
+            # One mistake over several cases (same function and diagnosis, numbers aside): once.
+            key = root_cause(
+                {"chapter": chapter, "summary": summary, "details": "\n".join(details)}
+            )
+            groups.setdefault(key, (summary, details, []))[2].append(t)
+        for summary, details, group in groups.values():
             name = group[0]["name"].split(" ", 1)[1]
             lost = sum(t["max_score"] - t["score"] for t in group)
             more = f" and {len(group) - 1} more failing the same way" if len(group) > 1 else ""
