@@ -13,7 +13,7 @@ without the causal mask still drives the training loss down as far, but such a m
 learned to read the answer it is supposed to write: greedy decoding exposes it.
 """
 
-from grader.api import Rng, check_array, fail, np, points, pytest, reference
+from grader.api import Rng, check_array, check_scalar, fail, np, points, pytest, reference
 
 ref = reference("ch12_attention")
 
@@ -76,6 +76,33 @@ def test_sort_data_matches_reference(student, oracle, n, length, V):
         ],
     )
     check_array(got[1], Y, call=call, what=f"Y (n, length) = {Y.shape}")
+
+
+@points(1)
+@pytest.mark.parametrize("n,batch_size", [(20, 8), (12, 12)], ids=["3-batches", "one-batch"])
+def test_train_model_is_one_epoch_of_the_given_batches(student, n, batch_size):
+    """The docstring: train_model(model, X, Y, learning_rate, rng, batch_size) sets Adam
+    with that learning rate and trains one epoch in batches of ``batch_size``: the optimizer
+    takes ceil(n / batch_size) steps and the history has one entry."""
+    rng = np.random.default_rng(n)
+    X, Y = rng.integers(0, 5, size=(n, 4)), rng.integers(0, 5, size=(n, 4))
+    model = student.build_transformer(5, Rng(1), d_model=8, n_heads=2, d_ff=16)
+    call = f"train_model(model, X ({n}, 4), Y, learning_rate=0.004, rng, batch_size={batch_size})"
+    history = student.train_model(model, X, Y, 0.004, Rng(2), batch_size=batch_size)
+    steps = -(-n // batch_size)
+    opt = model.optimizer
+    check_scalar(opt.learning_rate, 0.004, call=call, what="the optimizer's learning_rate")
+    check_scalar(
+        opt.iterations,
+        steps,
+        call=call,
+        what=f"optimizer steps (one epoch of batches of {batch_size}: ceil({n} / {batch_size}))",
+    )
+    if not isinstance(history, dict) or len(history.get("loss", [])) != 1:
+        fail(
+            f"{call} must return the history of one epoch (model.train's dict, one loss)",
+            f"got {history!r:.200}",
+        )
 
 
 def _train(student, name):
