@@ -52,14 +52,6 @@ def todo_of(rec):
     return (m.group(1) or rec["chapter"], m.group(2))
 
 
-def _base_name(test):
-    return test.split("[", 1)[0]
-
-
-def _case(test):
-    return test[len(_base_name(test)) :] or test
-
-
 def root_cause(rec):
     """What identifies one mistake across the cases that show it: the chapter, the function the
     failure names and its diagnosis (else its summary) with every number made one symbol, so
