@@ -216,19 +216,24 @@ def test_fit_few_labels_trains_like_the_reference(student, oracle, strategy):
 
 # ------------------------------------------------------------------ the comparison
 
-PER_CLASS, SUBSETS = 5, 4
+PER_CLASS, SUBSETS, PAIRED = (
+    5,
+    8,
+    4,
+)  # 8 subsets for feature extraction, the first 4 also from scratch
 GAIN_BAR = 0.0  # mean of (features - scratch) accuracy over the paired subsets must exceed it
-ACCURACY_BAR = 0.75  # mean accuracy of feature extraction; see docs/benchmarks.md (chapter 14)
-MEASURED = "mean accuracy 0.83-0.87, mean gain over scratch 0.02-0.06 (grading seeds 0-9)"
+ACCURACY_BAR = 0.79  # mean accuracy of feature extraction; see docs/benchmarks.md (chapter 14)
+MEASURED = "see docs/benchmarks.md (chapter 14)"
 
 
 @points(6)
 @pytest.mark.call_timeout(60)
 def test_transfer_beats_scratch_with_few_labels(student, oracle):
-    """Four labelled subsets of 5 images per digit 5-9 (25 labels): fit_few_labels with
-    "features" and with "scratch" on the same subset (default settings, rng
-    default_rng(k) for subset k); accuracy on the 492 held-out digits 5-9. The mean gain of
-    transfer over scratch must be positive and its mean accuracy at least the bar."""
+    """Eight labelled subsets of 5 images per digit 5-9 (25 labels): fit_few_labels with
+    "features" on each, and with "scratch" on the first four (default settings, rng
+    default_rng(k) for subset k); accuracy on the 492 held-out digits 5-9. The mean accuracy
+    of feature extraction must reach the bar, and its mean gain over scratch on the paired
+    subsets must be positive."""
     X, y, parts = digits()
     subsets = oracle.random(
         "subsets", lambda rng: [labelled_subset(rng, PER_CLASS) for _ in range(SUBSETS)]
@@ -237,7 +242,7 @@ def test_transfer_beats_scratch_with_few_labels(student, oracle):
     pre = pretrained_model(student)
     acc = {"features": [], "scratch": []}
     for k, idx in enumerate(subsets):
-        for strategy in acc:
+        for strategy in acc if k < PAIRED else ["features"]:
             call = f'fit_few_labels(pretrained, 25 images, "{strategy}", default_rng({k}))'
             try:
                 model = returned_model(
@@ -247,25 +252,27 @@ def test_transfer_beats_scratch_with_few_labels(student, oracle):
                 if exc.kind == "timeout":
                     fail(f"{call} did not finish in time (the course's takes about 1 s)")
                 raise
+            # in batches: every model the test builds stays alive in the worker until the
+            # chapter ends, with the caches of its last forward pass
             probs = check_array(
-                model.predict(X[test]),
+                model.predict(X[test], batch_size=50),
                 np.zeros((len(test), 10)),
                 atol=np.inf,
-                call=call + ", then predict(492 images)",
+                call=call + ", then predict(492 images, batch_size=50)",
                 nonfinite_hint="training diverged",
             )
             acc[strategy].append(float(np.mean(np.argmax(np.asarray(probs), axis=1) == y[test])))
     feats, scratch = np.array(acc["features"]), np.array(acc["scratch"])
-    gain = float(np.mean(feats - scratch))
+    gain = float(np.mean(feats[:PAIRED] - scratch))
     table = "\n".join(
-        f"subset {k}: features {a:.3f}, scratch {b:.3f}"
-        for k, (a, b) in enumerate(zip(feats, scratch))
+        f"subset {k}: features {a:.3f}" + (f", scratch {scratch[k]:.3f}" if k < PAIRED else "")
+        for k, a in enumerate(feats)
     )
     if gain > GAIN_BAR and feats.mean() >= ACCURACY_BAR:
         return
     fail(
         f"feature extraction: mean accuracy {feats.mean():.3f} (bar {ACCURACY_BAR}), mean gain over scratch "
         f"{gain:+.3f} (must be > {GAIN_BAR})",
-        f"{table}\nThe reference reaches {MEASURED}.\nCheck that the body is the pretrained one (copied, frozen), "
+        f"{table}\nThe reference: {MEASURED}.\nCheck that the body is the pretrained one (copied, frozen), "
         "that the head is new, and the tests of new_head and extract_features first.",
     )
