@@ -25,6 +25,32 @@ def test_a_value_of_the_wrong_type_is_the_students_to_fix(tmp_path):
     assert "student.build_network(" in test["output"] and "docstring" in test["output"]
 
 
+def test_warnings_of_the_students_code_are_reported(tmp_path):
+    """A ReLU whose unused np.where branch overflows: the values are right and the tests
+    pass, but the feedback lists the warnings, with the student's file and line."""
+    root = copy_solutions(tmp_path / "submission")
+    patch(
+        root,
+        "ch02_activations/activations.py",
+        "self.output = np.maximum(0, inputs)",
+        "self.output = np.where(inputs > 0, inputs, 0.0 * np.exp(1e4 * inputs))",
+    )
+    code, results, out = grade(
+        root,
+        "ch02",
+        extra=["--only", "test_relu_forward_matches_reference", "--isolation", "process"],
+    )
+    assert results is not None, out
+    tests = by_test(results)["test_relu_forward_matches_reference"]
+    assert all(t["status"] == "passed" for t in tests), tests
+    warned = [t for t in tests if "Warnings raised by your code" in t["output"]]
+    assert warned, [t["output"] for t in tests]
+    assert any(
+        "overflow encountered in exp" in t["output"] and "activations.py, line" in t["output"]
+        for t in warned
+    )
+
+
 def test_failing_examples_list_the_drawn_inputs_only():
     notes = (
         "Failing test case: test_x(\n"
