@@ -48,8 +48,33 @@ def test_dropout_forward_matches_reference(student, oracle, shape, rate):
     layer = student.Dropout(rate, Rng(seed))
     got = layer.forward(x, training=True)
     call = f"Dropout({rate}, rng=default_rng({seed})).forward(inputs, training=True)"
+    _other_mask(got, x, want, rate, call, bugs)
     check_array(got, want, call=call, inputs={"inputs": x}, known_bugs=bugs)
     check_array(layer.output, want, call=call, what="stored self.output")
+
+
+def _other_mask(got, x, want, rate, call, bugs):
+    """A valid inverted-dropout output (every entry 0 or x / (1 - rate)) with another mask
+    than the Generator's draw: the mask came from elsewhere, or from another call."""
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    if g.shape != x.shape or np.allclose(g, want, rtol=1e-6, atol=1e-8):
+        return
+    if any(np.shape(b) == g.shape and np.allclose(g, b, rtol=1e-6, atol=1e-8) for _, b in bugs):
+        return  # a known bug: check_array names it
+    kept = np.isclose(g, x / (1 - rate), rtol=1e-6, atol=1e-12)
+    dropped = g == 0
+    if np.all(kept | dropped) and not np.array_equal(kept, ~np.isclose(want, 0)):
+        fail(
+            f"{call}: a valid dropout output, but not with the mask the passed Generator draws",
+            f"{call}\n  {int(dropped.sum())} of {g.size} values dropped, the right ones in "
+            f"{int(np.sum(kept == ~np.isclose(want, 0)))} places\n  diagnosis: draw the mask "
+            "from the layer's own Generator (self.rng, the rng passed in; never np.random) with "
+            "exactly one call, self.rng.binomial(1, 1 - rate, size=inputs.shape): the same "
+            "seed must give the same mask",
+        )
 
 
 @points(2)
