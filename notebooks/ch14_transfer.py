@@ -151,7 +151,7 @@ plt.show()
 # Loading (copies, refusals, the forward check), freezing and groups of learning rates
 # (frozen layers untouched and without optimizer state, each group at its own rate), the new
 # head, feature extraction, where each strategy starts and how it trains, transfer against
-# scratch on four paired subsets, masking, mean pooling, fine-tuning the encoder against
+# scratch (eight subsets, four of them paired), masking, mean pooling, fine-tuning the encoder against
 # scratch, feature maps, Gram matrices, the three losses and their
 # gradients, the style-transfer gradient and a stylizing run. About twenty seconds.
 
