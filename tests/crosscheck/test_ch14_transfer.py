@@ -5,7 +5,9 @@ content (``F.mse_loss``), style and total-variation losses and their gradients; 
 style-transfer loss through the shipped LeNet-5's first layers (``F.conv2d``, ``F.relu``,
 ``F.max_pool2d``) and its gradient with respect to the image; Adam with two learning rates
 and a frozen group against ``torch.optim.Adam`` with parameter groups; the few-label
-training run of each strategy against the same network in torch.
+training run of each strategy against the same network in torch; the masked-token loss and
+gradients of the shipped encoder and two fine-tuning steps of its classifier, with the
+encoder written in torch operations.
 """
 
 import numpy as np
@@ -142,3 +144,78 @@ def test_few_label_training_matches_torch(strategy):
         opt.step()
     for k in start:
         _close(want[k], tp[k], rtol=1e-7, atol=1e-10)
+
+
+def _torch_encoder_body(p, ids):
+    """The shipped encoder's body (layers 0-4) in torch operations: embedding, sinusoidal
+    positions, two pre-LN blocks (head h owns features [h dk, (h + 1) dk)), final norm."""
+    D, H = ref.ENC_D, ref.ENC_HEADS
+    N, T = ids.shape
+    h = p["layer0.weights"][torch.tensor(ids)] + _t(ref.sinusoidal_encoding(T, D))
+
+    def ln(x, key):
+        return F.layer_norm(x, (D,), p[f"{key}.gamma"][0], p[f"{key}.beta"][0], eps=1e-5)
+
+    def heads(x):
+        return x.reshape(N, T, H, D // H).transpose(1, 2)
+
+    for i in range(2, 2 + ref.ENC_BLOCKS):
+        a = ln(h, f"layer{i}.ln1")
+        q, k, v = (heads(a @ p[f"layer{i}.attn.W{n}"] + p[f"layer{i}.attn.b{n}"]) for n in "qkv")
+        w = torch.softmax(q @ k.transpose(-1, -2) / np.sqrt(D // H), dim=-1)
+        m = (w @ v).transpose(1, 2).reshape(N, T, D)
+        h = h + m @ p[f"layer{i}.attn.Wo"] + p[f"layer{i}.attn.bo"]
+        b = ln(h, f"layer{i}.ln2")
+        f = F.relu(b @ p[f"layer{i}.ff1.weights"] + p[f"layer{i}.ff1.biases"])
+        h = h + f @ p[f"layer{i}.ff2.weights"] + p[f"layer{i}.ff2.biases"]
+    return ln(h, f"layer{2 + ref.ENC_BLOCKS}")
+
+
+def test_masked_token_loss_and_gradients_match_torch():
+    """One masked-token batch through the shipped encoder: the loss (mean cross-entropy over
+    the selected positions) and every parameter's gradient."""
+    enc = ref.load_encoder()
+    rng = np.random.default_rng(5)
+    ids = ref.chain_sequences(rng.integers(0, 2, 6), rng)
+    loss, grads, (_, inputs, selected) = ref.mlm_step(enc, ids, np.random.default_rng(9))
+    tp = {k: _t(v, True) for k, v in enc.items()}
+    last = 2 + ref.ENC_BLOCKS
+    logits = (
+        _torch_encoder_body(tp, inputs) @ tp[f"layer{last + 1}.weights"]
+        + tp[f"layer{last + 1}.biases"]
+    )
+    sel = torch.tensor(selected)
+    tloss = F.cross_entropy(logits[sel], torch.tensor(ids)[sel])
+    tloss.backward()
+    _close(loss, tloss, rtol=1e-9)
+    for k, g in grads.items():
+        _close(g, tp[k].grad, rtol=1e-7, atol=1e-11)
+
+
+def test_fine_tuning_the_encoder_matches_torch():
+    """Two full-batch Adam steps of the mean-pooled classifier on the shipped encoder's body,
+    the body at SEQ_BODY_LR and the new head at SEQ_HEAD_LR (torch parameter groups)."""
+    enc = ref.load_encoder()
+    rng = np.random.default_rng(2)
+    y = rng.permutation(np.repeat([0, 1], 4))
+    X = ref.chain_sequences(y, rng)
+    want = ref.seq_fit(enc, X, y, seed=7, steps=2)
+    head = ref.seq_head_init(np.random.default_rng(7))
+    last = 2 + ref.ENC_BLOCKS
+    tp = {k: _t(v, True) for k, v in enc.items() if not k.startswith(f"layer{last + 1}.")}
+    W, b = _t(head["head.W"], True), _t(head["head.b"], True)
+    opt = torch.optim.Adam(
+        [
+            {"params": list(tp.values()), "lr": ref.SEQ_BODY_LR},
+            {"params": [W, b], "lr": ref.SEQ_HEAD_LR},
+        ],
+        eps=1e-7,
+    )
+    for _ in range(2):
+        opt.zero_grad()
+        logits = _torch_encoder_body(tp, X).mean(dim=1) @ W + b
+        F.cross_entropy(logits, torch.tensor(y)).backward()
+        opt.step()
+    _close(want["layer6.weights"], W, rtol=1e-7, atol=1e-10)
+    for k, v in tp.items():
+        _close(want[k], v, rtol=1e-7, atol=1e-10)
