@@ -87,3 +87,25 @@ def test_hidden_copy_parameters_with_buffers(student, oracle):
             call="copy_parameters([Dense, BatchNorm, ReLU, Dense], arrays)",
             what=key,
         )
+
+
+@points(2)
+def test_hidden_mask_tokens_other_rate_and_vocabulary(student, oracle):
+    """mask_tokens on (7, 9) ids of 30 symbols with rate 0.5 and mask id 30."""
+    ids = oracle.random("ids", lambda rng: rng.integers(0, 30, size=(7, 9)))
+    seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
+    inputs, selected = oracle.compute(
+        "want",
+        lambda: ref.mask_tokens(
+            ids, np.random.default_rng(seed), rate=0.5, mask_id=30, n_symbols=30
+        ),
+    )
+    call = f"mask_tokens(ids (7, 9), default_rng({seed}), rate=0.5, mask_id=30, n_symbols=30)"
+    got = student.mask_tokens(ids, Rng(seed), rate=0.5, mask_id=30, n_symbols=30)
+    check_array(
+        np.asarray(got[1]).astype(np.int64),
+        np.asarray(selected).astype(np.int64),
+        call=call,
+        what="selected",
+    )
+    check_array(got[0], inputs, call=call, what="inputs")
