@@ -37,6 +37,9 @@ from .worker import CodecError, decode, encode, frame, parse_frame
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 MAX_REPLY_BYTES = 256 * 1024 * 1024
+# A worker goes on with the next chapter only while its address space is below this share of
+# the memory limit; else a fresh worker starts (see WorkerClient.next_chapter).
+REUSE_MEMORY_SHARE = 0.25
 
 
 class StudentError(Exception):
@@ -325,14 +328,19 @@ class WorkerClient:
     def next_chapter(self):
         """Go on with another chapter in the same worker: it forgets the previous chapter's
         objects and modules (``op_reset`` in worker.py), and the grader's references to them
-        become invalid. A worker that fails to reset is closed; the next request starts a
-        fresh one."""
+        become invalid. A worker that fails to reset, or that keeps more than a quarter of the
+        memory limit allocated, is closed; the next request starts a fresh one."""
         if not self.alive():
             self.close()
             return
         try:
-            self.request({"op": "reset"}, label="starting the next chapter")
+            used = self.request({"op": "reset"}, label="starting the next chapter")
         except StudentError:
+            self.close()
+            return
+        if not isinstance(used, int) or used > self.limits.memory_mb * REUSE_MEMORY_SHARE:
+            # What the previous chapters leave allocated (freed memory is not always given
+            # back) must not shorten the next chapter's memory limit: a fresh worker.
             self.close()
             return
         self.generation += 1

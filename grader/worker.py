@@ -377,7 +377,7 @@ class Worker:
         """Start the next chapter as a fresh worker would: forget every object the grader
         was given, drop the submission's modules (the next import runs them again), empty the
         scratch folder, restore numpy's error settings, the warning filters and the recursion
-        limit."""
+        limit. Returns the virtual memory left in use (MiB, or None where unknown)."""
         self.refs.clear()
         for name in [n for n in sys.modules if n.startswith(PACKAGE + ".")]:
             del sys.modules[name]
@@ -402,6 +402,7 @@ class Worker:
         getattr(warnings, "_filters_mutated", lambda: None)()  # the filters' cache
         sys.setrecursionlimit(limit)
         gc.collect()
+        return _address_space_mb()
 
     def op_release(self, msg):
         for ref in msg.get("refs", []):
@@ -503,6 +504,19 @@ class _Overlay(importlib.abc.MetaPathFinder):
             if os.path.isfile(base + ".py"):
                 return importlib.util.spec_from_file_location(fullname, base + ".py")
         return None
+
+
+def _address_space_mb():
+    """This process's virtual memory (what the address-space limit counts), in MiB; None where
+    the system does not say (not Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _describe(obj):

@@ -220,3 +220,30 @@ def test_next_chapter_starts_as_a_fresh_worker_would(tmp_path):
         assert worker.request({"op": "import", "module": "ch02_second"}).state() == fresh
     finally:
         worker.close()
+
+
+def test_a_worker_left_large_by_a_chapter_is_replaced_for_the_next(tmp_path):
+    """What a chapter leaves allocated (here kept alive on purpose, out of the grader's reach)
+    must not shorten the next chapter's memory limit: past a quarter of the limit, the next
+    chapter gets a fresh worker."""
+    from grader.sandbox import Limits, WorkerClient
+
+    root = tmp_path / "submission"
+    (root / "ch01_first").mkdir(parents=True)
+    (root / "ch01_first" / "__init__.py").write_text(
+        "import builtins\ndef hoard(mib):\n    builtins._hoard = bytearray(mib << 20)\n"
+    )
+    worker = WorkerClient(root, Limits(memory_mb=1024), isolation="process")
+    try:
+        first = worker.request({"op": "import", "module": "ch01_first"})
+        first.hoard(16)
+        pid = worker.proc.pid
+        worker.next_chapter()
+        assert worker.alive() and worker.proc.pid == pid  # small: kept
+        worker.request({"op": "import", "module": "ch01_first"}).hoard(400)
+        worker.next_chapter()
+        assert not worker.alive()  # 400 MiB of 1024 kept: replaced
+        worker.request({"op": "import", "module": "ch01_first"})
+        assert worker.proc.pid != pid
+    finally:
+        worker.close()
