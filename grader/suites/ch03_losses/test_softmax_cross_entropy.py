@@ -68,7 +68,9 @@ def test_softmax_ce_forward_matches_reference(student, oracle, N, C, labels):
     check_array(sce.output, probs, call=call, what="stored self.output (the softmax probabilities)")
 
 
-@pytest.mark.no_warnings("the text asks for a softmax that never overflows: subtract each row's maximum first")
+@pytest.mark.no_warnings(
+    "the text asks for a softmax that never overflows: subtract each row's maximum first"
+)
 @points(2)
 def test_softmax_ce_forward_huge_logits_stay_finite(student, oracle):
     """Logits of +-1000 underflow and overflow np.exp: the loss must stay finite (and clipped)."""
