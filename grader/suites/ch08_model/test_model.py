@@ -566,6 +566,57 @@ def test_train_matches_reference(student, oracle, name):
         )
 
 
+@points(1)
+def test_train_finalizes_a_model_that_is_not_finalized(student, oracle):
+    """The docstring: train calls finalize() first when the model is not finalized. A model
+    set up without finalize() must train exactly as the reference's run (the first case of
+    test_train_matches_reference)."""
+    name = next(iter(TRAIN_CASES))
+    case = _train_case(oracle, name)
+    task, arch, batch_size, epochs, opt, drops, params, X, y, val, seed = case
+    want_params = oracle.compute("want", lambda: _ref_run(*case)[0])
+    model, handles = build(
+        student,
+        arch,
+        params,
+        loss=LOSS_OF[task],
+        accuracy=ACCURACY_OF[task],
+        optimizer=opt,
+        dropout_seeds=drops,
+        finalize=False,
+    )
+    call = (
+        f"Model [{describe(arch)}] set up without finalize(): train(X, y, epochs={epochs}, "
+        f"batch_size={batch_size}, rng=default_rng({seed}))"
+    )
+    try:
+        model.train(
+            X,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            rng=Rng(seed),
+            validation_data=tuple(val) if val else None,
+        )
+    except StudentError as exc:
+        if exc.kind != "exception":
+            raise
+        fail(
+            f"{call} raised {exc.summary}",
+            "train must call self.finalize() first when the model is not finalized yet.\n"
+            + (exc.details or ""),
+        )
+    keys = trained_keys(arch)
+    check_array(
+        flat(fetch_params(handles, arch), keys),
+        flat(want_params, keys),
+        call=call,
+        what="trained parameters (all layers, flattened)",
+        rtol=1e-6,
+        atol=1e-9,
+    )
+
+
 @points(3)
 def test_train_shuffles_with_the_passed_rng(student, oracle):
     """The same seed gives the same run, another seed another one, and rng=None keeps the
