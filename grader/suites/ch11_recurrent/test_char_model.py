@@ -174,6 +174,46 @@ def test_sample_matches_reference(student, oracle, temperature):
     )
 
 
+@points(2)
+def test_train_char_model_honours_its_arguments(student, oracle):
+    """The docstring: train_char_model(ids, n_tokens, rng, steps, batch_size, T,
+    learning_rate, max_norm) builds the model from rng, then draws the windows of every step
+    from rng and takes one clipped step. A short run (3 steps of 4 windows of 5 characters,
+    learning rate 0.02, max_norm 1) must give the reference run's losses."""
+    ids = oracle.random("ids", lambda rng: rng.integers(0, 7, size=60))
+    seed, args = 3, dict(steps=3, batch_size=4, T=5, learning_rate=0.02, max_norm=1.0)
+    want = oracle.compute(
+        "want",
+        lambda: np.asarray(
+            ref.char_fit(
+                ids,
+                7,
+                np.random.default_rng(seed),
+                steps=3,
+                batch_size=4,
+                T=5,
+                lr=0.02,
+                max_norm=1.0,
+            )[1]
+        ),
+    )
+    call = (
+        f"train_char_model(ids (60,), 7, rng=default_rng({seed}), steps=3, batch_size=4, T=5, "
+        "learning_rate=0.02, max_norm=1.0)"
+    )
+    got = student.train_char_model(ids, 7, Rng(seed), **args)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        fail(f"{call} must return the pair (layers, losses)")
+    check_array(
+        np.asarray(got[1], dtype=np.float64) if isinstance(got[1], (list, tuple)) else got[1],
+        want,
+        call=call,
+        what="losses (one per step; check that every argument is used and that rng draws the "
+        "model, then the windows of every step)",
+        rtol=1e-6,
+    )
+
+
 @points(6)
 @pytest.mark.call_timeout(60)
 def test_char_model_validation_loss_reaches_bar(student):
