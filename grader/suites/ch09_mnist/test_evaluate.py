@@ -245,6 +245,10 @@ def _drawing(kind, rng):
         return rgba
     if kind == "gray_alpha":  # gray + alpha PNG, transparent background
         return np.stack([np.zeros_like(ink), ink], axis=2)
+    if kind == "gray_mean_exactly_half":  # half black, half white: the mean is exactly 0.5
+        half = np.zeros((28, 28), dtype=np.uint8)
+        half[:, 14:] = 255
+        return half
     raise ValueError(kind)
 
 
@@ -274,7 +278,13 @@ def _png_bugs_from_reference(pixels):
 
 def _png_bugs(pixels, want):
     """Known wrong readings computed from the expected row (numpy only)."""
-    if _composed(as_read(pixels).astype(np.float64)).mean() > 0.5:
+    mean = _composed(as_read(pixels).astype(np.float64)).mean()
+    if mean == 0.5:
+        inverted = (
+            "the image was inverted at a mean of exactly 0.5: invert only when the mean is "
+            "above 0.5 (>, not >=)"
+        )
+    elif mean > 0.5:
         inverted = (
             "the image is not inverted: MNIST digits are white on black, so an image whose mean is above "
             "0.5 (a white background) must become 1 - gray"
@@ -296,7 +306,15 @@ def _png_bugs(pixels, want):
 
 @points(1)
 @pytest.mark.parametrize(
-    "kind", ["gray_on_white", "gray_on_black", "rgb_blue_ink", "rgba_transparent", "gray_alpha"]
+    "kind",
+    [
+        "gray_on_white",
+        "gray_on_black",
+        "rgb_blue_ink",
+        "rgba_transparent",
+        "gray_alpha",
+        "gray_mean_exactly_half",
+    ],
 )
 def test_read_png_digit_matches_reference(student, oracle, kind):
     pixels = oracle.random("pixels", lambda rng: _drawing(kind, rng))
