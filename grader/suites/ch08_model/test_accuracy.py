@@ -150,3 +150,27 @@ def test_accuracy_regression_keeps_a_given_precision(student):
         call="AccuracyRegression.calculate(predictions, y)",
         inputs={"predictions": preds},
     )
+
+
+@points(1)
+def test_accuracy_regression_is_strict_at_the_precision(student, oracle):
+    """The docstring: a prediction is right when |prediction - y| < precision, strictly: a
+    difference of exactly the precision is wrong."""
+    y = np.array([[1.0], [2.0], [-1.0], [0.5]])
+    preds = y + np.array([[0.5], [-0.5], [0.25], [0.75]])  # exact differences 0.5, 0.5, 0.25, 0.75
+    want = oracle.compute("want", lambda: ref.accuracy_value("AccuracyRegression", preds, y, 0.5))
+    acc = student.AccuracyRegression(precision=0.5)
+    check_scalar(
+        acc.calculate(preds, y),
+        want,
+        call="AccuracyRegression(precision=0.5).calculate(predictions, y), two predictions "
+        "exactly 0.5 away",
+        inputs={"predictions": preds, "y": y},
+        known_bugs=[
+            (
+                "a difference of exactly the precision counts as right: the rule is "
+                "|prediction - y| < precision (strictly)",
+                0.75,
+            )
+        ],
+    )
