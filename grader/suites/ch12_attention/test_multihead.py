@@ -170,6 +170,26 @@ def _mha_numeric(x, ctx, p, h, causal, dout, wrt):
     return out
 
 
+def _dropped_paths(x, ctx, p, h, dout, causal=False):
+    """[(description, wrong gradient)] of a backward that drops the path through the values
+    or through the keys: the gradient of the inputs (self-attention) or of the context."""
+    _, cache = ref.mha_forward(x, p, h, context=ctx, causal=causal)
+    source = "the inputs" if ctx is None else "the context"
+    out = []
+    for name, path in (("Wv", "values"), ("Wk", "keys")):
+        q = dict(cache[3])
+        q[name] = np.zeros_like(q[name])  # the path through that projection contributes 0
+        dx, dc, _ = ref.mha_backward(dout, cache[:3] + (q,) + cache[4:])
+        out.append(
+            (
+                f"the path through the {path} is missing: {source} make the keys and the values, "
+                "so the gradient adds dK @ Wk.T + dV @ Wv.T",
+                dx if ctx is None else dc,
+            )
+        )
+    return out
+
+
 @points(3)
 @pytest.mark.parametrize("causal", [False, True], ids=["self", "causal-self"])
 def test_mha_backward_gradient_check(student, oracle, causal):
@@ -188,6 +208,7 @@ def test_mha_backward_gradient_check(student, oracle, causal):
     query_only = oracle.compute(
         "bug", lambda: variants.mha_dx_query_path_only(x, p, h, dout, causal=causal)
     )
+    dropped = oracle.compute("dropped", lambda: _dropped_paths(x, None, p, h, dout, causal))
     layer = make_mha(student, E, h, p, causal=causal)
     fcall = (
         f"MultiHeadAttention({E}, n_heads={h}{', causal=True' if causal else ''}).forward(inputs)"
@@ -207,7 +228,8 @@ def test_mha_backward_gradient_check(student, oracle, causal):
                 "keys and values, so dinputs = dQ @ Wq.T + dK @ Wk.T + dV @ Wv.T",
                 query_only,
             )
-        ],
+        ]
+        + [tuple(b) for b in dropped],
     )
     got = gradients_of(layer, MHA_NAMES, call)
     # The key bias adds the same q . bk to every score of a query, which the softmax ignores:
@@ -247,6 +269,7 @@ def test_mha_cross_backward_gradient_check(student, oracle):
     )
     want = oracle.compute("forward", lambda: ref.mha_forward(x, p, h, context=ctx)[0])
     num = oracle.compute("numeric", lambda: _mha_numeric(x, ctx, p, h, False, dout, "inputs"))
+    dropped = oracle.compute("dropped", lambda: _dropped_paths(x, ctx, p, h, dout))
     layer = make_mha(student, E, h, p)
     fcall = f"MultiHeadAttention({E}, n_heads={h}).forward(inputs, context=context)"
     check_forward_first(
@@ -267,6 +290,7 @@ def test_mha_cross_backward_gradient_check(student, oracle):
         call=call,
         what="self.dcontext",
         inputs=inputs,
+        known_bugs=[tuple(b) for b in dropped],
     )
 
 
