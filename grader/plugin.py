@@ -410,7 +410,7 @@ class GraderState:
                     {"test": item.nodeid, "traceback": "".join(traceback.format_exception(exc))}
                 )
             if notes and ("Falsifying example" in notes or "Failing test case" in notes):
-                rec["details"] = (rec["details"] + "\n" + _clean_notes(notes)).strip()
+                rec["details"] = (rec["details"] + "\n" + clean_notes(notes)).strip()
         warned = item.stash.get(WARNED, [])
         if warned:
             rec["warnings"] = warned
@@ -486,7 +486,7 @@ def _short_failure(excinfo, style=None):
 _FIXTURE_ARG = re.compile(r"\b(student|oracle)=<[^>]*>,?\s*")
 
 
-def _clean_notes(notes):
+def clean_notes(notes):
     keep = [
         _FIXTURE_ARG.sub("", ln)
         for ln in notes.splitlines()

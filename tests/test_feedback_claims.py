@@ -2,7 +2,7 @@
 student as a message about their value (never as an internal grader error), and a failing
 property test lists the drawn inputs (not the fixtures' objects)."""
 
-from grader.plugin import _clean_notes
+from grader.plugin import clean_notes
 from tests.helpers import by_test, copy_solutions, grade, patch
 
 
@@ -61,6 +61,6 @@ def test_failing_examples_list_the_drawn_inputs_only():
         ")\n"
         "You can reproduce this example by temporarily adding @reproduce_failure"
     )
-    cleaned = _clean_notes(notes)
+    cleaned = clean_notes(notes)
     assert "object at 0x" not in cleaned and "student=" not in cleaned
     assert "N=6" in cleaned and "seed=0" in cleaned and "reproduce" not in cleaned
