@@ -104,7 +104,7 @@ def read_png_digit(path):
 
     path:    str or pathlib.Path of a PNG file
     returns: (1, 784) float64 array in [-1, 1], row after row
-    raises:  ValueError if the image is not 28x28 (or has an unexpected number of channels)
+    raises:  ValueError if the image is not 28x28
     """
     ### BEGIN SOLUTION
     import matplotlib.image
