@@ -116,6 +116,18 @@ def read_scratch_file(student, name):
     )
 
 
+def call_printing(method, *args, **kwargs):
+    """Call a method of the student's code and return ``(result, printed)``: its result and
+    the text it printed (the end of it, when it prints a lot)."""
+    if not isinstance(method, Remote):
+        fail("expected a method of your class, got a plain value")
+    result, printed = worker_of(method).request(
+        {"op": "call_printing", "target": method, "args": list(args), "kwargs": kwargs},
+        label=f"{label_of(method)}(...)",
+    )
+    return result, str(printed)
+
+
 def numeric_gradient(method, *args, wrt=0, dout, h=1e-6, timeout=None):
     """Central differences of ``sum(method(*args) * dout)`` with respect to ``args[wrt]``:
     the gradient a correct ``backward(dout)`` returns. The worker only evaluates

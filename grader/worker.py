@@ -32,6 +32,9 @@ import warnings
 
 import numpy as np
 
+# At most this much of what one call prints comes back to the grader.
+PRINTED_LIMIT = 65536
+
 PACKAGE = "submission"
 ALLOWED_DTYPES = frozenset(
     "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64".split()
@@ -322,6 +325,17 @@ class Worker:
         args = self.arg(msg, "args")
         kwargs = self.arg(msg, "kwargs")
         return fn(*args, **kwargs)
+
+    def op_call_printing(self, msg):
+        """``op_call`` with what the call prints: [its result, the text it wrote to
+        sys.stdout] (the last PRINTED_LIMIT characters)."""
+        import contextlib
+        import io
+
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            result = self.op_call(msg)
+        return [result, buffer.getvalue()[-PRINTED_LIMIT:]]
 
     def op_perturbed(self, msg):
         """The outputs of ``fn(*args)`` with ``args[wrt]`` moved by +h and -h, one entry

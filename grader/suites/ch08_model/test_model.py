@@ -10,6 +10,7 @@ from the reference, a functional replay of the same run (same data, same seeds).
 from grader.api import (
     Rng,
     StudentError,
+    call_printing,
     check_array,
     check_scalar,
     check_true,
@@ -563,6 +564,63 @@ def test_train_matches_reference(student, oracle, name):
             rtol=1e-6,
             atol=1e-10,
             known_bugs=known,
+        )
+
+
+@points(1)
+def test_train_prints_a_summary_every_print_every_epochs(student, oracle):
+    """train(..., print_every=2) over 5 epochs prints epoch_summary after epochs 2 and 4
+    (counted from 1), each line with that epoch's loss, and nothing else (progress=False)."""
+    name = "softmax-adam-dropout"
+    task, arch, batch_size, _, opt, drops, params, X, y, val, seed = _train_case(oracle, name)
+    epochs, every = 5, 2
+    case = (task, arch, batch_size, epochs, opt, drops, params, X, y, val, seed)
+    want = oracle.compute("want", lambda: _ref_run(*case)[1])
+    model, _ = build(
+        student,
+        arch,
+        params,
+        loss=LOSS_OF[task],
+        accuracy=ACCURACY_OF[task],
+        optimizer=opt,
+        dropout_seeds=drops,
+    )
+    call = (
+        f"train(X, y, epochs={epochs}, batch_size={batch_size}, rng=default_rng({seed}), "
+        f"validation_data=(X_val, y_val), print_every={every}, progress=False)"
+    )
+    history, printed = call_printing(
+        model.train,
+        X,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        rng=Rng(seed),
+        validation_data=tuple(val),
+        print_every=every,
+        progress=False,
+    )
+    # The summary lines count only for a run whose history is the reference's.
+    history = is_history(history, call)
+    check_array(history.get("loss"), want["loss"], call=call, what="history['loss']", rtol=1e-6)
+    lines = [line for line in printed.splitlines() if line.strip()]
+    shown = "\n".join(f"  {line[:120]}" for line in lines[:6]) or "  (nothing)"
+    epochs_printed = list(range(every, epochs + 1, every))
+    check_true(
+        len(lines) == len(epochs_printed),
+        f"{call} printed {len(lines)} line(s), expected {len(epochs_printed)} (after epochs "
+        f"{', '.join(map(str, epochs_printed))})",
+        f"It printed:\n{shown}\nPrint epoch_summary(epoch, history) after each epoch whose number "
+        f"(counting from 1) is a multiple of print_every, and nothing else.",
+    )
+    for line, epoch in zip(lines, epochs_printed):
+        loss = f"{want['loss'][epoch - 1]:.4f}"
+        check_true(
+            line.startswith(f"epoch {epoch}:") and loss in line,
+            f"{call}: the summary after epoch {epoch} should start with 'epoch {epoch}:' and show "
+            f"that epoch's loss {loss}",
+            f"It printed:\n{shown}\nPrint epoch_summary(epoch, history) once the epoch's values "
+            "are in the history.",
         )
 
 
