@@ -4,6 +4,7 @@ each strategy starts and trains, and the transfer-against-scratch comparison."""
 from grader.api import Rng, StudentError, check_array, check_true, fail, np, points, pytest
 from grader.suites.ch14_transfer.cases import (
     digits,
+    expect_value_error,
     labelled_subset,
     params_of,
     pretrained_arrays,
@@ -11,7 +12,7 @@ from grader.suites.ch14_transfer.cases import (
     ref,
     returned_model,
 )
-from grader.suites.common import type_name
+from grader.suites.common import correct_first, type_name
 
 REF_NAMES = {
     "layer0.weights": "conv1.W",
@@ -79,6 +80,32 @@ def test_new_head_layers_and_he_weights(student, oracle):
                 )
             ],
         )
+
+
+@points(1)
+def test_new_head_honours_n_classes(student, oracle):
+    """new_head(rng, n_classes=3): the last Dense maps 84 features to 3 classes; the first
+    one's weights (the same draws as for 10 classes) must be right for the test to count."""
+    seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
+    want = oracle.compute("want", lambda: ref.head_init(np.random.default_rng(seed))["fc1.W"][:5])
+    call = f"new_head(default_rng({seed}), n_classes=3)"
+    layers = student.new_head(Rng(seed), 3)
+    names = [type_name(layer) for layer in layers]
+    kinds = ["Dense", "ReLU", "Dense", "ReLU", "Dense", "Softmax"]
+    check_true(names == kinds, f"{call} must return {kinds}, got {names}")
+    check_array(
+        np.asarray(layers[0].weights)[:5],
+        want,
+        call=call,
+        what="layer 0's weights (first 5 rows)",
+        rtol=1e-9,
+    )
+    shapes = [np.shape(layers[4].weights), np.shape(layers[4].biases)]
+    check_true(
+        shapes == [(84, 3), (1, 3)],
+        f"{call}: the last Dense has weights {shapes[0]} and biases {shapes[1]}, expected (84, 3) and (1, 3)",
+        "The last Dense gives one output per class: Dense(84, n_classes), not a fixed 10.",
+    )
 
 
 @points(2)
@@ -212,6 +239,47 @@ def test_fit_few_labels_trains_like_the_reference(student, oracle, strategy):
                 )
             )
         check_array(got[key], want[strategy][key], call=call, what=key, rtol=1e-6, known_bugs=bugs)
+    changed = [
+        k
+        for i, k in ((0, "layer0.weights"), (3, "layer3.weights"))
+        if not np.array_equal(np.asarray(pre.layers[i].weights), shipped[k])
+    ]
+    check_true(
+        not changed,
+        f"{call} changed the pretrained model ({changed[0] if changed else ''})",
+        "Train copy.deepcopy(pretrained.layers[:BODY_LAYERS]), not the pretrained layers themselves: "
+        "the next run needs the pretrained model as it was.",
+    )
+
+
+@points(1)
+def test_fit_few_labels_refuses_an_unknown_strategy(student, oracle):
+    """A strategy outside STRATEGIES ("finetuning") raises a ValueError rather than training
+    something; counts only together with a right "scratch" start (steps=0)."""
+    _, model, want, call = _start(student, oracle, "scratch")
+
+    def starts_right():
+        got = params_of(model, COMPARED_BODY, call)
+        check_array(
+            got["layer0.weights"],
+            want["layer0.weights"],
+            call=call,
+            what="layer0.weights",
+            rtol=1e-9,
+        )
+
+    correct_first(
+        oracle, starts_right, fix="test_fit_few_labels_starts_from_the_right_weights[scratch]"
+    )
+    X, y, parts = digits()
+    idx = parts["pool"][:10]
+    pre = pretrained_model(student)
+    expect_value_error(
+        'fit_few_labels(pretrained, X, y, "finetuning", rng, steps=0)',
+        lambda: student.fit_few_labels(pre, X[idx], y[idx], "finetuning", Rng(0), 0),
+        'Check the strategy first: only "features", "finetune" and "scratch" exist (a typo must not '
+        "silently train another strategy).",
+    )
 
 
 # ------------------------------------------------------------------ the comparison

@@ -3,7 +3,16 @@ check_forward, load_pretrained)."""
 
 import io
 
-from grader.api import Rng, check_array, check_true, fail, np, points, write_scratch_file
+from grader.api import (
+    Rng,
+    StudentError,
+    check_array,
+    check_true,
+    fail,
+    np,
+    points,
+    write_scratch_file,
+)
 from grader.suites.ch14_transfer.cases import (
     LENET_KEYS,
     check_data,
@@ -17,6 +26,7 @@ from grader.suites.ch14_transfer.cases import (
     returned_model,
     scratch_files,
 )
+from grader.suites.common import correct_first
 
 
 def _npz(arrays):
@@ -151,4 +161,89 @@ def test_load_pretrained_gives_the_shipped_network(student, oracle):
         call + " on a file whose layer3 kernel is transposed",
         lambda: student.load_pretrained(bad_path, check_path, Rng(0)),
         "load_pretrained must end with check_forward on the check file: shapes alone cannot see a transposed kernel.",
+    )
+
+
+@points(1)
+def test_copy_parameters_refuses_an_array_of_another_shape(student, oracle):
+    """layer7.biases stored as (120,) for the layer's (1, 120): numpy would broadcast it into
+    the layer's array, so only the shape check refuses it (a ValueError naming the key, the
+    layers unchanged). Counts only together with a right copy of the shipped arrays."""
+    good = pretrained_arrays()
+    call = "copy_parameters(layers, arrays)"
+
+    def copies_right():
+        model = student.build_lenet(Rng(0))
+        student.copy_parameters(model.layers, good)
+        got = params_of(model, LENET_KEYS, call)
+        for key in ("layer0.weights", "layer7.biases"):
+            check_array(got[key], good[key], call=call, what=f"the layers' {key}", rtol=1e-12)
+
+    correct_first(oracle, copies_right, fix="test_copy_parameters_fills_every_layer")
+    model = student.build_lenet(Rng(0))
+    before = params_of(model, LENET_KEYS, "build_lenet(rng)")
+    flat = dict(good, **{"layer7.biases": good["layer7.biases"].ravel()})
+    expect_value_error(
+        call + " with layer7.biases stored as (120,) for the layer's (1, 120)",
+        lambda: student.copy_parameters(model.layers, flat),
+        "Compare every array's shape with the layer's before copying: array[...] = value would "
+        "broadcast a (120,) array into (1, 120) without a word.",
+        must_mention="layer7.biases",
+    )
+    after = params_of(model, LENET_KEYS, call)
+    changed = [k for k in LENET_KEYS if not np.array_equal(after[k], before[k])]
+    check_true(
+        not changed,
+        f"{call} changed {changed[0] if changed else ''} although the file was refused",
+        "Check every key and shape first; copy only when everything fits.",
+    )
+
+
+def _check_forward_call(student, call, fn, hint):
+    try:
+        return fn()
+    except StudentError as exc:
+        if exc.kind == "not_implemented":
+            raise
+        fail(f"{call} raised {exc.summary}", hint)
+
+
+@points(1)
+def test_check_forward_honours_atol_and_refuses_other_shapes(student, oracle):
+    """Outputs off by 1e-4 with atol=1e-3: no error, the returned difference is 1e-4; a
+    difference equal to atol is accepted (at most atol); outputs of another shape than the
+    predictions raise a ValueError even when they would broadcast."""
+    inputs, outputs = check_data()
+    model = pretrained_model(student)
+    off = outputs + 1e-4 * np.where(np.arange(outputs.size).reshape(outputs.shape) % 2, 1.0, -1.0)
+    call = "check_forward(model, inputs, outputs changed by 1e-4, atol=1e-3)"
+    got = _check_forward_call(
+        student,
+        call,
+        lambda: student.check_forward(model, inputs, off, atol=1e-3),
+        "The difference 1e-4 is within atol=1e-3: compare with the atol argument, not CHECK_ATOL.",
+    )
+    try:
+        diff = float(got)
+    except (TypeError, ValueError):
+        fail(f"{call} returned {type(got).__name__}, expected the largest difference (a float)")
+    # the shipped outputs are the network's own to 1e-6 (test_check_forward_accepts_...)
+    check_true(
+        abs(diff - 1e-4) <= 2e-6,
+        f"{call} returned {diff:.6g}, expected the largest |predict - outputs|, 1e-4 here",
+        "Return float(np.max(np.abs(model.predict(inputs) - outputs))).",
+    )
+    call = f"check_forward(model, inputs, outputs changed by 1e-4, atol={diff!r}) (atol: its own difference)"
+    _check_forward_call(
+        student,
+        call,
+        lambda: student.check_forward(model, inputs, off, atol=diff),
+        "A difference equal to atol is accepted: raise only when it is larger than atol (<=, not <).",
+    )
+    three = inputs[[0, 0, 0]]
+    expect_value_error(
+        "check_forward(model, 3 copies of the first image, outputs[:1] of shape (1, 10))",
+        lambda: student.check_forward(model, three, outputs[:1], atol=1e-3),
+        "The predictions are (3, 10) and the outputs (1, 10): compare the shapes first (a "
+        "difference of arrays would broadcast them and hide the mismatch).",
     )

@@ -3,6 +3,7 @@ for sequence classification, and fine-tuning against training from scratch)."""
 
 from grader.api import Rng, StudentError, check_array, check_true, fail, keep, np, points, pytest
 from grader.suites.ch14_transfer.cases import (
+    expect_value_error,
     file_arrays,
     labelled_sequences,
     params_of,
@@ -10,6 +11,7 @@ from grader.suites.ch14_transfer.cases import (
     ref,
     returned_model,
 )
+from grader.suites.common import correct_first
 
 
 @points(3)
@@ -128,6 +130,38 @@ def test_fit_sequence_classifier_fine_tunes_like_the_reference(student, oracle):
         np.array_equal(still, shipped["layer0.weights"]),
         f"{call} changed the pretrained encoder",
         "Fine-tune copy.deepcopy(pretrained.layers[:ENCODER_BODY_LAYERS]), not the pretrained layers themselves.",
+    )
+
+
+@points(1)
+def test_fit_sequence_classifier_refuses_an_unknown_strategy(student, oracle):
+    """A strategy outside SEQ_STRATEGIES ("features") raises a ValueError rather than training
+    something; counts only together with a right new head ("finetune", steps=0)."""
+    X, y = oracle.random("data", lambda rng: labelled_sequences(rng, 3))
+    seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
+    want = oracle.compute(
+        "want", lambda: ref.seq_fit(ref.load_encoder(), X, y, seed, steps=0)["layer6.weights"]
+    )
+    pre = pretrained_encoder(student)
+    call = f'fit_sequence_classifier(pretrained, X (6, 16), y, "finetune", default_rng({seed}), steps=0)'
+
+    def head_right():
+        model = returned_model(
+            student.fit_sequence_classifier(pre, X, y, "finetune", Rng(seed), 0), call
+        )
+        got = params_of(model, ["layer6.weights"], call)
+        check_array(
+            got["layer6.weights"], want, call=call, what="the head's layer6.weights", rtol=1e-9
+        )
+
+    correct_first(
+        oracle, head_right, fix="test_fit_sequence_classifier_fine_tunes_like_the_reference"
+    )
+    expect_value_error(
+        'fit_sequence_classifier(pretrained, X, y, "features", rng, steps=0)',
+        lambda: student.fit_sequence_classifier(pre, X, y, "features", Rng(0), 0),
+        'Check the strategy first: only "finetune" and "scratch" exist (anything else must not '
+        "silently train another strategy).",
     )
 
 

@@ -234,6 +234,95 @@ def test_style_transfer_loss_value_and_image_gradient(student, oracle):
     )
 
 
+WEIGHTS = (2.0, 30.0, 0.05)  # other than the defaults (1, 100, 1e-3)
+
+
+@points(1)
+def test_style_transfer_loss_honours_the_weights(student, oracle):
+    """The loss and its gradient with weights=(2, 30, 0.05) instead of the defaults."""
+    x = _images(oracle, 2)
+    start = oracle.random("start", lambda rng: x[:1] + 0.3 * rng.standard_normal(x[:1].shape))
+
+    def expected():
+        params = ref.load_pretrained()
+        P, A1, A4 = ref.style_targets(params, x[:1], x[1:])
+        (loss, *_), dx = ref.total_loss(params, start, P, A1, A4, WEIGHTS)
+        (default, *_), ddx = ref.total_loss(params, start, P, A1, A4)
+        return {"loss": loss, "dx": dx, "default": default, "ddx": ddx, "targets": (P, A1, A4)}
+
+    want = oracle.compute("want", expected)
+    model = pretrained_model(student)
+    call = f"style_transfer_loss(layers, image (1, 1, 28, 28), targets, weights={WEIGHTS})"
+    got = student.style_transfer_loss(model.layers, start, tuple(want["targets"]), WEIGHTS)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        fail(f"{call} must return (loss, dimage)", f"got {type(got).__name__}")
+    ignored = "the weights argument is ignored: the default weights (1, 100, 1e-3) were used"
+    check_scalar(
+        got[0], want["loss"], call=call, what="loss", known_bugs=[(ignored, want["default"])]
+    )
+    check_array(
+        got[1],
+        want["dx"],
+        call=call,
+        what="dimage",
+        rtol=1e-6,
+        atol=1e-10,
+        known_bugs=[(ignored, want["ddx"])],
+    )
+
+
+@points(1)
+def test_stylize_honours_steps_learning_rate_and_weights(student, oracle):
+    """stylize(layers, content, style, steps=3, learning_rate=0.02, weights=(2, 30, 0.05)):
+    the image after three Adam steps and the three losses (each before its step), against
+    the reference."""
+    x = _images(oracle, 2)
+    content, style = x[:1], x[1:]
+
+    def expected():
+        params = ref.load_pretrained()
+        out = {}
+        for tag, lr, w in (("want", 0.02, WEIGHTS), ("lr", 0.05, WEIGHTS), ("w", 0.02, None)):
+            image, history = ref.stylize(params, content, style, steps=3, lr=lr, weights=w)
+            out[tag] = (image, [float(h[0]) for h in history[:3]])
+        return out
+
+    want = oracle.compute("want", expected)
+    model = pretrained_model(student)
+    call = f"stylize(layers, content, style, steps=3, learning_rate=0.02, weights={WEIGHTS})"
+    got = student.stylize(
+        model.layers, content, style, steps=3, learning_rate=0.02, weights=WEIGHTS
+    )
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        fail(f"{call} must return (image, history)", f"got {type(got).__name__}")
+    bugs = [
+        ("the learning_rate argument is ignored (STYLE_LEARNING_RATE was used)", "lr"),
+        ("the weights argument is not passed on to style_transfer_loss", "w"),
+    ]
+    history = got[1]
+    check_true(
+        isinstance(history, (list, tuple, np.ndarray)) and len(history) == 3,
+        f"{call}: history must be the list of the 3 losses, one per step",
+        f"got {history!r:.200}",
+    )
+    check_array(
+        np.asarray(history, dtype=np.float64),
+        np.asarray(want["want"][1]),
+        call=call,
+        what="history (each step's loss, before its update)",
+        known_bugs=[(text, np.asarray(want[tag][1])) for text, tag in bugs],
+    )
+    check_array(
+        got[0],
+        want["want"][0],
+        call=call,
+        what="image",
+        rtol=1e-6,
+        atol=1e-9,
+        known_bugs=[(text, want[tag][0]) for text, tag in bugs],
+    )
+
+
 STYLE_FRACTION = (
     0.2  # the style loss must fall to at most this share of its start; see docs/benchmarks.md
 )
