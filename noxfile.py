@@ -156,11 +156,20 @@ def instructor_session(func=None, **kwargs):
 
 @instructor_session(venv_backend="none", default=False)
 def tests(session):
-    """The course's own tests: engine, sandbox, solutions 100%, stubs 0, stubs current, mutants."""
+    """The course's own tests: engine, sandbox, solutions 100%, stubs 0, stubs current, mutants
+    (all but those marked slow, which tests-slow runs; CI runs both)."""
     python = _course_python(session)
-    session.run(
-        python, "-m", "pytest", *(session.posargs or ["tests", "-q", "-n", "auto"]), external=True
-    )
+    default = ["tests", "-q", "-n", "auto", "-m", "not slow"]
+    session.run(python, "-m", "pytest", *(session.posargs or default), external=True)
+
+
+@instructor_session(name="tests-slow", venv_backend="none", default=False)
+def tests_slow(session):
+    """The course's tests marked slow (the README's commands on a fresh clone, the release,
+    the nbgrader course, the pretrained weights' recipe ...): CI runs them after `tests`."""
+    python = _course_python(session)
+    default = ["tests", "-q", "-n", "auto", "-m", "slow"]
+    session.run(python, "-m", "pytest", *(session.posargs or default), external=True)
 
 
 @instructor_session(venv_backend="none", default=False)
