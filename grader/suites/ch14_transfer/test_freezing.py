@@ -1,9 +1,11 @@
 """Chapter 14: freezing (set_trainable) and one optimizer with a learning rate per group
 (ParamGroups, fine_tune_groups)."""
 
-from grader.api import Rng, check_array, check_true, np, points
+from grader.api import Rng, check_array, check_true, np, points, reference
 from grader.suites.ch14_transfer.cases import expect_value_error, ref
 from grader.suites.common import type_name
+
+ref05 = reference("ch05_optimizers")  # the SGD steps with a decaying learning rate
 
 FROZEN_BUG = "A layer whose trainable is False must not change: ParamGroups.update_params must go through optimizer.update_params(layer), which skips a layer whose trainable is False"
 
@@ -175,3 +177,45 @@ def test_fine_tune_groups_body_ten_times_slower(student, oracle):
             )
         ],
     )
+
+
+@points(1)
+def test_param_groups_step_every_group_s_schedule(student, oracle):
+    """Two groups of SGD with a decaying learning rate (0.1 with decay 0.5, and 0.05 with
+    decay 1.0), three steps: each group's learning rate must decay, which needs every
+    group's pre_update_params() and post_update_params()."""
+    d1, p1, g1 = _dense(student, oracle, "d1", 3, 4)
+    d2, p2, g2 = _dense(student, oracle, "d2", 4, 2)
+    rates = {"d1": (0.1, 0.5), "d2": (0.05, 1.0)}
+    groups = student.ParamGroups(
+        [
+            ([d], student.SGD(learning_rate=lr, decay=decay))
+            for d, (lr, decay) in zip((d1, d2), rates.values())
+        ]
+    )
+    _steps(groups, [d1, d2], 3)
+
+    def expected():
+        out = {}
+        for tag, p, g in (("d1", p1, g1), ("d2", p2, g2)):
+            lr, decay = rates[tag]
+            out[tag] = ref05.sgd_steps(p, [g] * 3, learning_rate=lr, decay=decay)[-1]
+            out[tag + "@constant"] = ref05.sgd_steps(p, [g] * 3, learning_rate=lr)[-1]
+        return out
+
+    want = oracle.compute("want", expected)
+    call = "ParamGroups([([d1], SGD(0.1, decay=0.5)), ([d2], SGD(0.05, decay=1.0))]), 3 steps"
+    for tag, layer in (("d1", d1), ("d2", d2)):
+        check_array(
+            layer.weights,
+            want[tag]["weights"],
+            call=call,
+            what=f"{tag}.weights",
+            known_bugs=[
+                (
+                    f"{tag}'s learning rate did not decay: call every group's optimizer's "
+                    "pre_update_params() and post_update_params(), not only the first's",
+                    want[tag + "@constant"]["weights"],
+                )
+            ],
+        )

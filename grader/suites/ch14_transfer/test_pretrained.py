@@ -9,6 +9,7 @@ from grader.api import (
     check_array,
     check_true,
     fail,
+    keep,
     np,
     points,
     write_scratch_file,
@@ -246,4 +247,45 @@ def test_check_forward_honours_atol_and_refuses_other_shapes(student, oracle):
         lambda: student.check_forward(model, three, outputs[:1], atol=1e-3),
         "The predictions are (3, 10) and the outputs (1, 10): compare the shapes first (a "
         "difference of arrays would broadcast them and hide the mismatch).",
+    )
+
+
+@points(1)
+def test_copy_parameters_writes_into_the_layers_own_arrays(student, oracle):
+    """[Dense, ReLU, Dense] whose first weights array is shared with a Dense outside the list
+    (as an optimizer or a handle holds it): after copy_parameters the layers hold the
+    arrays, and so does the outside Dense (array[...] = value writes into the layer's own
+    array; a new array put in its place leaves the other holder behind)."""
+    arrays = oracle.random(
+        "arrays",
+        lambda rng: {
+            "layer0.weights": rng.standard_normal((3, 4)),
+            "layer0.biases": rng.standard_normal((1, 4)),
+            "layer2.weights": rng.standard_normal((4, 2)),
+            "layer2.biases": rng.standard_normal((1, 2)),
+        },
+    )
+    layers = [student.Dense(3, 4, Rng(0)), student.ReLU(), student.Dense(4, 2, Rng(1))]
+    outside = student.Dense(3, 4, Rng(2))
+    first = np.asarray(layers[0].weights, dtype=np.float64)
+    shared = keep(student, first.copy())
+    layers[0].weights = shared
+    outside.weights = shared
+    call = "copy_parameters([Dense, ReLU, Dense], arrays)"
+    student.copy_parameters(layers, arrays)
+    for key, value in arrays.items():
+        i, name = key[len("layer") :].split(".")
+        check_array(getattr(layers[int(i)], name), value, call=call, what=key)
+    check_array(
+        outside.weights,
+        arrays["layer0.weights"],
+        call=call + ", read through another holder of the first Dense's weights array",
+        what="layer0.weights",
+        known_bugs=[
+            (
+                "the layer got a new array instead of the file's values in its own: write in place "
+                "(array[...] = value), so that an optimizer or a handle holding the array sees them",
+                first,
+            )
+        ],
     )
