@@ -134,6 +134,52 @@ def test_fit_sequence_classifier_fine_tunes_like_the_reference(student, oracle):
 
 
 @points(1)
+def test_fit_sequence_classifier_scratch_starts_from_rng(student, oracle):
+    """ "scratch" with steps=0: the body is a new encoder, build_transformer(N_TOKENS, rng,
+    n_layers=2)'s first five layers, and the head's Dense is drawn from rng after it; nothing
+    comes from the pretrained encoder."""
+    X, y = oracle.random("data", lambda rng: labelled_sequences(rng, 3))
+    seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
+    keys = ["layer0.weights", "layer6.weights"]
+
+    def expected():
+        rng = np.random.default_rng(seed)
+        body = ref.encoder_init(rng)
+        head = ref.seq_head_init(rng)
+        return {"layer0.weights": body["layer0.weights"], "layer6.weights": head["head.W"]}
+
+    want = oracle.compute("want", expected)
+    pre = pretrained_encoder(student)
+    call = f'fit_sequence_classifier(pretrained, X (6, 16), y, "scratch", default_rng({seed}), steps=0)'
+    model = returned_model(
+        student.fit_sequence_classifier(pre, X, y, "scratch", Rng(seed), 0), call
+    )
+    got = params_of(model, keys, call)
+    shipped = file_arrays("encoder-mlm.npz")
+    check_array(
+        got["layer0.weights"],
+        want["layer0.weights"],
+        call=call,
+        what="the embedding (layer0.weights)",
+        rtol=1e-9,
+        known_bugs=[
+            (
+                "the scratch network starts from the pretrained encoder: build a new one "
+                "(build_transformer(N_TOKENS, rng, n_layers=2).layers[:ENCODER_BODY_LAYERS])",
+                shipped["layer0.weights"],
+            )
+        ],
+    )
+    check_array(
+        got["layer6.weights"],
+        want["layer6.weights"],
+        call=call,
+        what="the head's layer6.weights",
+        rtol=1e-9,
+    )
+
+
+@points(1)
 def test_fit_sequence_classifier_refuses_an_unknown_strategy(student, oracle):
     """A strategy outside SEQ_STRATEGIES ("features") raises a ValueError rather than training
     something; counts only together with a right new head ("finetune", steps=0)."""
