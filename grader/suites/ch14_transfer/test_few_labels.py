@@ -282,6 +282,40 @@ def test_fit_few_labels_refuses_an_unknown_strategy(student, oracle):
     )
 
 
+@points(1)
+def test_fit_few_labels_returns_the_optimizer_that_trained_it(student, oracle):
+    """ "features" for three steps: the returned network's optimizer is the Adam that trained
+    the head (it has taken three steps), so training can go on from its moments. Counts
+    only together with the right trained head."""
+    X, y, _ = digits()
+    idx = oracle.random("idx", lambda rng: labelled_subset(rng, 2))
+    seed = int(oracle.random("seed", lambda rng: rng.integers(0, 2**31)))
+    want = oracle.compute(
+        "want",
+        lambda: ref.few_label_fit(ref.load_pretrained(), X[idx], y[idx], "features", seed, steps=3)[
+            REF_NAMES["layer11.biases"]
+        ],
+    )
+    pre = pretrained_model(student)
+    call = f'fit_few_labels(pretrained, X (10 images), y, "features", default_rng({seed}), steps=3)'
+    model = returned_model(
+        student.fit_few_labels(pre, X[idx], y[idx], "features", Rng(seed), 3), call
+    )
+
+    def head_right():
+        got = params_of(model, ["layer11.biases"], call)
+        check_array(got["layer11.biases"], want, call=call, what="layer11.biases", rtol=1e-6)
+
+    correct_first(oracle, head_right, fix="test_fit_few_labels_trains_like_the_reference[features]")
+    steps = model.optimizer.iterations
+    check_true(
+        steps == 3,
+        f"{call}: the returned model's optimizer has taken {steps} steps, expected 3",
+        "Return assemble(body + head, optimizer) with the very Adam that trained the head on the "
+        "features, not a new one.",
+    )
+
+
 # ------------------------------------------------------------------ the comparison
 
 PER_CLASS, SUBSETS, PAIRED = (

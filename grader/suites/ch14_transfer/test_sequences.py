@@ -11,7 +11,7 @@ from grader.suites.ch14_transfer.cases import (
     ref,
     returned_model,
 )
-from grader.suites.common import correct_first
+from grader.suites.common import again_note, correct_first
 
 
 @points(3)
@@ -59,6 +59,15 @@ def test_mask_tokens_matches_the_rule(student, oracle):
         np.array_equal(np.asarray(handle.fetch()), ids),
         f"{call} modified ids in place",
         "Build new arrays (np.where) and leave the caller's ids as they were.",
+    )
+    again = student.mask_tokens(handle, Rng(seed))
+    check_array(
+        again[0],
+        inputs,
+        call=again_note(call),
+        what="inputs",
+        rtol=0,
+        atol=0,
     )
 
 
