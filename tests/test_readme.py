@@ -126,7 +126,7 @@ def built_release(clone):
 
 
 @pytest.mark.slow
-def test_release_as_written(built_release):
+def test_release_as_written(built_release, tmp_path):
     args = dict(COMMANDS)["release"]
     assert "/" not in args[args.index("--out") + 1][:1], (
         "the README's example uses a relative --out"
@@ -147,7 +147,7 @@ def test_release_as_written(built_release):
     assert 'GRADE_RESULTS: "${{ steps.grade.outputs.result }}"' in workflow
     if not (release / ".nox").exists():
         (release / ".nox").symlink_to(ROOT / ".nox", target_is_directory=True)
-    output = clone / "github-output"
+    output = tmp_path / "github-output"
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "COURSE_SECRET"
     }
