@@ -85,9 +85,10 @@ def assemble(layers, optimizer):
 
 
 def extract_features(layers, X, batch_size=500):
-    """The outputs of ``layers`` (run in order, ``training=False``) for X, computed
-    ``batch_size`` images at a time. X: (N, 1, 28, 28). returns: (N, D), e.g. D = 400 after
-    the body."""
+    """The outputs of ``layers`` (run in order, ``training=False``) for X. X: (N, 1, 28, 28).
+    returns: (N, D), e.g. D = 400 after the body. Run the images through in slices of
+    ``batch_size`` to bound the memory the feature maps take; the result is the same for
+    any batch_size."""
     ### BEGIN SOLUTION
     parts = []
     for start in range(0, len(X), batch_size):
