@@ -292,6 +292,9 @@ def build_course(out, chapters=None, *, mode="hidden", independent=True, force=F
                 rel = path.relative_to(src / "exercises")
                 path.write_text(release.student_stub_text(path.read_text(), rel))
             release.copy_public_grader(src / "grader", earlier)
+            (src / "docs").mkdir()
+            for name in release.STUDENT_DOCS:  # the chapter texts refer to them
+                shutil.copy2(ROOT / "docs" / name, src / "docs" / name)
             (src / "grader" / "fixtures").mkdir(exist_ok=True)
             for q in earlier:
                 if (fixtures / f"{q}.json").is_file():
