@@ -273,3 +273,12 @@ def again_note(call):
         "values: the second differs, so the first call changed its arguments or kept state "
         "that it should not)"
     )
+
+
+def returned_model(got, call):
+    """The model handle a training function returned, or a failure saying what came back."""
+    if got is None:
+        fail(f"{call} returned None instead of the model", "Did you forget `return model`?")
+    if not hasattr(got, "type_name"):
+        fail(f"{call} returned a {type(got).__name__} instead of the model")
+    return got

@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from data.loaders import load_mnist_idx
 from grader.api import Rng, StudentError, check_array, fail, np, reference
+from grader.suites.common import returned_model
 
 ref = reference("ch13_generative")
 ref09 = reference("ch09_mnist")
@@ -164,14 +165,6 @@ def check_history(model, epochs, call):
             "after the last)",
             "Each entry is the mean training loss of one epoch.",
         )
-
-
-def returned_model(got, call):
-    if got is None:
-        fail(f"{call} returned None instead of the model", "Did you forget `return model`?")
-    if not hasattr(got, "type_name"):
-        fail(f"{call} returned a {type(got).__name__} instead of the model")
-    return got
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from data.loaders import load_mnist_idx
 from grader.api import Rng, StudentError, check_array, fail, np, reference, write_scratch_file
+from grader.suites.common import returned_model
 
 ref = reference("ch14_transfer")
 
@@ -195,14 +196,6 @@ def params_of(model, keys, call):
             f"Expected build_lenet's layers (a Model whose layers are the body then the head); got keys {sorted(got)[:12]}",
         )
     return {k: np.asarray(got[k], dtype=np.float64) for k in keys}
-
-
-def returned_model(got, call):
-    if got is None:
-        fail(f"{call} returned None instead of the model", "Did you forget `return model`?")
-    if not hasattr(got, "type_name"):
-        fail(f"{call} returned a {type(got).__name__} instead of the model")
-    return got
 
 
 __all__ = [
