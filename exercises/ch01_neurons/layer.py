@@ -21,6 +21,12 @@ code around it (the training loop of chapter 06, the optimizers of chapter 05, t
 ``trainable``
     True by default; an optimizer leaves a layer whose ``trainable`` is False alone (no
     update, no state): this is how a layer is frozen.
+``input_gradient``
+    True by default. False says that nothing will read this layer's ``dinputs``: the
+    first layer of a network, whose inputs are the data (chapter 08's ``Model`` sets it
+    there). ``backward`` may then skip that product, set ``self.dinputs = None`` and
+    return None; it still sets the gradients of the parameters. A layer that always
+    computes ``dinputs`` stays correct: skipping is a saving, never a requirement.
 ``buffers()``
     arrays a layer keeps up to date without gradients and that predictions need (the
     running statistics of batch normalization); saved with the parameters. ``{}`` here.
@@ -33,16 +39,19 @@ code around it (the training loop of chapter 06, the optimizers of chapter 05, t
 
 
 class Layer:
-    """The base class of every layer: no parameters, trainable, no penalties."""
+    """The base class of every layer: no parameters, trainable, no penalties, and its
+    ``dinputs`` wanted (``input_gradient``: see the module's docstring)."""
 
     trainable = True
+    input_gradient = True
 
     def forward(self, inputs, training=False):
         """inputs: a batch (N, ...). Returns the output; each layer defines it."""
         raise NotImplementedError(f"{type(self).__name__} defines no forward")
 
     def backward(self, dvalues):
-        """dvalues: gradient with respect to the output. Sets and returns ``self.dinputs``."""
+        """dvalues: gradient with respect to the output. Sets and returns ``self.dinputs``
+        (a layer may leave it None when ``input_gradient`` is False)."""
         raise NotImplementedError(f"{type(self).__name__} defines no backward")
 
     def parameters(self):

@@ -13,7 +13,8 @@ class Dense(_DenseForward):
     Attributes set by ``backward``:
         dweights: (n_inputs, n_neurons), gradient of the loss with respect to ``weights``
         dbiases:  (1, n_neurons), gradient of the loss with respect to ``biases``
-        dinputs:  (N, n_inputs), gradient of the loss with respect to the layer's inputs
+        dinputs:  (N, n_inputs), gradient of the loss with respect to the layer's inputs;
+                  None when ``input_gradient`` is False
     """
 
     def backward(self, dvalues):
@@ -23,6 +24,11 @@ class Dense(_DenseForward):
         Uses ``self.inputs`` (N, n_inputs) stored by ``forward``. Sets
         ``self.dweights`` (n_inputs, n_neurons), ``self.dbiases`` (1, n_neurons) and
         ``self.dinputs`` (N, n_inputs), and returns ``self.dinputs``.
+
+        When ``self.input_gradient`` is False (chapter 01's ``Layer``: nothing reads this
+        layer's ``dinputs``, as in the first layer of a network), it sets ``dweights`` and
+        ``dbiases`` as above but not the product for ``dinputs``: ``self.dinputs = None``,
+        and it returns None.
         """
         # TODO(ch04): implement Dense.backward (the docstring gives the shapes).
         raise NotImplementedError("ch04: implement Dense.backward")

@@ -53,7 +53,8 @@ class Dense(_DenseBackward):
         ``self.dinputs`` (N, n_inputs) as chapter 04 does, then adds the penalties'
         gradients: ``weight_regularizer_l1 * sign(weights) + 2 * weight_regularizer_l2 *
         weights`` to ``dweights``, and the same with the bias strengths and ``biases``
-        to ``dbiases``. Returns ``self.dinputs`` (unchanged by the penalties).
+        to ``dbiases``. Returns ``self.dinputs`` as chapter 04 set it (the penalties do not
+        change it; None when ``input_gradient`` is False).
         """
         ### BEGIN SOLUTION
         super().backward(dvalues)  # the data-loss gradients of chapter 04

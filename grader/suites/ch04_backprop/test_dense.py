@@ -187,6 +187,63 @@ def test_dense_backward_dinputs_matches_reference(student, oracle, N, n_inputs, 
 
 
 @points(2)
+@pytest.mark.parametrize("N,n_inputs,n_neurons", [(5, 3, 4), (1, 4, 2)])
+def test_dense_backward_skips_dinputs_when_input_gradient_is_false(
+    student, oracle, N, n_inputs, n_neurons
+):
+    """With ``input_gradient = False`` (the first layer of a network: nothing reads its
+    dinputs) backward still sets dweights and dbiases, sets self.dinputs to None and returns
+    None."""
+    X, W, b, dv = oracle.random("inputs", lambda rng: _draw(rng, N, n_inputs, n_neurons))
+    _, dW, db = oracle.compute("want", lambda: ref.dense_backward(X, W, dv))
+    layer = student.Dense(n_inputs, n_neurons, Rng(0))
+    layer.weights, layer.biases = W, b
+    layer.input_gradient = False
+    layer.forward(X)
+    returned = _backward(layer, dv, X, W)
+    call = "Dense.backward(dvalues) with self.input_gradient = False"
+    inputs = {"inputs": X, "weights": W, "dvalues": dv}
+    for name, want in (("dweights", dW), ("dbiases", db)):
+        try:
+            got = getattr(layer, name)
+        except StudentError as exc:
+            if not exc.summary.startswith("AttributeError"):
+                raise
+            fail(
+                f"{call} did not set self.{name}",
+                "Only dinputs is skipped: the weights and biases of the first layer are trained, so backward "
+                f"still sets self.dweights and self.dbiases before it stops.\n{exc.summary}",
+            )
+        check_array(got, want, call=call, what=f"self.{name}", inputs=inputs, batch=N)
+    skip = (
+        "When self.input_gradient is False nothing reads this layer's dinputs (its inputs are the data): "
+        "set self.dinputs = None and return None instead of computing dvalues @ weights.T."
+    )
+    if returned is not None:
+        shape = getattr(returned, "shape", None)
+        what = (
+            f"an array of shape {tuple(shape)}"
+            if shape is not None
+            else f"a {type(returned).__name__}"
+        )
+        fail(f"{call} returned {what}, expected None", skip)
+    try:
+        dinputs = getattr(layer, "dinputs")
+    except StudentError as exc:
+        if not exc.summary.startswith("AttributeError"):
+            raise
+        fail(f"{call} did not set self.dinputs (to None)", f"{skip}\n{exc.summary}")
+    if dinputs is not None:
+        shape = getattr(dinputs, "shape", None)
+        what = (
+            f"an array of shape {tuple(shape)}"
+            if shape is not None
+            else f"a {type(dinputs).__name__}"
+        )
+        fail(f"{call} left self.dinputs as {what}, expected None", skip)
+
+
+@points(2)
 @pytest.mark.parametrize("N,n_inputs,n_neurons", [(3, 4, 2), (4, 3, 3)])
 def test_dense_backward_dinputs_gradient_check(student, oracle, N, n_inputs, n_neurons):
     """dinputs against central differences of sum(forward(inputs) * dvalues) on your own forward."""
