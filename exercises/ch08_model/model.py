@@ -235,7 +235,10 @@ class Model:
         ``Dense`` and a ``BatchNorm`` both are, in their order in ``layers``) and
         ``softmax_cross_entropy``: a new ``SoftmaxCrossEntropy()`` when the last layer is
         a ``Softmax`` (chapter 07's class or this chapter's) and the loss a
-        ``CategoricalCrossEntropy``, else None. Then ``finalized = True``.
+        ``CategoricalCrossEntropy``, else None. Sets ``input_gradient = False`` on the
+        first layer (``layers[0]``): its inputs are the data, so nothing reads its
+        ``dinputs`` and its backward may skip them (chapter 01's ``Layer``); the other
+        layers' ``input_gradient`` is left as it is. Then ``finalized = True``.
 
         raises: ValueError when there are no layers or no loss
         """
@@ -262,7 +265,8 @@ class Model:
         and run backward through every other layer, from the second-to-last to the first.
         Otherwise start from ``loss.backward(output, y)`` and run backward through every
         layer, from the last to the first. Each layer receives what the layer after it
-        returned. Afterwards every trainable layer has its ``dweights`` and ``dbiases``.
+        returned. Afterwards every trainable layer has its ``dweights`` and ``dbiases``
+        (the first layer's return value is not used: None when it skipped its ``dinputs``).
         """
         # TODO(ch08): implement Model.backward (the docstring gives the shapes).
         raise NotImplementedError("ch08: implement Model.backward")

@@ -330,6 +330,91 @@ def test_train_step_updates_every_trainable_layer(student, oracle):
         )
 
 
+def _input_gradient(handle):
+    """The layer's input_gradient flag, or None when it has none (a layer class written
+    without chapter 01's ``Layer``)."""
+    try:
+        return handle.input_gradient
+    except StudentError as exc:
+        if exc.summary.startswith("AttributeError"):
+            return None
+        raise
+
+
+FIRST_ARCH = [
+    dense(4, 6, weight_regularizer_l2=0.01, bias_regularizer_l1=0.01),
+    layer("Tanh"),
+    dense(6, 5),
+    layer("ReLU"),
+    dense(5, 3),
+    layer("Softmax"),
+]
+
+
+@points(2)
+def test_finalize_switches_off_the_first_layer_input_gradient(student, oracle):
+    """finalize() sets input_gradient = False on the first layer (its inputs are the data:
+    nothing reads its dinputs) and leaves every other layer's True; one step of SGD with
+    it (the first Dense skipping its dinputs, its L1/L2 penalties still added) holds the
+    reference's parameters."""
+    X, y, params = oracle.random(
+        "inputs",
+        lambda rng: (
+            rng.normal(size=(7, 4)),
+            rng.integers(0, 3, size=7),
+            draw_params(rng, FIRST_ARCH),
+        ),
+    )
+    opt = {"class": "SGD", "args": {"learning_rate": 0.5}}
+    run = dict(
+        loss="CategoricalCrossEntropy",
+        accuracy="AccuracyCategorical",
+        optimizer=opt,
+        epochs=1,
+        batch_size=None,
+        shuffle_seed=None,
+    )
+    want = oracle.compute("want", lambda: ref.train_run(FIRST_ARCH, params, X, y, **run)[0])
+    model, handles = build(
+        student,
+        FIRST_ARCH,
+        params,
+        loss="CategoricalCrossEntropy",
+        accuracy="AccuracyCategorical",
+        optimizer=opt,
+    )
+    call = f"Model [{describe(FIRST_ARCH)}]: finalize()"
+    why = (
+        "Only the first layer's inputs are the data, which nothing trains: finalize() sets "
+        "self.layers[0].input_gradient = False and changes no other layer's, because every other layer's "
+        "dinputs is the dvalues of the layer before it."
+    )
+    flags = [_input_gradient(h) for h in handles]
+    if flags[0] not in (False,):
+        fail(f"{call} left the first layer's input_gradient {flags[0]!r}, expected False", why)
+    changed = [
+        f"layer {i} ({FIRST_ARCH[i]['class']}): {f!r}"
+        for i, f in enumerate(flags)
+        if i and f not in (True,)
+    ]
+    if changed:
+        fail(f"{call} changed input_gradient of {', '.join(changed)}, expected True", why)
+    step = f"{call}, then train(X, y, epochs=1) with {opt_text(opt)} (one step)"
+    try:
+        model.train(X, y, epochs=1)
+    except StudentError as exc:
+        missing_gradient(exc, handles, FIRST_ARCH, step)
+    got = fetch_params(handles, FIRST_ARCH)
+    for k in sorted(got):
+        check_array(
+            got[k],
+            want[k],
+            call=step,
+            what=f"{k.split('.')[1]} of layer {k.split('.')[0][5:]} after the step",
+            inputs={"X": X},
+        )
+
+
 @points(1)
 @pytest.mark.parametrize("n,batch_size,epochs", [(10, 4, 2), (9, 9, 3)])
 def test_train_advances_the_optimizer_once_per_step(student, n, batch_size, epochs):
