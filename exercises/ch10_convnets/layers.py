@@ -82,6 +82,10 @@ class Conv2D(Layer):
                       (N*OH*OW, F), ``(d.T @ cols).reshape(weights.shape)``
             dinputs:  (N, C, H, W)  ``col2im(d @ weights.reshape(F, -1), ...)``: the
                       gradients of overlapping windows add up, and the padding is cropped
+
+        When ``self.input_gradient`` is False (the first layer of a network, chapter 08's
+        ``finalize``: its inputs are the images), it sets dbiases and dweights as above,
+        ``self.dinputs = None``, and returns None without the product and the ``col2im``.
         """
         # TODO(ch10): implement Conv2D.backward (the docstring gives the shapes).
         raise NotImplementedError("ch10: implement Conv2D.backward")

@@ -100,6 +100,10 @@ class Conv2D(Layer):
                       (N*OH*OW, F), ``(d.T @ cols).reshape(weights.shape)``
             dinputs:  (N, C, H, W)  ``col2im(d @ weights.reshape(F, -1), ...)``: the
                       gradients of overlapping windows add up, and the padding is cropped
+
+        When ``self.input_gradient`` is False (the first layer of a network, chapter 08's
+        ``finalize``: its inputs are the images), it sets dbiases and dweights as above,
+        ``self.dinputs = None``, and returns None without the product and the ``col2im``.
         """
         ### BEGIN SOLUTION
         F = self.weights.shape[0]
@@ -107,6 +111,9 @@ class Conv2D(Layer):
         d_t = dvalues.transpose(1, 0, 2, 3).reshape(F, -1)  # d.T: (F, N*OH*OW)
         self.dbiases = d_t.sum(axis=1)
         self.dweights = (d_t @ self.cols).reshape(self.weights.shape)
+        if not self.input_gradient:  # nothing reads the images' gradient
+            self.dinputs = None
+            return None
         # d @ W.reshape(F, -1), computed as the transpose of (W.reshape(F, -1).T @ d.T):
         # the same values, laid out in memory as col2im reads them fastest.
         dcols = (self.weights.reshape(F, -1).T @ d_t).T

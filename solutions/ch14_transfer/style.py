@@ -135,8 +135,14 @@ def style_transfer_loss(layers, image, targets, weights=(CONTENT_WEIGHT, STYLE_W
     at layer 1's output (style term); then through layers 1 and 0; add the TV term's.
     Run ``feature_maps`` first: each layer's backward reads what its forward kept.
 
+    The gradient with respect to the image is the point here, but chapter 08's
+    ``finalize`` switched it off in the first layer (``input_gradient = False``: a model
+    trains its weights, not its data). The first line (given) switches it back on, so
+    ``layers[0].backward`` returns the image's gradient instead of None.
+
     image: (N, 1, 28, 28). returns: (loss, dimage): a float and (N, 1, 28, 28).
     """
+    layers[0].input_gradient = True  # the image is what this gradient is for
     ### BEGIN SOLUTION
     wc, ws, wt = weights
     P, A1, A4 = targets

@@ -310,6 +310,70 @@ def test_conv2d_backward_parameter_gradient_check(
 
 
 @points(2)
+@pytest.mark.parametrize(
+    "N,C,H,W,F,K,stride,padding",
+    [(2, 1, 6, 6, 3, 3, 1, 1), (1, 2, 5, 4, 2, 2, 2, 0)],
+    ids=["first-layer-k3-p1", "batch-of-one-k2-s2"],
+)
+def test_conv2d_backward_skips_dinputs_when_input_gradient_is_false(
+    student, oracle, N, C, H, W, F, K, stride, padding
+):
+    """With ``input_gradient = False`` (the first layer of a network: nothing reads the
+    images' gradient) backward still sets dweights and dbiases, sets self.dinputs to None
+    and returns None."""
+    x, Wt, b, dv = oracle.random(
+        "inputs", lambda rng: _draw(rng, N, C, H, W, F, K, stride, padding)
+    )
+    _, dW, db = oracle.compute("want", lambda: ref.conv_backward(dv, x, Wt, stride, padding))
+    layer = _conv(student, C, F, K, stride, padding, Wt, b)
+    layer.input_gradient = False
+    layer.forward(x)
+    returned = layer.backward(dv)
+    call = f"{_call(C, F, K, stride, padding)}.backward(dvalues) with self.input_gradient = False"
+    inputs = {"inputs": x, "weights": Wt, "dvalues": dv}
+    for name, want in (("dweights", dW), ("dbiases", db)):
+        try:
+            got = getattr(layer, name)
+        except StudentError as exc:
+            if not exc.summary.startswith("AttributeError"):
+                raise
+            fail(
+                f"{call} did not set self.{name}",
+                "Only dinputs is skipped: the first layer's filters are trained, so backward still sets "
+                f"self.dweights and self.dbiases before it stops.\n{exc.summary}",
+            )
+        check_array(got, want, call=call, what=f"self.{name}", inputs=inputs, batch=N)
+    skip = (
+        "When self.input_gradient is False nothing reads this layer's dinputs (its inputs are the images): "
+        "set self.dinputs = None and return None instead of computing the product and col2im."
+    )
+    for what, value in (
+        ("returned", returned),
+        ("left self.dinputs as", _dinputs_or_missing(layer, call)),
+    ):
+        if value is not None:
+            shape = getattr(value, "shape", None)
+            kind = (
+                f"an array of shape {tuple(shape)}"
+                if shape is not None
+                else f"a {type(value).__name__}"
+            )
+            fail(f"{call} {what} {kind}, expected None", skip)
+
+
+def _dinputs_or_missing(layer, call):
+    try:
+        return layer.dinputs
+    except StudentError as exc:
+        if not exc.summary.startswith("AttributeError"):
+            raise
+        fail(
+            f"{call} did not set self.dinputs (to None)",
+            f"When self.input_gradient is False, backward sets self.dinputs = None.\n{exc.summary}",
+        )
+
+
+@points(2)
 @given(
     st.integers(1, 3),
     st.integers(1, 2),
