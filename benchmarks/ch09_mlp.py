@@ -10,13 +10,16 @@ images, once per implementation and data type:
 
 ``course``     the course's solution: chapter 09's ``Dense``, ``ReLU``, ``Softmax``, loss,
                ``Adam`` and chapter 08's ``Model.train`` (which also measures the loss and
-               the accuracy of every batch). For float32 the parameters are cast to float32
-               after they are drawn (the layers draw them in float64).
+               the accuracy of every batch). ``Model.finalize`` sets ``input_gradient =
+               False`` on the first ``Dense``, so its backward skips the gradient with
+               respect to the images, as the two below. For float32 the parameters are
+               cast to float32 after they are drawn (the layers draw them in float64).
 ``numpy``      a minimal numpy loop: the same arithmetic written as a dozen lines of matrix
                products and in-place Adam updates, with no objects around it. Like PyTorch
                it skips the gradient with respect to the images, which training never uses.
-``numpy+dX``   the same loop computing that gradient too, as the course's layer contract
-               does (every ``backward`` sets ``dinputs``, the first layer's included).
+``numpy+dX``   the same loop computing that gradient too, as every layer does when its
+               ``input_gradient`` is True (a ``Dense`` used outside a ``Model``, or the
+               course before ``finalize`` switched the first layer's off).
 ``reference``  the grader's functional float64 reference (``reference/ch06_training.train_run``,
                which also evaluates the whole training set after the epoch); float64 only.
 ``torch``      PyTorch CPU (``nn.Sequential``, ``optim.Adam``), when torch is installed.
@@ -93,8 +96,8 @@ def numpy_epoch(X, y, sizes, batch_size, input_gradient=False):
     """The minimal loop: forward, softmax cross-entropy, backward, Adam, nothing else.
 
     With ``input_gradient`` it also computes the gradient with respect to the images (the
-    first layer's ``dinputs``), which training does not use but the course's layer contract
-    (and so every ``Dense.backward``) computes: a quarter more matrix work for this network."""
+    first layer's ``dinputs``), which training does not use and which a ``Dense`` computes
+    unless its ``input_gradient`` is False: a quarter more matrix work for this network."""
     rng = np.random.default_rng(0)
     dtype = X.dtype
     params = []
