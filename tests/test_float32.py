@@ -27,7 +27,11 @@ def _to_float32(model):
 
 def _assert_float32(model):
     for i, layer in enumerate(model.layers):
-        arrays = {"output": layer.output, "dinputs": layer.dinputs}
+        arrays = {"output": layer.output}
+        if i == 0:  # Model.finalize switched the first layer's input gradient off
+            assert layer.input_gradient is False and layer.dinputs is None, type(layer).__name__
+        else:
+            arrays["dinputs"] = layer.dinputs
         arrays.update({f"parameters()[{k!r}]": v for k, v in layer.parameters().items()})
         arrays.update({f"gradients()[{k!r}]": v for k, v in layer.gradients().items()})
         for what, array in arrays.items():
