@@ -2,7 +2,7 @@
 
     python benchmarks/ch09_mlp.py [--images 8000] [--layers 784 256 128 10] [--batch-size 128]
                                   [--repeats 5] [--dtypes float64 float32]
-                                  [--impls course numpy numpy+dX reference torch]
+                                  [--impls course course+dX numpy numpy+dX reference torch]
 
 Times one training epoch (Adam, learning rate 1e-3, shuffled mini-batches, ReLU between the
 dense layers, softmax and cross-entropy at the end) of the same network on the same MNIST
@@ -14,6 +14,8 @@ images, once per implementation and data type:
                False`` on the first ``Dense``, so its backward skips the gradient with
                respect to the images, as the two below. For float32 the parameters are
                cast to float32 after they are drawn (the layers draw them in float64).
+``course+dX``  the same with the first layer's ``input_gradient`` set back to True after
+               ``finalize``: what the flag saves, measured in the same run.
 ``numpy``      a minimal numpy loop: the same arithmetic written as a dozen lines of matrix
                products and in-place Adam updates, with no objects around it. Like PyTorch
                it skips the gradient with respect to the images, which training never uses.
@@ -59,7 +61,7 @@ def data(images, dtype):
     return X, labels[:images].astype(np.int64)
 
 
-def course_epoch(X, y, sizes, batch_size):
+def course_epoch(X, y, sizes, batch_size, input_gradient=False):
     from solutions.ch09_mnist import (
         AccuracyCategorical,
         Adam,
@@ -81,6 +83,8 @@ def course_epoch(X, y, sizes, batch_size):
         accuracy=AccuracyCategorical(),
     )
     model.finalize()
+    if input_gradient:
+        model.layers[0].input_gradient = True  # finalize switched it off
     if X.dtype != np.float64:
         for layer in model.trainable_layers:
             for name, value in layer.parameters().items():
@@ -189,6 +193,7 @@ def torch_epoch(X, y, sizes, batch_size):
 
 BUILDERS = {
     "course": course_epoch,
+    "course+dX": lambda *a: course_epoch(*a, input_gradient=True),
     "numpy": numpy_epoch,
     "numpy+dX": lambda *a: numpy_epoch(*a, input_gradient=True),
     "reference": reference_epoch,
@@ -238,7 +243,8 @@ def main(argv=None):
     for key in runs:
         impl, dtype = key
         ratios = []
-        for other in ("numpy", "numpy+dX", "torch"):
+        others = ("numpy", "numpy+dX", "torch") + (("course",) if impl == "course+dX" else ())
+        for other in others:
             if (other, dtype) in med and other != impl:
                 ratios.append(f"{med[key] / med[(other, dtype)]:.2f}x {other} {dtype}")
         if dtype != "float64" and ("torch", "float64") in med:
