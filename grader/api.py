@@ -56,6 +56,7 @@ __all__ = [
     "points",
     "reference",
     "rel_error",
+    "set_attributes",
     "np",
     "pytest",
 ]
@@ -113,6 +114,19 @@ def read_scratch_file(student, name):
             worker.request({"op": "read_file", "name": name}, label=f"reading {name}"),
             dtype=np.uint8,
         )
+    )
+
+
+def set_attributes(obj, values):
+    """Set several attributes of an object of the student's code at once, in order:
+    ``values`` maps names to values (arrays); one round trip to the worker for all."""
+    if not isinstance(obj, Remote):
+        for name, value in values.items():
+            setattr(obj, name, value)
+        return
+    worker_of(obj).request(
+        {"op": "setattrs", "target": obj, "values": dict(values)},
+        label=f"setting {', '.join(values)} of {label_of(obj)}",
     )
 
 

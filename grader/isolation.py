@@ -174,6 +174,8 @@ def probe_user_level():
 
 def choose(requested="auto"):
     """The level to use: ``auto`` takes the strongest available; ``sandbox`` insists on it."""
+    if requested == PROCESS:  # always available: no sandbox to try first
+        return PROCESS
     level, reason = probe()
     if requested == "auto":
         return level

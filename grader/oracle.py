@@ -46,14 +46,28 @@ class Store:
         self.loaded = {}
         self.recorded = {}
 
-    def _chapter(self, chapter):
+    def _file(self, chapter):
+        """The chapter's fixture file, parsed once (None when missing or unreadable)."""
         if chapter not in self.loaded:
-            path = self.directory / f"{chapter}.json"
             try:
-                self.loaded[chapter] = json.loads(path.read_text())["values"]
-            except (OSError, ValueError, KeyError) as exc:
-                raise FixtureMissing(f"fixture file {path.name} is missing or unreadable") from exc
+                data = json.loads((self.directory / f"{chapter}.json").read_text())
+            except (OSError, ValueError):
+                data = None
+            self.loaded[chapter] = data if isinstance(data, dict) else None
         return self.loaded[chapter]
+
+    def _chapter(self, chapter):
+        data = self._file(chapter)
+        if data is None or not isinstance(data.get("values"), dict):
+            raise FixtureMissing(f"fixture file {chapter}.json is missing or unreadable")
+        return data["values"]
+
+    def begin(self, chapter):
+        """(chapter id, function) a student begins the chapter with (recorded with the
+        fixtures, see runner.record_first_functions), or None."""
+        data = (self._file(chapter) or {}).get("begin")
+        ok = isinstance(data, list) and len(data) == 2 and all(isinstance(x, str) for x in data)
+        return tuple(data) if ok else None
 
     def load(self, chapter, test, key):
         try:
@@ -124,6 +138,13 @@ def _same_value(a, b):
     return bool(np.array_equal(a, b))
 
 
+def _begin(path):
+    try:
+        return json.loads(Path(path).read_text()).get("begin")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def same_fixtures(path_a, path_b):
     """Do two fixture files hold the same tests, keys and (to float rounding) values?"""
     try:
@@ -131,7 +152,7 @@ def same_fixtures(path_a, path_b):
         b = json.loads(Path(path_b).read_text())["values"]
     except (OSError, ValueError, KeyError):
         return False
-    if a.keys() != b.keys():
+    if a.keys() != b.keys() or _begin(path_a) != _begin(path_b):
         return False
     return all(
         a[t].keys() == b[t].keys()

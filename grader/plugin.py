@@ -21,7 +21,7 @@ import pytest
 from .chapters import SUITES, chapter_id, is_chapter_dir, is_hidden_test
 from .check import GradeFailure
 from .oracle import PUBLIC_SEED, FixtureMissing, Oracle, Store
-from .sandbox import Limits, StudentError, WorkerClient
+from .sandbox import Limits, Remote, StudentError, WorkerClient
 
 
 # Where pytest_configure keeps the grading run's state (a GraderState) on the config.
@@ -31,6 +31,9 @@ RETRIED = pytest.StashKey()
 # The warnings (numpy's overflow, divide by zero, invalid value) the student's files raised
 # during a test: feedback on every test, and a failure of a test marked ``no_warnings``.
 WARNED = pytest.StashKey()
+# Set on the tests of a chapter not started (every TODO still its stub): what to write first.
+UNTOUCHED = pytest.StashKey()
+TODO_FILE = Path(__file__).with_name("todo.json")  # made by `python -m grader stubs`
 
 
 def pytest_addoption(parser):
@@ -57,6 +60,12 @@ def pytest_addoption(parser):
         default="process",
         choices=["sandbox", "user", "process"],
         help="how the worker running student code is isolated (grader/isolation.py)",
+    )
+    group.addoption(
+        "--run-untouched",
+        action="store_true",
+        help="run every test of a chapter whose functions are all untouched stubs (default: "
+        "fail them at once, without running them)",
     )
     group.addoption(
         "--independent-from",
@@ -134,10 +143,39 @@ class ChapterHandle:
         if name.startswith(("_", "hypothesis")) or name in _PROBED:
             raise AttributeError(name)
         module = self._pool.module(self._package)
-        return getattr(module, name)
+        # The chapter's classes and functions, once per imported module: ``student.Dense``
+        # in every test would otherwise be a round trip to the worker each time.
+        key = (self._package, name)
+        cached = self._pool.attributes.get(key)
+        if cached is not None and cached[0] is module:
+            return cached[1]
+        value = getattr(module, name)
+        if isinstance(value, Remote) and value.type_name in ("type", "function"):
+            self._pool.attributes[key] = (module, value)
+        return value
 
     def __repr__(self):  # in feedback (a failing hypothesis example): the same text on every run
         return f"<your {self._package} package>"
+
+
+@functools.lru_cache(maxsize=None)
+def _todo_functions():
+    """{package: [[module, qualname, fingerprint], ...]} from grader/todo.json ({} without it)."""
+    try:
+        data = json.loads(TODO_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@functools.lru_cache(maxsize=None)
+def _first_in_text(package, functions):
+    """The function of ``functions`` that the chapter's text introduces first."""
+    from .report import _text_rank, chapter_text
+
+    text = chapter_text(package)
+    order = {f: i for i, f in enumerate(functions)}
+    return min(functions, key=lambda f: (_text_rank(f, text), order[f]))
 
 
 def chapter_worker(handle):
@@ -159,6 +197,8 @@ class Pool:
         self.current = None
         self.worker = None
         self.modules = {}
+        self.attributes = {}  # (package, name) -> (module, class or function), ChapterHandle
+        self.untouched_known = {}  # (package, worker generation) -> all TODOs still stubs?
         self.import_failures = {}
 
     def for_chapter(self, package):
@@ -211,12 +251,37 @@ class Pool:
         self.modules[package] = (worker.generation, module)
         return module
 
+    def untouched(self, package):
+        """The TODO functions of ``package`` (grader/todo.json, in file order) when every one
+        of them is still exactly its generated stub in the submission, else None. Then every
+        test of the chapter fails, as it would by running it (tests/test_untouched.py), so the
+        grader fails them without running them. Asked once per chapter and worker."""
+        functions = _todo_functions().get(package)
+        if not functions:
+            return None
+        try:
+            self.module(package)
+            worker = self.for_chapter(package)
+            key = (package, worker.generation)
+            if key not in self.untouched_known:
+                self.untouched_known[key] = (
+                    worker.request(
+                        {"op": "untouched", "package": package, "functions": functions},
+                        label=f"looking at your {package}",
+                    )
+                    is True
+                )
+        except StudentError:
+            return None
+        return tuple(f[1] for f in functions) if self.untouched_known[key] else None
+
     def restart(self):
         """Forget the current worker (after an infrastructure fault): the next call starts
         a fresh one and imports the chapter again."""
         if self.worker is not None:
             self.worker.close()
         self.modules.clear()
+        self.attributes.clear()
 
     def close(self):
         if self.worker is not None:
@@ -240,6 +305,7 @@ class GraderState:
             config.getoption("--independent-from"),
             isolation=config.getoption("--isolation"),
         )
+        self.run_untouched = config.getoption("--run-untouched")
         self.records = []
         self.internal = []
 
@@ -286,6 +352,17 @@ class GraderState:
     def pytest_pyfunc_call(self, pyfuncitem):
         """Run a grading test; when the machine (not the student's code) killed the worker,
         restart it and run the test once more, and mark the record as retried."""
+        package = _chapter_of(pyfuncitem)
+        if package is not None and not self.run_untouched:
+            todo = self.pool.untouched(package)
+            if todo:
+                begin = self._begin(package, todo)
+                pyfuncitem.stash[UNTOUCHED] = begin
+                raise StudentError(
+                    "not_implemented",
+                    f"not started: every function {package} asks for still raises "
+                    f"NotImplementedError (begin with {begin})",
+                )
         params = _parameters(pyfuncitem.obj)
         kwargs = {name: pyfuncitem.funcargs[name] for name in params if name in pyfuncitem.funcargs}
         try:
@@ -298,10 +375,18 @@ class GraderState:
             pyfuncitem.obj(**kwargs)
         return True
 
+    def _begin(self, package, todo):
+        """The function to write first in a chapter not started: what running its tests on
+        the stubs advises (recorded with the fixtures), else the first its text introduces."""
+        recorded = self.store.begin(package)
+        if recorded is not None and recorded[0] == chapter_id(package) and recorded[1] in todo:
+            return recorded[1]
+        return _first_in_text(package, todo)
+
     def _take_warnings(self):
         """The warnings the student's files raised since the last look (worker.py keeps them)."""
         worker = self.pool.worker
-        if worker is None or not worker.alive():
+        if worker is None or not worker.alive() or not getattr(worker, "warnings_pending", True):
             return []
         try:
             got = worker.request({"op": "warnings"}, label="reading the warnings of your code")
@@ -355,6 +440,9 @@ class GraderState:
             "details": "",
             "duration": round(report.duration, 4),
         }
+        begin = item.stash.get(UNTOUCHED, None)
+        if begin is not None:
+            rec["untouched"] = begin  # the chapter is not started: what to write first
         retried = item.stash.get(RETRIED, None)
         if retried:
             rec["retried"] = retried

@@ -154,10 +154,12 @@ def run_suites(
     fixtures_dir=None,
     only=None,
     isolation_level=None,
+    run_untouched=False,
 ):
     """Run the grader suites of ``packages`` on ``submission`` in this process (the student
     code still runs in its own worker, isolated at ``isolation_level``: default the
-    strongest available); return (records, meta)."""
+    strongest available); return (records, meta). A chapter whose functions are all still
+    their stubs fails every test without running it, unless ``run_untouched``."""
     import pytest
 
     from . import plugin
@@ -207,6 +209,8 @@ def run_suites(
             args += ["--fixtures-dir", str(fixtures_dir)]
         if only:
             args += ["-k", " or ".join(only)]
+        if run_untouched:
+            args.append("--run-untouched")
         args += ["-v", "--tb=short"] if verbose else ["-p", "no:terminal"]
         # Only the grader's own plugin: no third-party plugins found through entry points.
         saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
@@ -251,7 +255,28 @@ def record_fixtures(packages, fixtures_dir):
     if failed:
         names = ", ".join(f"{r['chapter']} {r['test']}" for r in failed[:5])
         raise UsageError(f"{len(failed)} test(s) fail on solutions/ ({names}): fix them first")
+    record_first_functions(packages, fixtures_dir)
     return records
+
+
+def record_first_functions(packages, fixtures_dir):
+    """Add to each chapter's fixture file the function a student begins with when nothing
+    is written yet: what running every test on the untouched stubs (exercises/) advises.
+    The grader gives that advice for a chapter not started without running its tests."""
+    from .report import chapter_states
+
+    stubs, _ = run_suites(
+        packages, ROOT / "exercises", mode="hidden", run_untouched=True, isolation_level="process"
+    )
+    states = chapter_states(stubs)
+    for package in packages:
+        path = Path(fixtures_dir) / f"{package}.json"
+        state = states.get(chapter_id(package))
+        if not path.is_file() or state is None or state["begin"] is None:
+            continue
+        data = json.loads(path.read_text())
+        data["begin"] = list(state["begin"])
+        path.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n")
 
 
 def substitution_notes(meta):

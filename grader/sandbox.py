@@ -488,6 +488,9 @@ class WorkerClient:
             sel.close()
         reply, buffers, used = parsed
         del buf[:used]
+        # The worker marks its replies while the student's files have warnings it has not
+        # handed over yet (see plugin._take_warnings): no round trip to ask otherwise.
+        self.warnings_pending = reply.get("warned") is True if isinstance(reply, dict) else True
         try:
             if reply.get("id") != msg_id:
                 raise CodecError("reply out of order")

@@ -15,8 +15,10 @@ runs with ``-I`` and the grader package is not importable in it.
 
 from __future__ import annotations
 
+import ast
 import base64
 import gc
+import hashlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -27,6 +29,7 @@ import os
 import shutil
 import struct
 import sys
+import textwrap
 import traceback
 import warnings
 
@@ -320,6 +323,27 @@ class Worker:
     def op_setattr(self, msg):
         setattr(self.arg(msg, "target"), str(msg["name"]), self.arg(msg, "value"))
 
+    def op_untouched(self, msg):
+        """True when every listed function of the submission is still exactly its stub: the
+        same syntax (docstring aside) as the generated exercise, and live code compiled from
+        that source. ``functions``: [[module, qualname, fingerprint], ...] of one chapter
+        (grader/todo.json, see ``stub_fingerprint``)."""
+        package, functions = str(msg.get("package", "")), msg.get("functions")
+        if (
+            not package.replace("_", "").isalnum()
+            or not isinstance(functions, list)
+            or not functions
+        ):
+            return False
+        return all(_is_stub(package, f) for f in functions)
+
+    def op_setattrs(self, msg):
+        target, values = self.arg(msg, "target"), self.arg(msg, "values")
+        if not isinstance(values, dict):
+            raise CodecError("setattrs needs a dict of values")
+        for name, value in values.items():
+            setattr(target, str(name), value)
+
     def op_call(self, msg):
         fn = self.arg(msg, "target")
         args = self.arg(msg, "args")
@@ -441,16 +465,28 @@ class Worker:
             return _Encoded(self.make_ref(result.value))
         return result
 
+    def student_path(self, filename):
+        """``filename`` relative to the submission's root it lies in (the submission's or an
+        overlay's), or None when it is not one of the student's files. Cached: tracebacks
+        and warnings ask for the same few files thousands of times in a run."""
+        cache = self.__dict__.setdefault("_paths", {})
+        if filename not in cache:
+            path, rel = os.path.realpath(str(filename)), None
+            for r in self.source_roots:
+                if path.startswith(r + os.sep):
+                    rel = os.path.relpath(path, r)
+                    break
+            cache[filename] = rel
+        return cache[filename]
+
     def note_warnings(self, caught):
         seen = self.__dict__.setdefault("warned", [])
         for w in caught:
-            path = os.path.realpath(str(w.filename))
-            for r in self.source_roots:
-                if path.startswith(r + os.sep):
-                    text = f"{w.category.__name__}: {w.message} ({os.path.relpath(path, r)}, line {w.lineno})"
-                    if text not in seen and len(seen) < 20:
-                        seen.append(text)
-                    break
+            rel = self.student_path(w.filename)
+            if rel is not None:
+                text = f"{w.category.__name__}: {w.message} ({rel}, line {w.lineno})"
+                if text not in seen and len(seen) < 20:
+                    seen.append(text)
 
     def op_warnings(self, msg):
         """The warnings the student's files raised since the last call, and forget them."""
@@ -461,20 +497,18 @@ class Worker:
     def student_traceback(self, exc):
         """The traceback trimmed to the frames of the submission's own files."""
         frames = [
-            f
-            for f in traceback.extract_tb(exc.__traceback__)
-            if any(os.path.realpath(f.filename).startswith(r + os.sep) for r in self.source_roots)
+            (f, rel)
+            # Source lines are read only for the student's frames (``f.line`` on demand).
+            for f in traceback.StackSummary.extract(
+                traceback.walk_tb(exc.__traceback__), lookup_lines=False
+            )
+            if (rel := self.student_path(f.filename)) is not None
         ]
         if isinstance(exc, SyntaxError) and exc.filename:
             frames = []
         lines = []
-        for f in frames:
-            path = os.path.realpath(f.filename)
-            for r in self.source_roots:
-                if path.startswith(r + os.sep):
-                    path = os.path.relpath(path, r)
-                    break
-            lines.append(f'  File "{path}", line {f.lineno}, in {f.name}')
+        for f, rel in frames:
+            lines.append(f'  File "{rel}", line {f.lineno}, in {f.name}')
             if f.line:
                 lines.append(f"    {f.line.strip()}")
         if isinstance(exc, SyntaxError) and exc.filename:
@@ -486,6 +520,62 @@ class Worker:
             if exc.text:
                 lines.append(f"    {exc.text.strip()}")
         return "\n".join(lines)
+
+
+def stub_fingerprint(node):
+    """A digest of a ``def`` node: its syntax tree without the docstring and positions."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        if isinstance(body[0].value.value, str):
+            body = body[1:]
+    clone = type(node)(**{f: getattr(node, f, None) for f in node._fields})
+    clone.body = body
+    return hashlib.sha256(ast.dump(clone, include_attributes=False).encode()).hexdigest()
+
+
+def _code_signature(code):
+    consts = tuple(
+        _code_signature(c) if hasattr(c, "co_code") else (type(c).__name__, repr(c))
+        for c in code.co_consts
+    )
+    return (code.co_code, code.co_names, code.co_varnames, code.co_freevars, consts)
+
+
+def _is_stub(package, entry):
+    """Is the submission's ``package.module.qualname`` the untouched stub ``fingerprint``
+    describes?"""
+    import inspect
+
+    try:
+        module_name, qualname, fingerprint = (str(x) for x in entry)
+        name = f"{PACKAGE}.{package}" + (f".{module_name}" if module_name else "")
+        obj = sys.modules.get(name) or importlib.import_module(name)
+        for part in qualname.split("."):
+            obj = inspect.getattr_static(obj, part)
+        if isinstance(obj, (staticmethod, classmethod)):
+            obj = obj.__func__
+        if not inspect.isfunction(obj) or hasattr(obj, "__wrapped__"):
+            return False
+        source = textwrap.dedent(inspect.getsource(obj))
+        node = ast.parse(source).body[0]
+        if (
+            not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            or node.name != obj.__name__
+        ):
+            return False
+        if stub_fingerprint(node) != fingerprint:
+            return False
+        # The code that runs is the code of that source (not a function put in its place);
+        # a method is compiled inside a class, as zero-argument super() needs.
+        text = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("@"))
+        if "." in qualname:
+            text = "class _Stub:\n" + textwrap.indent(text, "    ")
+        code = compile(text, obj.__code__.co_filename, "exec")
+        while code.co_name != obj.__name__:
+            code = next(c for c in code.co_consts if hasattr(c, "co_code"))
+        return _code_signature(code) == _code_signature(obj.__code__)
+    except Exception:  # anything odd (no source, a property, an import error): not a stub
+        return False
 
 
 class _Kept:
@@ -628,6 +718,8 @@ def main(argv):
             worker.buffers = []
         if "error" in reply:
             buffers = []
+        if worker.__dict__.get("warned"):
+            reply["warned"] = True  # the grader asks for them (op_warnings) only then
         send(reply, buffers)
 
 

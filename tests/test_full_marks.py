@@ -47,10 +47,15 @@ def test_untouched_stubs_score_zero(stub_results, package):
 
 
 def test_stub_feedback_names_the_task(stub_results):
+    """Untouched chapters fail without running (tests/test_untouched.py shows that running
+    them fails every test too): each test says so and names the function to begin with."""
     for t in stub_results["tests"]:
         assert "internal grader error" not in t["output"], t
+        assert "still raises NotImplementedError (begin with " in t["output"], t
     assert any(
-        "not implemented yet (ch01: implement matmul)" in t["output"] for t in stub_results["tests"]
+        "ch01_neurons asks for still raises NotImplementedError (begin with neuron_output)"
+        in t["output"]
+        for t in stub_results["tests"]
     )
 
 

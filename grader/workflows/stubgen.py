@@ -20,10 +20,12 @@ reports any difference between ``exercises/`` and what this would generate.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
-from ..chapters import tree_files
+from ..chapters import ROOT, tree_files
+from ..worker import stub_fingerprint
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -32,6 +34,11 @@ HEADER = "# Generated from solutions/{path} by `nox -s stubs`: fill in the TODOs
 ROOT_INIT = '''"""Your work: one package per chapter (chNN_*), generated from the course's solutions by
 `nox -s stubs`. Fill in the functions that raise NotImplementedError; grade with `nox -s grade`."""
 '''
+# Every TODO function of the generated stubs, with a fingerprint of its stub (the grader
+# skips a chapter whose TODOs are all untouched, see grader/plugin.py): beside exercises/,
+# in grader/todo.json.
+TODO_FILE = ROOT / "grader" / "todo.json"
+TASK = re.compile(r"^(ch\d\d): implement ([\w.]+)$")
 # The one solution-marker pattern of the course (solutions/, notebooks/, release checks).
 MARKER = re.compile(r"^(\s*)### (BEGIN|END) SOLUTION\s*$")
 
@@ -141,6 +148,48 @@ def generate(solutions: Path, exercises: Path):
     return result
 
 
+def todo_manifest(generated):
+    """The text of grader/todo.json for the exercises tree ``generated`` ({path: bytes}):
+    {chapter package: [[module, qualname, fingerprint], ...]} for every function whose stub
+    raises its "chNN: implement NAME" NotImplementedError, in file and line order."""
+    chapters = {}
+    for rel in sorted(generated):
+        parts = rel.split("/")
+        if not rel.endswith(".py") or len(parts) < 2 or not parts[0].startswith("ch"):
+            continue
+        text = generated[rel].decode("utf-8")
+        if "NotImplementedError" not in text:
+            continue
+        module = ".".join(parts[1:])[: -len(".py")]
+        module = "" if module == "__init__" else module.removesuffix(".__init__")
+        for qualname, node in _functions(ast.parse(text)):
+            if any(_raises_task(n, qualname) for n in ast.walk(node)):
+                chapters.setdefault(parts[0], []).append([module, qualname, stub_fingerprint(node)])
+    return json.dumps(chapters, indent=1, sort_keys=True) + "\n"
+
+
+def _todo_file(exercises):
+    return Path(exercises).parent / "grader" / "todo.json"
+
+
+def _functions(tree, prefix=""):
+    for child in ast.iter_child_nodes(tree):
+        if isinstance(child, ast.ClassDef):
+            yield from _functions(child, f"{prefix}{child.name}.")
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield f"{prefix}{child.name}", child
+
+
+def _raises_task(node, qualname):
+    if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+        return False
+    args = node.exc.args
+    if not (args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str)):
+        return False
+    m = TASK.match(args[0].value)
+    return m is not None and m.group(2) == qualname
+
+
 def write(solutions: Path, exercises: Path):
     """Make ``exercises`` what ``solutions`` generates, touching only the files that differ;
     return the relative paths written or removed (empty when it was already up to date)."""
@@ -158,6 +207,11 @@ def write(solutions: Path, exercises: Path):
         if rel not in wanted:
             path.unlink()
             changed.append(rel)
+    manifest, todo_file = todo_manifest(wanted), _todo_file(exercises)
+    if not todo_file.is_file() or todo_file.read_text() != manifest:
+        todo_file.parent.mkdir(parents=True, exist_ok=True)
+        todo_file.write_text(manifest)
+        changed.append("../grader/todo.json")
     return sorted(changed)
 
 
@@ -178,4 +232,7 @@ def check(solutions: Path, exercises: Path):
             problems.append(f"out of date: exercises/{rel}")
     for rel in sorted(have - set(wanted)):
         problems.append(f"not generated from solutions/: exercises/{rel}")
+    todo_file = _todo_file(exercises)
+    if not todo_file.is_file() or todo_file.read_text() != todo_manifest(wanted):
+        problems.append("out of date: grader/todo.json")
     return problems

@@ -1,7 +1,7 @@
 """Chapter 11 suite helpers: parameters by kind of layer, building the student's cells and
 layers with given parameters, and the checks every recurrent test shares."""
 
-from grader.api import StudentError, check_array, fail, np, reference
+from grader.api import StudentError, check_array, fail, np, reference, set_attributes
 from grader.suites.common import check_forward_first, check_named_gradients
 
 ref = reference("ch11_recurrent")
@@ -57,8 +57,7 @@ def fixed_inputs(*shape, lo=-0.5, hi=0.9):
 
 
 def set_params(holder, params):
-    for name, value in params.items():
-        setattr(holder, name, np.array(value, dtype=np.float64))
+    set_attributes(holder, {name: np.array(v, dtype=np.float64) for name, v in params.items()})
 
 
 def make_cell(student, kind, D, H, params):

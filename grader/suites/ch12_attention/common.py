@@ -1,7 +1,7 @@
 """Chapter 12 suite helpers: parameters of multi-head attention and of an encoder block,
 building the student's layers with given parameters, and the checks the tests share."""
 
-from grader.api import Rng, StudentError, fail, np, reference
+from grader.api import Rng, StudentError, fail, np, reference, set_attributes
 
 # Shared with the other chapters; the test files take them from here.
 from grader.suites.common import check_forward_first, check_named_gradients  # noqa: F401
@@ -68,12 +68,15 @@ def random_block_params(rng, E, F):
 def set_params(holder, params):
     """Write every array of ``params`` into the student's object (``"a.b"``: attribute b
     of the sub-layer a)."""
+    groups = {}  # the path of each sub-layer -> its attributes, set in one round trip
     for name, value in params.items():
-        target = holder
         *parts, last = name.split(".")
+        groups.setdefault(tuple(parts), {})[last] = np.array(value, dtype=np.float64)
+    for parts, values in groups.items():
+        target = holder
         for part in parts:
             target = getattr(target, part)
-        setattr(target, last, np.array(value, dtype=np.float64))
+        set_attributes(target, values)
 
 
 def make_mha(student, E, n_heads, params, causal=False):

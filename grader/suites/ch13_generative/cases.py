@@ -4,7 +4,7 @@ MNIST images the quality tests use, and the gradient check of a whole network.""
 from functools import lru_cache
 
 from data.loaders import load_mnist_idx
-from grader.api import Rng, StudentError, check_array, fail, np, reference
+from grader.api import Rng, StudentError, check_array, fail, np, reference, set_attributes
 from grader.suites.common import returned_model
 
 ref = reference("ch13_generative")
@@ -16,16 +16,18 @@ SPLIT_SEED = 9  # chapter 09's split of the 10,000 shipped images
 def set_params(net, params):
     """Write {name: array} into the student's network: "encoder2.weights" is
     ``net.encoder[2].weights``, "down.weights" is ``net.down.weights``."""
-    lists = {}
+    lists, holders = {}, {}  # each holder's attributes are set in one round trip
     for name, value in params.items():
         holder, key = name.split(".")
+        holders.setdefault(holder, {})[key] = np.array(value, dtype=np.float64)
+    for holder, values in holders.items():
         group = holder.rstrip("0123456789")
         if group == holder:
-            setattr(getattr(net, holder), key, np.array(value, dtype=np.float64))
+            set_attributes(getattr(net, holder), values)
         else:
             if group not in lists:
                 lists[group] = getattr(net, group)
-            setattr(lists[group][int(holder[len(group) :])], key, np.array(value, dtype=np.float64))
+            set_attributes(lists[group][int(holder[len(group) :])], values)
 
 
 def perturbed(rng, params, scale=0.3):
