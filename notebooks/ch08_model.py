@@ -54,7 +54,9 @@ from exercises.ch08_model import (
 # optimizers, reaches every layer only through the course's layer contract), the output
 # layer, and whether the last layer and the loss form the softmax/cross-entropy pair, whose
 # fused gradient
-# $(p - \text{onehot})/N$ replaces the two separate backward passes.
+# $(p - \text{onehot})/N$ replaces the two separate backward passes. It also sets the first
+# layer's `input_gradient` to False: that layer's inputs are the data, so nothing reads its
+# `dinputs` and its backward skips them.
 
 # %%
 def spiral_model(seed=0):
@@ -180,7 +182,8 @@ except ValueError as exc:
 # %% [markdown]
 # ## Your grade for this chapter
 #
-# Predictions and accuracies; `finalize` and one step through a network with batch norm; three
+# Predictions and accuracies; `finalize` (the fused gradient, the first layer's
+# `input_gradient`) and one step through a network with batch norm; three
 # short runs whose parameters and histories must match the reference; `evaluate` and
 # `predict` (batched, deterministic); a spiral run judged on held-out data; parameters and
 # whole-model files, including malformed and malicious ones.
