@@ -5,10 +5,13 @@ size, and how ``--jobs 2`` scales against ``--jobs 1``.
                                         [--nbgrader-python .nox/nbgrader/bin/python]
                                         [--jobs-students 4] [--jobs-chapters ch01 ch02 ch03]
 
-1. *autograde, per submission*: a class of ``--students`` copies of the untouched stubs
-   (``exercises/``: the student's code computes nothing, so what is measured is grading's
-   own cost: starting the grading process, pytest, the workers, the reference's expected
-   values, the gradebook and the feedback), graded by ``autograde.run`` (what
+1. *autograde, per submission*: two classes of ``--students`` submissions whose code
+   computes nothing, so that what is measured is grading's own cost (starting the grading
+   process, pytest, the workers, the reference's expected values, the gradebook and the
+   feedback): copies of the untouched stubs (``exercises/``: chapters not started, which the
+   grader fails without running their tests), and copies of the stubs with every TODO
+   returning zeros (started chapters that compute nothing: every test runs; the do-nothing
+   submission of tests/test_do_nothing.py). Each class is graded by ``autograde.run`` (what
    ``python -m grader autograde`` runs, with its defaults: hidden mode, per-student seeds,
    chapter independence), once for one chapter and once for ``--chapters`` (default all).
    The worker runs at the ``process`` isolation level here, so that the kernel's accounting
@@ -169,17 +172,31 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="autograde-bench-") as tmp:
         tmp = Path(tmp)
-        stubs = make_class(tmp / "stubs", ROOT / "exercises", n)
-        say(f"autograde, {n} submissions of untouched stubs (process isolation, --jobs 1):")
-        for label, chs in (
-            ("1 chapter (" + chapter_id(chapters[0]) + ")", chapters[:1]),
-            (f"{len(chapters)} chapters", chapters),
-        ):
-            wall, cpu = autograde_run(stubs, tmp / f"out-{len(chs)}", chs, 1, "process")
-            say(
-                f"  {label:<16} {cpu / n:6.2f} CPU s and {wall / n:6.2f} wall s per submission"
-                f" ({cpu / n / len(chs):.2f} CPU s per chapter)"
-            )
+        from tests.test_do_nothing import make_do_nothing
+
+        make_do_nothing(ROOT / "exercises", tmp / "zeros-source", "zeros")
+        classes = (
+            (
+                "untouched stubs (chapters not started)",
+                make_class(tmp / "stubs", ROOT / "exercises", n),
+            ),
+            (
+                "stubs returning zeros (every test runs)",
+                make_class(tmp / "zeros", tmp / "zeros-source", n),
+            ),
+        )
+        for name, class_dir in classes:
+            say(f"autograde, {n} submissions of {name} (process isolation, --jobs 1):")
+            for label, chs in (
+                ("1 chapter (" + chapter_id(chapters[0]) + ")", chapters[:1]),
+                (f"{len(chapters)} chapters", chapters),
+            ):
+                out = tmp / f"out-{class_dir.name}-{len(chs)}"
+                wall, cpu = autograde_run(class_dir, out, chs, 1, "process")
+                say(
+                    f"  {label:<16} {cpu / n:6.2f} CPU s and {wall / n:6.2f} wall s per submission"
+                    f" ({cpu / n / len(chs):.2f} CPU s per chapter)"
+                )
         python = Path(args.nbgrader_python)
         if python.exists():
             wall, cpu = nbgrader_run(python, tmp, n)
