@@ -10,6 +10,7 @@ inside the grader's own code is reported as an internal error, without its trace
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 import json
 import re
@@ -335,6 +336,12 @@ class GraderState:
         )
 
     # -- hooks
+    def pytest_collection_finish(self, session):
+        # What the run has built so far (pytest, hypothesis, numpy, the suites: most of the
+        # process's objects) lives to the end: keep it out of the garbage collector's full
+        # passes (hypothesis starts one when its first property runs).
+        gc.freeze()
+
     def pytest_collection_modifyitems(self, config, items):
         skip = pytest.mark.skip(reason="hidden test")
         # No terminal shows pytest's own failure text: keep it to one line instead of a
@@ -512,6 +519,7 @@ class GraderState:
         self.records.append(rec)
 
     def pytest_sessionfinish(self, session):
+        gc.unfreeze()  # a process that grades again (the mutant corpus) collects this run's objects
         self.pool.close()
         if self.mode == "record":
             self.store.write()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import base64
 import gc
-import hashlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -524,6 +523,7 @@ class Worker:
 
 def stub_fingerprint(node):
     """A digest of a ``def`` node: its syntax tree without the docstring and positions."""
+    import hashlib  # only here: the worker's start does not pay for it
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         if isinstance(body[0].value.value, str):
