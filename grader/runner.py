@@ -213,8 +213,12 @@ def run_suites(
             args.append("--run-untouched")
         args += ["-v", "--tb=short"] if verbose else ["-p", "no:terminal"]
         # Only the grader's own plugin: no third-party plugins found through entry points.
+        # (Likewise hypothesis's plugins, read from every installed package's entry points
+        # when hypothesis is first imported.)
         saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        saved_hypothesis = os.environ.get("HYPOTHESIS_NO_PLUGINS")
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        os.environ["HYPOTHESIS_NO_PLUGINS"] = "1"
         # Grading processes write no bytecode into the course's folders (PYTHONDONTWRITEBYTECODE):
         # the suites and the reference keep theirs in a cache of this user's own instead, else
         # every run compiles them again. This process never imports student code (the worker
@@ -231,6 +235,10 @@ def run_suites(
                 os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
             else:
                 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+            if saved_hypothesis is None:
+                os.environ.pop("HYPOTHESIS_NO_PLUGINS", None)
+            else:
+                os.environ["HYPOTHESIS_NO_PLUGINS"] = saved_hypothesis
         if not records_path.exists():
             raise UsageError(f"the grading run did not finish (pytest exit status {int(code)})")
         data = json.loads(records_path.read_text())
