@@ -136,6 +136,34 @@ def test_dense_backward_without_penalties_is_chapter_04s(student, oracle):
     check_array(got, dX, call=call, inputs={"inputs": X, "dvalues": dv}, what="returned dinputs")
 
 
+@points(1)
+def test_dense_backward_regularized_first_layer_skips_dinputs(student, oracle):
+    """With input_gradient = False (the first layer of a Model), the penalties are still
+    added to dweights and dbiases, and backward returns None, as chapter 04's does."""
+    l1_w, l2_w, l1_b, l2_b = 0.02, 0.3, 0.01, 0.05
+    X, W, b, dv = oracle.random("inputs", lambda rng: _params(rng, 4, 3, 2))
+    _, dW, db = oracle.compute(
+        "want", lambda: ref.dense_backward_regularized(X, W, b, dv, l1_w, l2_w, l1_b, l2_b)
+    )
+    layer = _layer(student, W, b, **_strengths(l1_w, l2_w, l1_b, l2_b))
+    layer.input_gradient = False
+    layer.forward(X, training=True)
+    got = layer.backward(dv)
+    call = (
+        f"Dense(l1_w={l1_w}, l2_w={l2_w}, l1_b={l1_b}, l2_b={l2_b}).backward(dvalues) "
+        "with self.input_gradient = False"
+    )
+    shapes = {"inputs": X, "weights": W, "dvalues": dv}
+    check_array(layer.dweights, dW, call=call, inputs=shapes, what="dweights (with the penalties)")
+    check_array(layer.dbiases, db, call=call, inputs=shapes, what="dbiases (with the penalties)")
+    check_true(
+        got is None,
+        f"{call} returned an array of shape {np.shape(got)}, expected None",
+        "Return self.dinputs as chapter 04's backward set it: None when input_gradient is False (nothing "
+        "reads the first layer's dinputs), so do not compute dvalues @ weights.T here.",
+    )
+
+
 LOSS_CASES = [
     pytest.param(3, 4, 0.01, 0.0, 0.0, 0.0, id="l1-weights"),
     pytest.param(5, 2, 0.0, 0.5, 0.0, 0.0, id="l2-weights"),
