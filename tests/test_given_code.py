@@ -36,6 +36,11 @@ def test_layer_base_defaults():
     assert layer.buffers() == {} and layer.regularizers() == {}
 
 
+def test_layer_base_wants_the_input_gradient_by_default():
+    """input_gradient is True unless a Model's finalize says nothing reads the layer's dinputs."""
+    assert _Bare.input_gradient is True and _Bare().input_gradient is True
+
+
 def test_optimizer_base_leaves_the_rule_to_each_optimizer():
     with pytest.raises(NotImplementedError, match="update_parameter"):
         Optimizer.update_parameter(SGD(), np.zeros(3), np.ones(3), {})
