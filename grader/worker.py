@@ -524,6 +524,7 @@ class Worker:
 def stub_fingerprint(node):
     """A digest of a ``def`` node: its syntax tree without the docstring and positions."""
     import hashlib  # only here: the worker's start does not pay for it
+
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         if isinstance(body[0].value.value, str):
