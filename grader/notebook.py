@@ -266,6 +266,10 @@ def run_grader(package, submission, *, root, options, timeout=None, environ=None
             raise GradingUnavailable(f"the grader's results are unreadable ({exc})") from None
 
 
+# How the grader words the failure of each test of a chapter not started (grader/plugin.py).
+NOT_STARTED = "not started: every function "
+
+
 def _base(name):
     return name.split("[", 1)[0]
 
@@ -281,6 +285,13 @@ def format_results(data, *, package, submission, max_detail_lines=12):
         f"graded in {mode} mode on {submission}",
         "",
     ]
+    outputs = [(t.get("output") or "") for t in visible]
+    if visible and all(
+        t["status"] != "passed" and o.startswith(NOT_STARTED) for t, o in zip(visible, outputs)
+    ):
+        # A chapter not started (its tests failed without running): one line, as in the CLI.
+        out.append(f"  {outputs[0].splitlines()[0]}")
+        visible = []
     groups = {}
     for t in visible:
         name = t["name"].split(" ", 1)[-1]

@@ -172,11 +172,11 @@ def _todo_functions():
 @functools.lru_cache(maxsize=None)
 def _first_in_text(package, functions):
     """The function of ``functions`` that the chapter's text introduces first."""
-    from .report import _text_rank, chapter_text
+    from .report import text_rank, chapter_text
 
     text = chapter_text(package)
     order = {f: i for i, f in enumerate(functions)}
-    return min(functions, key=lambda f: (_text_rank(f, text), order[f]))
+    return min(functions, key=lambda f: (text_rank(f, text), order[f]))
 
 
 def chapter_worker(handle):

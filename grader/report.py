@@ -92,7 +92,7 @@ def chapter_text(package):
         return ""
 
 
-def _text_rank(function, text):
+def text_rank(function, text):
     """Where the chapter text first names ``function`` in code (``Dense.backward``: where it
     first names `Dense`), looking in its "What you implement" list first; past the end of the
     text when it does not name it."""
@@ -133,7 +133,7 @@ def chapter_states(records, text_of=chapter_text):
         order = {k: i for i, k in enumerate(todo)}
         begin = min(
             candidates,
-            key=lambda k: (k[0] != chapter, _text_rank(k[1], text), order[k]),
+            key=lambda k: (k[0] != chapter, text_rank(k[1], text), order[k]),
             default=None,
         )
         states[chapter] = {

@@ -268,13 +268,19 @@ def record_fixtures(packages, fixtures_dir):
 
 
 def record_first_functions(packages, fixtures_dir):
-    """Add to each chapter's fixture file the function a student begins with when nothing
-    is written yet: what running every test on the untouched stubs (exercises/) advises.
-    The grader gives that advice for a chapter not started without running its tests."""
+    """Add to each chapter's fixture file the function a student begins it with: what
+    running every test on its untouched stubs (exercises/) advises when the earlier chapters
+    are done (the course's solutions in their place). The grader gives that advice for a
+    chapter not started without running its tests."""
     from .report import chapter_states
 
     stubs, _ = run_suites(
-        packages, ROOT / "exercises", mode="hidden", run_untouched=True, isolation_level="process"
+        packages,
+        ROOT / "exercises",
+        mode="hidden",
+        run_untouched=True,
+        isolation_level="process",
+        independent_from=ROOT / "solutions",
     )
     states = chapter_states(stubs)
     for package in packages:

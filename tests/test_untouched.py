@@ -18,7 +18,7 @@ from grader.report import chapter_states, todo_of
 from grader.runner import run_suites
 from grader.sandbox import Limits, WorkerClient
 from grader.workflows.stubgen import TODO_FILE, todo_manifest
-from tests.helpers import EXERCISES, IGNORE, patch
+from tests.helpers import EXERCISES, IGNORE, SOLUTIONS, patch
 
 RELU_STUB = """        # TODO(ch02): implement ReLU.forward (the docstring gives the shapes).
         raise NotImplementedError("ch02: implement ReLU.forward")
@@ -62,20 +62,25 @@ def test_todo_file_lists_every_stub_of_the_generated_exercises():
 
 
 def test_untouched_chapters_fail_every_test_whether_run_or_not():
-    """Every chapter of the untouched stubs: the full run fails every test on a stub (so
-    failing them unrun gives the same points), and both runs name the same function to
-    begin with."""
+    """Every chapter of the untouched stubs, run in full: every test fails on a stub, on the
+    student's own earlier chapters (all stubs too) and with the course's solutions in their
+    place, so failing them unrun gives the same points. The function to begin with is what
+    the full run advises when the earlier chapters are done."""
     packages = all_chapters()
     skipped = _run(EXERCISES, packages)
-    ran = _run(EXERCISES, packages, run_untouched=True)
-    assert [r["test"] for r in skipped] == [r["test"] for r in ran]
-    assert all(r["status"] == "failed" and r["score"] == 0 for r in skipped + ran)
+    chained = _run(EXERCISES, packages, run_untouched=True)
+    independent = _run(EXERCISES, packages, run_untouched=True, independent_from=SOLUTIONS)
+    for ran in (chained, independent):
+        assert [r["test"] for r in skipped] == [r["test"] for r in ran]
+        assert not any(r.get("untouched") for r in ran)
+        assert all(todo_of(r) is not None for r in ran), [
+            (r["test"], r["summary"]) for r in ran if todo_of(r) is None
+        ][:5]
+    assert all(r["status"] == "failed" and r["score"] == 0 for r in skipped + chained + independent)
     assert all(r.get("untouched") for r in skipped)
-    assert not any(r.get("untouched") for r in ran)
-    assert all(todo_of(r) is not None for r in ran), [
-        (r["test"], r["summary"]) for r in ran if todo_of(r) is None
-    ][:5]
-    quick, full = chapter_states(skipped), chapter_states(ran)
+    # with the earlier chapters done, each test waits for a function of its own chapter
+    assert all(todo_of(r)[0] == r["chapter"] for r in independent)
+    quick, full = chapter_states(skipped), chapter_states(independent)
     for chapter in quick:
         assert quick[chapter]["not_started"] and full[chapter]["not_started"], chapter
         assert quick[chapter]["begin"] == full[chapter]["begin"], chapter

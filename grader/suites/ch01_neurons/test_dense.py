@@ -94,6 +94,27 @@ def test_dense_forward_matches_reference(student, oracle, N, n_inputs, n_neurons
     check_array(layer.inputs, X, call="Dense.forward(inputs)", what="stored self.inputs")
 
 
+@points(1)
+def test_dense_forward_accepts_training_keyword(student, oracle):
+    """forward(inputs, training=True) and training=False compute inputs @ weights + biases,
+    as the docstring says (chapter 08's Model calls every layer with the keyword)."""
+    X, W, b = oracle.random(
+        "inputs",
+        lambda rng: (rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=(1, 2))),
+    )
+    want = oracle.compute("want", lambda: ref.dense_forward(X, W, b))
+    layer = student.Dense(3, 2, Rng(0))
+    layer.weights, layer.biases = W, b
+    for training in (True, False):
+        check_array(
+            layer.forward(X, training=training),
+            want,
+            call=f"Dense.forward(inputs, training={training})",
+            inputs={"inputs": X},
+            what="output (a dense layer computes inputs @ weights + biases in both modes)",
+        )
+
+
 @points(2)
 @given(st.integers(1, 8), st.integers(0, 2**31 - 1))
 def test_dense_forward_batch_permutation_property(student, N, seed):

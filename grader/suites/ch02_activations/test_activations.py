@@ -698,6 +698,30 @@ def test_forward_and_backward_leave_arguments_unchanged(student, oracle, cls):
     )
 
 
+@points(1)
+def test_activations_accept_training_keyword(student, oracle):
+    """Every activation computes the same output with training=True, training=False and
+    without the keyword (chapter 08's Model calls every layer the same way)."""
+    x = oracle.random("x", lambda rng: rng.normal(size=(4, 5)))
+    for name in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear"):
+        layer = getattr(student, name)()
+        short = {"LeakyReLU": "leaky_relu"}.get(name, name.lower())
+        want = oracle.compute(f"want-{name}", lambda: getattr(ref, f"{short}_forward")(x))
+        # The right values first: a layer returning its input (or zeros) in every mode would
+        # otherwise pass, and this test counts only with correct activations.
+        plain = check_array(
+            layer.forward(x), want, call=f"{name}().forward(inputs)", inputs={"inputs": x}
+        ).astype(np.float64)
+        for training in (True, False):
+            check_array(
+                layer.forward(x, training=training),
+                plain,
+                call=f"{name}().forward(inputs, training={training})",
+                inputs={"inputs": x},
+                what="output (the same as forward(inputs))",
+            )
+
+
 # ----------------------------------------------------------------------------- properties
 # Each property test first calls forward once on a tiny input, so that an unfinished or
 # crashing forward fails at once instead of through hypothesis's search and shrinking;

@@ -48,21 +48,6 @@ def _params(rng, N, n_in, n_out):
     )
 
 
-@points(1)
-def test_dense_forward_accepts_training_keyword(student, oracle):
-    X, W, b, _ = oracle.random("inputs", lambda rng: _params(rng, 4, 3, 2))
-    layer = _layer(student, W, b)
-    want = oracle.compute("want", lambda: X @ W + b)
-    for training in (True, False):
-        check_array(
-            layer.forward(X, training=training),
-            want,
-            call=f"Dense.forward(inputs, training={training})",
-            inputs={"inputs": X},
-            what="output (a dense layer computes inputs @ weights + biases in both modes)",
-        )
-
-
 @points(2)
 @pytest.mark.parametrize("N,n_in,n_out,l1_w,l2_w,l1_b,l2_b", BACKWARD_CASES)
 def test_dense_backward_regularized_matches_reference(
