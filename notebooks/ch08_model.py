@@ -56,7 +56,8 @@ from exercises.ch08_model import (
 # fused gradient
 # $(p - \text{onehot})/N$ replaces the two separate backward passes. It also sets the first
 # layer's `input_gradient` to False: that layer's inputs are the data, so nothing reads its
-# `dinputs` and its backward skips them.
+# `dinputs` and its backward skips them. Every other layer's becomes True: the layer before
+# it needs its `dinputs`, also when it was the first layer of another model.
 
 # %%
 def spiral_model(seed=0):

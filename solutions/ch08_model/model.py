@@ -236,8 +236,9 @@ class Model:
         a ``Softmax`` (chapter 07's class or this chapter's) and the loss a
         ``CategoricalCrossEntropy``, else None. Sets ``input_gradient = False`` on the
         first layer (``layers[0]``): its inputs are the data, so nothing reads its
-        ``dinputs`` and its backward may skip them (chapter 01's ``Layer``); the other
-        layers' ``input_gradient`` is left as it is. Then ``finalized = True``.
+        ``dinputs`` and its backward may skip them (chapter 01's ``Layer``); and
+        ``input_gradient = True`` on every other layer, whose ``dinputs`` the layer before
+        it needs (also a layer that was first in another model). Then ``finalized = True``.
 
         raises: ValueError when there are no layers or no loss
         """
@@ -252,7 +253,9 @@ class Model:
             self.softmax_cross_entropy = SoftmaxCrossEntropy()
         else:
             self.softmax_cross_entropy = None
-        self.layers[0].input_gradient = False  # the data need no gradient
+        # Only the first layer's inputs are the data, whose gradient nothing reads.
+        for i, layer in enumerate(self.layers):
+            layer.input_gradient = i > 0
         self.finalized = True
         ### END SOLUTION
 

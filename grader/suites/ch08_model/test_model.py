@@ -354,8 +354,9 @@ FIRST_ARCH = [
 @points(2)
 def test_finalize_switches_off_the_first_layer_input_gradient(student, oracle):
     """finalize() sets input_gradient = False on the first layer (its inputs are the data:
-    nothing reads its dinputs) and leaves every other layer's True; one step of SGD with
-    it (the first Dense skipping its dinputs, its L1/L2 penalties still added) holds the
+    nothing reads its dinputs) and True on every other one, also on a Dense whose flag was
+    False before (as after being first in another model); one step of SGD with it (the
+    first Dense skipping its dinputs, its L1/L2 penalties still added) holds the
     reference's parameters."""
     X, y, params = oracle.random(
         "inputs",
@@ -382,12 +383,18 @@ def test_finalize_switches_off_the_first_layer_input_gradient(student, oracle):
         loss="CategoricalCrossEntropy",
         accuracy="AccuracyCategorical",
         optimizer=opt,
+        finalize=False,
     )
-    call = f"Model [{describe(FIRST_ARCH)}]: finalize()"
+    handles[2].input_gradient = False  # as if this Dense had been first in another model
+    model.finalize()
+    call = (
+        f"Model [{describe(FIRST_ARCH)}] whose layer 2 (Dense) had input_gradient False: finalize()"
+    )
     why = (
         "Only the first layer's inputs are the data, which nothing trains: finalize() sets "
-        "self.layers[0].input_gradient = False and changes no other layer's, because every other layer's "
-        "dinputs is the dvalues of the layer before it."
+        "self.layers[0].input_gradient = False and every other layer's True, because every other "
+        "layer's dinputs is the dvalues of the layer before it (a layer first in another model "
+        "comes with False)."
     )
     flags = [_input_gradient(h) for h in handles]
     if flags[0] not in (False,):
@@ -398,7 +405,7 @@ def test_finalize_switches_off_the_first_layer_input_gradient(student, oracle):
         if i and f not in (True,)
     ]
     if changed:
-        fail(f"{call} changed input_gradient of {', '.join(changed)}, expected True", why)
+        fail(f"{call} left input_gradient of {', '.join(changed)}, expected True", why)
     step = f"{call}, then train(X, y, epochs=1) with {opt_text(opt)} (one step)"
     try:
         model.train(X, y, epochs=1)
