@@ -7,7 +7,7 @@ the Generator of an ``oracle.random`` call, so the values it makes are recorded 
 fixtures like any other input.
 """
 
-from grader.api import GradeFailure, StudentError, check_gradient, fail, np
+from grader.api import GradeFailure, StudentError, check_array, check_gradient, fail, np
 
 # ----------------------------------------------------------------------------- targets
 
@@ -71,6 +71,56 @@ def stored(layer, attr, call):
                 f"After {call}, self.{attr} must hold the result (later layers and backward read it).",
             )
         raise
+
+
+def check_training_keyword(layer, x, want, *, name, what):
+    """``layer.forward(x, training=True)`` and ``training=False`` both give ``want``: chapter
+    08's Model calls every layer with the keyword, and most layers ignore it."""
+    for training in (True, False):
+        check_array(
+            layer.forward(x, training=training),
+            want,
+            call=f"{name}.forward(inputs, training={training})",
+            inputs={"inputs": x},
+            what=what,
+        )
+
+
+def check_skipped_dinputs(layer, returned, grads, *, call, inputs, batch, trained, skip):
+    """A backward run with ``input_gradient = False``: the parameters' gradients ``grads``
+    ({"dweights": array, "dbiases": array}) are set and right (``trained`` says why they are
+    still needed), and both ``returned`` and ``layer.dinputs`` are None (``skip`` says why)."""
+    for name, want in grads.items():
+        try:
+            got = getattr(layer, name)
+        except StudentError as exc:
+            if not exc.summary.startswith("AttributeError"):
+                raise
+            fail(
+                f"{call} did not set self.{name}",
+                f"Only dinputs is skipped: {trained}, so backward still sets self.dweights and "
+                f"self.dbiases before it stops.\n{exc.summary}",
+            )
+        check_array(got, want, call=call, what=f"self.{name}", inputs=inputs, batch=batch)
+    _expect_none(returned, f"{call} returned", skip)
+    try:
+        dinputs = layer.dinputs
+    except StudentError as exc:
+        if not exc.summary.startswith("AttributeError"):
+            raise
+        fail(f"{call} did not set self.dinputs (to None)", f"{skip}\n{exc.summary}")
+    _expect_none(dinputs, f"{call} left self.dinputs as", skip)
+
+
+def _expect_none(value, what, why):
+    if value is not None:
+        shape = getattr(value, "shape", None)
+        kind = (
+            f"an array of shape {tuple(shape)}"
+            if shape is not None
+            else f"a {type(value).__name__}"
+        )
+        fail(f"{what} {kind}, expected None", why)
 
 
 def type_name(handle):

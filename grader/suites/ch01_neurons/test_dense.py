@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.api import Rng, check_array, check_true, fail, np, points, pytest, reference
+from grader.suites.common import check_training_keyword
 
 ref = reference("ch01_neurons")
 
@@ -105,14 +106,13 @@ def test_dense_forward_accepts_training_keyword(student, oracle):
     want = oracle.compute("want", lambda: ref.dense_forward(X, W, b))
     layer = student.Dense(3, 2, Rng(0))
     layer.weights, layer.biases = W, b
-    for training in (True, False):
-        check_array(
-            layer.forward(X, training=training),
-            want,
-            call=f"Dense.forward(inputs, training={training})",
-            inputs={"inputs": X},
-            what="output (a dense layer computes inputs @ weights + biases in both modes)",
-        )
+    check_training_keyword(
+        layer,
+        X,
+        want,
+        name="Dense",
+        what="output (a dense layer computes inputs @ weights + biases in both modes)",
+    )
 
 
 @points(2)

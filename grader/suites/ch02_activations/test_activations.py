@@ -25,7 +25,7 @@ from grader.api import (
     reference,
 )
 from grader.check import as_array
-from grader.suites.common import again_note, check_unchanged, correct_first
+from grader.suites.common import again_note, check_training_keyword, check_unchanged, correct_first
 from grader.suites.common import stored as _stored
 
 ref = reference("ch02_activations")
@@ -712,14 +712,9 @@ def test_activations_accept_training_keyword(student, oracle):
         plain = check_array(
             layer.forward(x), want, call=f"{name}().forward(inputs)", inputs={"inputs": x}
         ).astype(np.float64)
-        for training in (True, False):
-            check_array(
-                layer.forward(x, training=training),
-                plain,
-                call=f"{name}().forward(inputs, training={training})",
-                inputs={"inputs": x},
-                what="output (the same as forward(inputs))",
-            )
+        check_training_keyword(
+            layer, x, plain, name=f"{name}()", what="output (the same as forward(inputs))"
+        )
 
 
 # ----------------------------------------------------------------------------- properties

@@ -15,7 +15,7 @@ from grader.api import (
     pytest,
     reference,
 )
-from grader.suites.common import check_forward_first
+from grader.suites.common import check_forward_first, check_skipped_dinputs
 
 ref = reference("ch04_backprop")
 
@@ -201,46 +201,17 @@ def test_dense_backward_skips_dinputs_when_input_gradient_is_false(
     layer.input_gradient = False
     layer.forward(X)
     returned = _backward(layer, dv, X, W)
-    call = "Dense.backward(dvalues) with self.input_gradient = False"
-    inputs = {"inputs": X, "weights": W, "dvalues": dv}
-    for name, want in (("dweights", dW), ("dbiases", db)):
-        try:
-            got = getattr(layer, name)
-        except StudentError as exc:
-            if not exc.summary.startswith("AttributeError"):
-                raise
-            fail(
-                f"{call} did not set self.{name}",
-                "Only dinputs is skipped: the weights and biases of the first layer are trained, so backward "
-                f"still sets self.dweights and self.dbiases before it stops.\n{exc.summary}",
-            )
-        check_array(got, want, call=call, what=f"self.{name}", inputs=inputs, batch=N)
-    skip = (
-        "When self.input_gradient is False nothing reads this layer's dinputs (its inputs are the data): "
-        "set self.dinputs = None and return None instead of computing dvalues @ weights.T."
+    check_skipped_dinputs(
+        layer,
+        returned,
+        {"dweights": dW, "dbiases": db},
+        call="Dense.backward(dvalues) with self.input_gradient = False",
+        inputs={"inputs": X, "weights": W, "dvalues": dv},
+        batch=N,
+        trained="the weights and biases of the first layer are trained",
+        skip="When self.input_gradient is False nothing reads this layer's dinputs (its inputs are the "
+        "data): set self.dinputs = None and return None instead of computing dvalues @ weights.T.",
     )
-    if returned is not None:
-        shape = getattr(returned, "shape", None)
-        what = (
-            f"an array of shape {tuple(shape)}"
-            if shape is not None
-            else f"a {type(returned).__name__}"
-        )
-        fail(f"{call} returned {what}, expected None", skip)
-    try:
-        dinputs = getattr(layer, "dinputs")
-    except StudentError as exc:
-        if not exc.summary.startswith("AttributeError"):
-            raise
-        fail(f"{call} did not set self.dinputs (to None)", f"{skip}\n{exc.summary}")
-    if dinputs is not None:
-        shape = getattr(dinputs, "shape", None)
-        what = (
-            f"an array of shape {tuple(shape)}"
-            if shape is not None
-            else f"a {type(dinputs).__name__}"
-        )
-        fail(f"{call} left self.dinputs as {what}, expected None", skip)
 
 
 @points(2)

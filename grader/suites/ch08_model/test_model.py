@@ -244,17 +244,16 @@ STEP_ARCH = [
 ]
 
 
-@points(4)
-def test_train_step_updates_every_trainable_layer(student, oracle):
-    """One step of SGD (one epoch, one batch): every Dense and the BatchNorm must hold the
-    reference's parameters after it; an unchanged layer, or a layer whose gradient is what
-    a skipped backward would give, is named."""
+def _one_sgd_step(oracle, arch, n, d, classes):
+    """Inputs (n, d), labels in [0, classes) and parameters for ``arch``, the settings of one
+    step of SGD (one epoch, one batch) and the reference's parameters after it:
+    (X, y, params, opt, run, want)."""
     X, y, params = oracle.random(
         "inputs",
         lambda rng: (
-            rng.normal(size=(8, 3)),
-            rng.integers(0, 4, size=8),
-            draw_params(rng, STEP_ARCH),
+            rng.normal(size=(n, d)),
+            rng.integers(0, classes, size=n),
+            draw_params(rng, arch),
         ),
     )
     opt = {"class": "SGD", "args": {"learning_rate": 0.5}}
@@ -266,7 +265,16 @@ def test_train_step_updates_every_trainable_layer(student, oracle):
         batch_size=None,
         shuffle_seed=None,
     )
-    want = oracle.compute("want", lambda: ref.train_run(STEP_ARCH, params, X, y, **run)[0])
+    want = oracle.compute("want", lambda: ref.train_run(arch, params, X, y, **run)[0])
+    return X, y, params, opt, run, want
+
+
+@points(4)
+def test_train_step_updates_every_trainable_layer(student, oracle):
+    """One step of SGD (one epoch, one batch): every Dense and the BatchNorm must hold the
+    reference's parameters after it; an unchanged layer, or a layer whose gradient is what
+    a skipped backward would give, is named."""
+    X, y, params, opt, run, want = _one_sgd_step(oracle, STEP_ARCH, 8, 3, 4)
     activations = [i for i, e in enumerate(STEP_ARCH[:-1]) if e["class"] in ("ReLU", "Tanh")]
     skipped = oracle.compute(
         "skipped",
@@ -358,24 +366,7 @@ def test_finalize_switches_off_the_first_layer_input_gradient(student, oracle):
     False before (as after being first in another model); one step of SGD with it (the
     first Dense skipping its dinputs, its L1/L2 penalties still added) holds the
     reference's parameters."""
-    X, y, params = oracle.random(
-        "inputs",
-        lambda rng: (
-            rng.normal(size=(7, 4)),
-            rng.integers(0, 3, size=7),
-            draw_params(rng, FIRST_ARCH),
-        ),
-    )
-    opt = {"class": "SGD", "args": {"learning_rate": 0.5}}
-    run = dict(
-        loss="CategoricalCrossEntropy",
-        accuracy="AccuracyCategorical",
-        optimizer=opt,
-        epochs=1,
-        batch_size=None,
-        shuffle_seed=None,
-    )
-    want = oracle.compute("want", lambda: ref.train_run(FIRST_ARCH, params, X, y, **run)[0])
+    X, y, params, opt, run, want = _one_sgd_step(oracle, FIRST_ARCH, 7, 4, 3)
     model, handles = build(
         student,
         FIRST_ARCH,

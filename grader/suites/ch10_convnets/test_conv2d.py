@@ -19,6 +19,7 @@ from grader.api import (
     pytest,
     reference,
 )
+from grader.suites.common import check_skipped_dinputs
 
 ref = reference("ch10_convnets")
 
@@ -329,48 +330,17 @@ def test_conv2d_backward_skips_dinputs_when_input_gradient_is_false(
     layer.input_gradient = False
     layer.forward(x)
     returned = layer.backward(dv)
-    call = f"{_call(C, F, K, stride, padding)}.backward(dvalues) with self.input_gradient = False"
-    inputs = {"inputs": x, "weights": Wt, "dvalues": dv}
-    for name, want in (("dweights", dW), ("dbiases", db)):
-        try:
-            got = getattr(layer, name)
-        except StudentError as exc:
-            if not exc.summary.startswith("AttributeError"):
-                raise
-            fail(
-                f"{call} did not set self.{name}",
-                "Only dinputs is skipped: the first layer's filters are trained, so backward still sets "
-                f"self.dweights and self.dbiases before it stops.\n{exc.summary}",
-            )
-        check_array(got, want, call=call, what=f"self.{name}", inputs=inputs, batch=N)
-    skip = (
-        "When self.input_gradient is False nothing reads this layer's dinputs (its inputs are the images): "
-        "set self.dinputs = None and return None instead of computing the product and col2im."
+    check_skipped_dinputs(
+        layer,
+        returned,
+        {"dweights": dW, "dbiases": db},
+        call=f"{_call(C, F, K, stride, padding)}.backward(dvalues) with self.input_gradient = False",
+        inputs={"inputs": x, "weights": Wt, "dvalues": dv},
+        batch=N,
+        trained="the first layer's filters are trained",
+        skip="When self.input_gradient is False nothing reads this layer's dinputs (its inputs are the "
+        "images): set self.dinputs = None and return None instead of computing the product and col2im.",
     )
-    for what, value in (
-        ("returned", returned),
-        ("left self.dinputs as", _dinputs_or_missing(layer, call)),
-    ):
-        if value is not None:
-            shape = getattr(value, "shape", None)
-            kind = (
-                f"an array of shape {tuple(shape)}"
-                if shape is not None
-                else f"a {type(value).__name__}"
-            )
-            fail(f"{call} {what} {kind}, expected None", skip)
-
-
-def _dinputs_or_missing(layer, call):
-    try:
-        return layer.dinputs
-    except StudentError as exc:
-        if not exc.summary.startswith("AttributeError"):
-            raise
-        fail(
-            f"{call} did not set self.dinputs (to None)",
-            f"When self.input_gradient is False, backward sets self.dinputs = None.\n{exc.summary}",
-        )
 
 
 @points(2)

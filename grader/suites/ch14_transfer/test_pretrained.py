@@ -92,13 +92,7 @@ def test_copy_parameters_refuses_a_file_that_does_not_fit(student, oracle):
         "When the file's shape is the layer's shape reversed, say that the array looks transposed.",
         must_mention="transposed",
     )
-    after = params_of(model, LENET_KEYS, call)
-    changed = [k for k in LENET_KEYS if not np.array_equal(after[k], before[k])]
-    check_true(
-        not changed,
-        f"{call} changed {changed[0] if changed else ''} although the file was refused",
-        "Check every key and shape first; copy only when everything fits (a half-loaded network is worse than none).",
-    )
+    _check_nothing_copied(model, before, call)
 
 
 @points(3)
@@ -191,13 +185,7 @@ def test_copy_parameters_refuses_an_array_of_another_shape(student, oracle):
         "broadcast a (120,) array into (1, 120) without a word.",
         must_mention="layer7.biases",
     )
-    after = params_of(model, LENET_KEYS, call)
-    changed = [k for k in LENET_KEYS if not np.array_equal(after[k], before[k])]
-    check_true(
-        not changed,
-        f"{call} changed {changed[0] if changed else ''} although the file was refused",
-        "Check every key and shape first; copy only when everything fits.",
-    )
+    _check_nothing_copied(model, before, call)
 
 
 def _check_forward_call(student, call, fn, hint):
@@ -288,4 +276,16 @@ def test_copy_parameters_writes_into_the_layers_own_arrays(student, oracle):
                 first,
             )
         ],
+    )
+
+
+def _check_nothing_copied(model, before, call):
+    """After a refused file, every parameter of ``model`` is still what ``before`` holds."""
+    after = params_of(model, LENET_KEYS, call)
+    changed = [k for k in LENET_KEYS if not np.array_equal(after[k], before[k])]
+    check_true(
+        not changed,
+        f"{call} changed {changed[0] if changed else ''} although the file was refused",
+        "Check every key and shape first; copy only when everything fits (a half-loaded network "
+        "is worse than none).",
     )
