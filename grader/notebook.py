@@ -266,10 +266,6 @@ def run_grader(package, submission, *, root, options, timeout=None, environ=None
             raise GradingUnavailable(f"the grader's results are unreadable ({exc})") from None
 
 
-# How the grader words the failure of each test of a chapter not started (grader/plugin.py).
-NOT_STARTED = "not started: every function "
-
-
 def _base(name):
     return name.split("[", 1)[0]
 
@@ -285,6 +281,8 @@ def format_results(data, *, package, submission, max_detail_lines=12):
         f"graded in {mode} mode on {submission}",
         "",
     ]
+    from .report import NOT_STARTED, root_cause
+
     outputs = [(t.get("output") or "") for t in visible]
     if visible and all(
         t["status"] != "passed" and o.startswith(NOT_STARTED) for t, o in zip(visible, outputs)
@@ -313,8 +311,6 @@ def format_results(data, *, package, submission, max_detail_lines=12):
             f"  held-back tests: {h_pass} of {len(hidden)} passed, {h_score:g}/{h_max:g} points "
             "(not shown)"
         )
-    from .report import root_cause
-
     failures, groups = [], {}
     for t in visible:
         if t["status"] == "passed":

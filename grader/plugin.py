@@ -363,11 +363,13 @@ class GraderState:
         if package is not None and not self.run_untouched:
             todo = self.pool.untouched(package)
             if todo:
+                from .report import NOT_STARTED
+
                 begin = self._begin(package, todo)
                 pyfuncitem.stash[UNTOUCHED] = begin
                 raise StudentError(
                     "not_implemented",
-                    f"not started: every function {package} asks for still raises "
+                    f"{NOT_STARTED}{package} asks for still raises "
                     f"NotImplementedError (begin with {begin})",
                 )
         params = _parameters(pyfuncitem.obj)

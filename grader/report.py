@@ -40,6 +40,11 @@ _NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 _CALL = re.compile(r"^([A-Za-z_][\w.]*)\(")
 
 
+# How every test of a chapter not started is failed (grader/plugin.py): this prefix, the
+# package, then why and the function to begin with.
+NOT_STARTED = "not started: every function "
+
+
 def todo_of(rec):
     """(chapter id, function) a failed record waits for when its code is still a stub, else None.
     The chapter id is the chapter of the stub (an earlier chapter's, when this chapter's test

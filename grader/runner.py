@@ -52,6 +52,10 @@ UNUSED_PYTEST_PLUGINS = (
 )
 
 
+# What a grading run sets while pytest runs (and restores after).
+NO_PLUGINS_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "HYPOTHESIS_NO_PLUGINS": "1"}
+
+
 class UsageError(Exception):
     """The grader cannot do what was asked (a bad option, a missing folder, a failed run):
     the command line prints the message and exits with status 2."""
@@ -212,13 +216,10 @@ def run_suites(
         if run_untouched:
             args.append("--run-untouched")
         args += ["-v", "--tb=short"] if verbose else ["-p", "no:terminal"]
-        # Only the grader's own plugin: no third-party plugins found through entry points.
-        # (Likewise hypothesis's plugins, read from every installed package's entry points
-        # when hypothesis is first imported.)
-        saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-        saved_hypothesis = os.environ.get("HYPOTHESIS_NO_PLUGINS")
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        os.environ["HYPOTHESIS_NO_PLUGINS"] = "1"
+        # Only the grader's own plugin: no third-party plugins of pytest or hypothesis found
+        # through installed packages' entry points.
+        saved_env = {name: os.environ.get(name) for name in NO_PLUGINS_ENV}
+        os.environ.update(NO_PLUGINS_ENV)
         # Grading processes write no bytecode into the course's folders (PYTHONDONTWRITEBYTECODE):
         # the suites and the reference keep theirs in a cache of this user's own instead, else
         # every run compiles them again. This process never imports student code (the worker
@@ -231,14 +232,11 @@ def run_suites(
             code = pytest.main(args, plugins=[plugin])
         finally:
             sys.dont_write_bytecode, sys.pycache_prefix = saved_bytecode
-            if saved is None:
-                os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-            else:
-                os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
-            if saved_hypothesis is None:
-                os.environ.pop("HYPOTHESIS_NO_PLUGINS", None)
-            else:
-                os.environ["HYPOTHESIS_NO_PLUGINS"] = saved_hypothesis
+            for name, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         if not records_path.exists():
             raise UsageError(f"the grading run did not finish (pytest exit status {int(code)})")
         data = json.loads(records_path.read_text())

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from grader.chapters import all_chapters
+from grader.workflows.stubgen import raises_task
 from tests.helpers import EXERCISES, IGNORE, grade
 
 VARIANTS = ("inputs", "zeros", "constant")
@@ -46,19 +47,6 @@ _RESULT = {
     ),
     "constant": "1.0",
 }
-
-
-def _stub_raise(node):
-    """True for ``raise NotImplementedError("chNN: implement ...")``, the stubs' TODO."""
-    return (
-        isinstance(node, ast.Raise)
-        and isinstance(node.exc, ast.Call)
-        and getattr(node.exc.func, "id", None) == "NotImplementedError"
-        and node.exc.args
-        and isinstance(node.exc.args[0], ast.Constant)
-        and str(node.exc.args[0].value).startswith("ch")
-        and ": implement " in str(node.exc.args[0].value)
-    )
 
 
 def _do_nothing_body(fn, variant, indent):
@@ -95,7 +83,7 @@ def make_do_nothing(source: Path, dest: Path, variant: str) -> int:
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for stmt in fn.body:
-                if _stub_raise(stmt):
+                if raises_task(stmt):
                     edits.append((stmt.lineno, stmt.end_lineno, stmt.col_offset, fn))
         if not edits:
             continue

@@ -163,7 +163,7 @@ def todo_manifest(generated):
         module = ".".join(parts[1:])[: -len(".py")]
         module = "" if module == "__init__" else module.removesuffix(".__init__")
         for qualname, node in _functions(ast.parse(text)):
-            if any(_raises_task(n, qualname) for n in ast.walk(node)):
+            if any(raises_task(n, qualname) for n in ast.walk(node)):
                 chapters.setdefault(parts[0], []).append([module, qualname, stub_fingerprint(node)])
     return json.dumps(chapters, indent=1, sort_keys=True) + "\n"
 
@@ -180,14 +180,18 @@ def _functions(tree, prefix=""):
             yield f"{prefix}{child.name}", child
 
 
-def _raises_task(node, qualname):
+def raises_task(node, qualname=None):
+    """Is ``node`` a stub's TODO, ``raise NotImplementedError("chNN: implement NAME")`` (NAME
+    being ``qualname`` when given)?"""
     if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+        return False
+    if getattr(node.exc.func, "id", None) != "NotImplementedError":
         return False
     args = node.exc.args
     if not (args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str)):
         return False
     m = TASK.match(args[0].value)
-    return m is not None and m.group(2) == qualname
+    return m is not None and (qualname is None or m.group(2) == qualname)
 
 
 def write(solutions: Path, exercises: Path):
